@@ -1,0 +1,82 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { convertFile } from '../host/convert.js';
+import { DEFAULT_VOICE } from '../host/voices.js';
+import { mergeSettings, DEFAULT_SETTINGS } from '../protocol/settings.js';
+import { numberOption, parse, UsageError } from './args.js';
+import { ProgressBar } from './progress.js';
+
+export const CONVERT_USAGE = `usage: resona convert <input> <output.wav> [options]
+  --voice <id>        voice (default ${DEFAULT_VOICE}; see 'resona voices')
+  --pitch <st>        pitch shift in semitones, -24..24 (default: the voice's)
+  --formant <st>      formant shift in semitones, -12..12 (default: the voice's)
+  --block <ms>        block size, 10..1500 (default ${DEFAULT_SETTINGS.blockMs})
+  --extra <ms>        extra context, 0..5000 (default ${DEFAULT_SETTINGS.extraMs})
+  --crossfade <ms>    SOLA crossfade, 5..150 (default ${DEFAULT_SETTINGS.crossfadeMs})
+  --search <ms>       SOLA search window, 0..50 (default ${DEFAULT_SETTINGS.searchMs})
+  --silence <dB>      silence gate threshold, -100..0 (default ${DEFAULT_SETTINGS.silenceDb})
+  --loudness <0..1>   1 keeps the voice's loudness, 0 follows the input's (default ${DEFAULT_SETTINGS.loudnessMix})
+  --keep-latency      keep the live delay in the output instead of compensating it
+  --quiet             print nothing but errors
+Reads WAV, FLAC, MP3 and Ogg Vorbis; writes 32-bit float mono WAV at the input's sample rate.`;
+
+export async function convertCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, {
+    voice: { type: 'string' },
+    pitch: { type: 'string' },
+    formant: { type: 'string' },
+    block: { type: 'string' },
+    extra: { type: 'string' },
+    crossfade: { type: 'string' },
+    search: { type: 'string' },
+    silence: { type: 'string' },
+    loudness: { type: 'string' },
+    'keep-latency': { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(CONVERT_USAGE);
+    return;
+  }
+  if (positionals.length !== 2) throw new UsageError('convert needs an input file and an output file');
+  const [input, output] = positionals as [string, string];
+  if (path.resolve(input) === path.resolve(output)) throw new UsageError('the output must not overwrite the input');
+  if (path.extname(output).toLowerCase() !== '.wav') throw new UsageError(`the output is written as WAV: name it .wav (got "${output}")`);
+  const raw = {
+    pitch: numberOption('pitch', values.pitch as string | undefined),
+    formant: numberOption('formant', values.formant as string | undefined),
+    blockMs: numberOption('block', values.block as string | undefined),
+    extraMs: numberOption('extra', values.extra as string | undefined),
+    crossfadeMs: numberOption('crossfade', values.crossfade as string | undefined),
+    searchMs: numberOption('search', values.search as string | undefined),
+    silenceDb: numberOption('silence', values.silence as string | undefined),
+    loudnessMix: numberOption('loudness', values.loudness as string | undefined),
+  };
+  // Check every setting before reading anything, so a typo costs nothing.
+  mergeSettings(DEFAULT_SETTINGS, raw);
+  const outDir = path.dirname(path.resolve(output));
+  const st = await fs.stat(outDir).catch(() => null);
+  if (!st?.isDirectory()) throw new UsageError(`the output folder ${outDir} does not exist`);
+
+  const quiet = Boolean(values.quiet);
+  const bar = quiet ? null : new ProgressBar(process.stderr);
+  const result = await convertFile(input, output, {
+    voice: (values.voice as string | undefined) ?? DEFAULT_VOICE,
+    settings: raw,
+    keepLatency: Boolean(values['keep-latency']),
+    onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
+  });
+  bar?.done();
+  for (const w of result.warnings) console.error(`resona: warning: ${w}`);
+  if (quiet) return;
+  const l = result.latency;
+  const s = result.settings;
+  console.log(`wrote ${output}: ${result.seconds.toFixed(2)} s at ${result.sampleRate} Hz`);
+  console.log(`voice ${(values.voice as string | undefined) ?? DEFAULT_VOICE}, pitch ${s.pitch}, formant ${s.formant}, block ${s.blockMs} ms`);
+  console.log(`real-time factor ${result.rtf.toFixed(4)} (${(1 / Math.max(result.rtf, 1e-9)).toFixed(1)}x faster than real time)`);
+  console.log(
+    `algorithmic latency ${l.totalMs.toFixed(1)} ms = block ${l.blockMs.toFixed(1)} + crossfade ${l.crossfadeMs.toFixed(1)} + search ${l.searchMs.toFixed(1)} + resampling ${l.resampleMs.toFixed(2)} ms` +
+      (values['keep-latency'] ? ' (kept in the output)' : ' (compensated in the output)'),
+  );
+}

@@ -1,0 +1,259 @@
+// The streaming engine: one block in, one block out, exactly as the live inference worker will run it.
+//
+//   input (stream rate) → silence gate → ┬→ 16 kHz → f0 tracker ─────────────┐
+//                                        └→ voice input rate → context window → voice.render(region)
+//   → SOLA (voice output rate) → loudness follow → stream rate → output
+//
+// Settings changes are queued and applied between blocks; buffers are sized then, never per block.
+import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../protocol/settings.js';
+import { F0_RATE, F0Tracker } from './f0/tracker.js';
+import { type LatencyReport, latencyReport } from './latency.js';
+import { LoudnessFollow } from './loudness.js';
+import { StreamResampler } from './resampler.js';
+import { SilenceGate } from './silence-gate.js';
+import { SlidingWindow } from './sliding-window.js';
+import { Sola } from './sola.js';
+import { STREAM_RATE, type VoiceBlock, type VoiceStage } from './voices/voice-stage.js';
+
+export const MIN_STREAM_RATE = 8000;
+export const MAX_STREAM_RATE = 192000;
+/** Context the DSP voices need before the render region: two periods at 40 Hz plus interpolation taps. */
+const VOICE_MARGIN_SEC = 0.06;
+
+export interface EngineOptions {
+  /** The stream's rate: the file's in `convert`, the device's live. */
+  streamRate: number;
+  voice: VoiceStage;
+  settings?: Partial<EngineSettings>;
+}
+
+/** Per-stage time of the last block, ms (telemetry and benchmarks). */
+export interface StageTimes {
+  gate: number;
+  resampleIn: number;
+  f0: number;
+  voice: number;
+  sola: number;
+  resampleOut: number;
+}
+
+interface Geometry {
+  block: number; // stream samples per block
+  crossfade: number; // voice-output samples
+  search: number; // voice-output samples
+  windowCapacity: number; // voice-input samples
+  maxEmit: number; // voice-output samples per block, upper bound
+}
+
+export class StreamingEngine {
+  readonly streamRate: number;
+  readonly voiceInRate: number;
+  readonly voiceOutRate: number;
+  private settings: EngineSettings;
+  private pending: EngineSettings | null = null;
+  private geo!: Geometry;
+  private window!: SlidingWindow;
+  private sola!: Sola;
+  private region!: Float32Array;
+  private emitted!: Float32Array;
+  private loudness!: LoudnessFollow;
+  private readonly gated: Float32Array;
+  private readonly gate: SilenceGate;
+  private readonly f0: F0Tracker;
+  private readonly block: { audio: Float32Array; startIndex: number; newSamples: number; f0: F0Tracker };
+  private emittedEnd = 0; // absolute voice-output index one past the last emitted sample
+  private silentRun = 0; // voice-input samples of fully gated input in a row
+  readonly times: StageTimes = { gate: 0, resampleIn: 0, f0: 0, voice: 0, sola: 0, resampleOut: 0 };
+
+  private constructor(
+    o: EngineOptions,
+    private readonly voice: VoiceStage,
+    private readonly toF0: StreamResampler,
+    private readonly toVoice: StreamResampler | null,
+    private readonly fromVoice: StreamResampler,
+  ) {
+    this.streamRate = o.streamRate;
+    this.voiceInRate = voice.inputRate === STREAM_RATE ? o.streamRate : voice.inputRate;
+    this.voiceOutRate = voice.outputRate === STREAM_RATE ? o.streamRate : voice.outputRate;
+    this.settings = mergeSettings(DEFAULT_SETTINGS, o.settings ?? {});
+    const maxBlock = StreamingEngine.blockSamples(SETTING_RANGES.blockMs.max, o.streamRate);
+    this.gated = new Float32Array(maxBlock);
+    this.gate = new SilenceGate(o.streamRate);
+    const historySec = (SETTING_RANGES.extraMs.max + SETTING_RANGES.blockMs.max + 400) / 1000;
+    this.f0 = new F0Tracker(historySec, Math.ceil((maxBlock * F0_RATE) / o.streamRate) + 64);
+    this.block = { audio: new Float32Array(0), startIndex: 0, newSamples: 0, f0: this.f0 };
+    this.applySettings(this.settings, true);
+  }
+
+  static async create(o: EngineOptions): Promise<StreamingEngine> {
+    const rate = o.streamRate;
+    if (!Number.isInteger(rate) || rate < MIN_STREAM_RATE || rate > MAX_STREAM_RATE) {
+      throw new RangeError(`sample rate ${rate} Hz is not supported: use ${MIN_STREAM_RATE} to ${MAX_STREAM_RATE} Hz`);
+    }
+    const v = o.voice;
+    const vin = v.inputRate === STREAM_RATE ? rate : v.inputRate;
+    const vout = v.outputRate === STREAM_RATE ? rate : v.outputRate;
+    const maxBlock = StreamingEngine.blockSamples(SETTING_RANGES.blockMs.max, rate);
+    const toF0 = await StreamResampler.create(rate, F0_RATE, maxBlock);
+    const toVoice = vin === F0_RATE ? null : await StreamResampler.create(rate, vin, maxBlock);
+    const fromVoice = await StreamResampler.create(vout, rate, Math.ceil((maxBlock * vout) / rate) + 64);
+    return new StreamingEngine(o, v, toF0, toVoice, fromVoice);
+  }
+
+  private static blockSamples(blockMs: number, rate: number): number {
+    const ms = Math.max(10, Math.round(blockMs / 10) * 10);
+    return Math.round((ms * rate) / 1000);
+  }
+
+  /** Stream samples the next processBlock() call takes. */
+  get blockSize(): number {
+    return (this.pending ? this.geometry(this.pending) : this.geo).block;
+  }
+
+  /** Upper bound of the samples one processBlock() call writes. */
+  get maxOutput(): number {
+    return Math.ceil((this.gated.length * 1.02) + 256);
+  }
+
+  get currentSettings(): Readonly<EngineSettings> {
+    return this.pending ?? this.settings;
+  }
+
+  /** Queues a settings change (checked now, applied before the next block). */
+  update(partial: Partial<Record<string, unknown>>): EngineSettings {
+    this.pending = mergeSettings(this.currentSettings, partial);
+    return this.pending;
+  }
+
+  latency(settings: Readonly<EngineSettings> = this.currentSettings): LatencyReport {
+    const g = this.geometry(settings);
+    return latencyReport({
+      streamRate: this.streamRate,
+      voiceOutRate: this.voiceOutRate,
+      voiceInRate: this.voiceInRate,
+      block: g.block,
+      crossfade: g.crossfade,
+      search: g.search,
+      resampleInDelay: this.toVoice ? this.toVoice.delay : this.voiceInRate === F0_RATE ? this.toF0.delay : 0,
+      resampleOutDelay: this.fromVoice.delay,
+      voiceLookaheadSec: this.voice.lookaheadSec,
+    });
+  }
+
+  /** Lag SOLA chose for the last block, in voice-output samples. */
+  get lastSolaLag(): number {
+    return this.sola.lastLag;
+  }
+
+  private geometry(s: Readonly<EngineSettings>): Geometry {
+    const block = StreamingEngine.blockSamples(s.blockMs, this.streamRate);
+    const blockOut = Math.floor((block * this.voiceOutRate) / this.streamRate);
+    const crossfade = Math.max(1, Math.min(Math.round((s.crossfadeMs * this.voiceOutRate) / 1000), blockOut));
+    const search = Math.round((s.searchMs * this.voiceOutRate) / 1000);
+    const maxEmit = blockOut + 8;
+    const renderSec = (maxEmit + crossfade + search) / this.voiceOutRate;
+    const windowCapacity = Math.ceil((s.extraMs / 1000 + renderSec + VOICE_MARGIN_SEC) * this.voiceInRate);
+    return { block, crossfade, search, windowCapacity, maxEmit };
+  }
+
+  private applySettings(s: EngineSettings, first = false): void {
+    const g = this.geometry(s);
+    const old = first ? null : this.geo;
+    this.geo = g;
+    this.settings = s;
+    this.window = old ? this.window.resized(g.windowCapacity) : new SlidingWindow(g.windowCapacity, 0);
+    if (!old || old.crossfade !== g.crossfade || old.search !== g.search) {
+      this.sola = new Sola(g.crossfade, g.search);
+    }
+    const regionMax = g.maxEmit + g.crossfade + g.search;
+    if (!old || this.region.length < regionMax) this.region = new Float32Array(regionMax);
+    if (!old || this.emitted.length < g.maxEmit) {
+      this.emitted = new Float32Array(g.maxEmit);
+      this.loudness = new LoudnessFollow(g.maxEmit, this.voiceOutRate);
+    }
+    this.gate.configure(s.silenceDb);
+    this.voice.configure({
+      inputRate: this.voiceInRate,
+      outputRate: this.voiceOutRate,
+      maxWindow: g.windowCapacity,
+      maxRender: regionMax,
+      pitch: s.pitch,
+      formant: s.formant,
+    });
+  }
+
+  /**
+   * Converts one block. `input` must hold exactly `blockSize` samples; returns how many samples were
+   * written to `out` (about one block; the output resampler's phase makes it vary by a sample or two).
+   */
+  processBlock(input: Float32Array, out: Float32Array): number {
+    if (this.pending) {
+      this.applySettings(this.pending);
+      this.pending = null;
+    }
+    const g = this.geo;
+    if (input.length !== g.block) {
+      throw new RangeError(`processBlock needs ${g.block} samples, got ${input.length}`);
+    }
+    let t = performance.now();
+    const gated = this.gated.subarray(0, g.block);
+    gated.set(input);
+    const passed = this.gate.process(gated);
+    let t1 = performance.now();
+    this.times.gate = t1 - t;
+    t = t1;
+
+    const x16 = this.toF0.process(gated);
+    const xin = this.toVoice ? this.toVoice.process(gated) : x16;
+    t1 = performance.now();
+    this.times.resampleIn = t1 - t;
+    t = t1;
+    this.f0.push(x16);
+    t1 = performance.now();
+    this.times.f0 = t1 - t;
+    t = t1;
+
+    this.window.push(xin);
+    this.silentRun = passed ? 0 : this.silentRun + xin.length;
+    const endIndex = this.window.endIndex;
+    const emitEnd = Math.round((endIndex * this.voiceOutRate) / this.voiceInRate);
+    const n = Math.min(g.maxEmit, emitEnd - this.emittedEnd);
+    this.emittedEnd += n;
+    const regionLength = this.sola.regionLength(n);
+    const region = this.region.subarray(0, regionLength);
+    const regionInSamples = (regionLength * this.voiceInRate) / this.voiceOutRate;
+    if (this.silentRun > regionInSamples + VOICE_MARGIN_SEC * this.voiceInRate) {
+      region.fill(0); // fully gated: skip the voice, SOLA fades whatever was sounding
+    } else {
+      this.block.audio = this.window.data;
+      this.block.startIndex = this.window.startIndex;
+      this.block.newSamples = xin.length;
+      this.voice.render(this.block as VoiceBlock, region);
+    }
+    t1 = performance.now();
+    this.times.voice = t1 - t;
+    t = t1;
+
+    const emitted = this.emitted.subarray(0, n);
+    this.sola.process(region, n, emitted);
+    if (this.settings.loudnessMix < 1) {
+      const startSec = (this.emittedEnd - n - this.sola.crossfade - this.sola.search + this.sola.lastLag) / this.voiceOutRate;
+      const refStart = Math.round(startSec * this.voiceInRate) - this.window.startIndex;
+      this.loudness.apply(emitted, n, this.voiceOutRate, this.window.data, refStart, this.voiceInRate, this.settings.loudnessMix);
+    }
+    t1 = performance.now();
+    this.times.sola = t1 - t;
+    t = t1;
+
+    const y = this.fromVoice.process(emitted);
+    out.set(y);
+    this.times.resampleOut = performance.now() - t;
+    return y.length;
+  }
+
+  destroy(): void {
+    this.toF0.destroy();
+    this.toVoice?.destroy();
+    this.fromVoice.destroy();
+  }
+}

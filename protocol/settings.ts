@@ -1,0 +1,85 @@
+// Engine settings shared by every front end (CLI, server, Electron). Pure data and checks:
+// protocol/ imports nothing, so the ranges here are the single source of truth for all of them.
+
+export interface EngineSettings {
+  /** New audio per block, ms. Rounded to whole 10 ms frames: the content encoders and f0 trackers hop 10 ms. */
+  blockMs: number;
+  /** Left context re-analysed with every block, ms (neural encoders need it; DSP voices use a little). */
+  extraMs: number;
+  /** SOLA crossfade length, ms. */
+  crossfadeMs: number;
+  /** SOLA search window, ms. */
+  searchMs: number;
+  /** Pitch shift, semitones. */
+  pitch: number;
+  /** Formant shift, semitones (spectral envelope scale 2^(formant/12)). */
+  formant: number;
+  /** Silence gate threshold, dBFS (RMS of a block); -Infinity is not allowed, use the minimum to disable. */
+  silenceDb: number;
+  /** 1 keeps the voice's own loudness, 0 makes it follow the input's envelope fully. */
+  loudnessMix: number;
+}
+
+export interface SettingRange {
+  min: number;
+  max: number;
+  unit: string;
+  description: string;
+}
+
+export const SETTING_RANGES: Readonly<Record<keyof EngineSettings, SettingRange>> = {
+  blockMs: { min: 10, max: 1500, unit: 'ms', description: 'block size' },
+  extraMs: { min: 0, max: 5000, unit: 'ms', description: 'extra context' },
+  crossfadeMs: { min: 5, max: 150, unit: 'ms', description: 'crossfade' },
+  searchMs: { min: 0, max: 50, unit: 'ms', description: 'SOLA search window' },
+  pitch: { min: -24, max: 24, unit: 'semitones', description: 'pitch shift' },
+  formant: { min: -12, max: 12, unit: 'semitones', description: 'formant shift' },
+  silenceDb: { min: -100, max: 0, unit: 'dB', description: 'silence threshold' },
+  loudnessMix: { min: 0, max: 1, unit: '', description: 'loudness mix' },
+};
+
+export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
+  blockMs: 100,
+  extraMs: 100,
+  crossfadeMs: 20,
+  searchMs: 10,
+  pitch: 0,
+  formant: 0,
+  silenceDb: -60,
+  loudnessMix: 1,
+};
+
+export class SettingError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SettingError';
+  }
+}
+
+/** Checks one value against its range; throws a SettingError that says what was wrong and what is allowed. */
+export function checkSetting(key: keyof EngineSettings, value: number): number {
+  const r = SETTING_RANGES[key];
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new SettingError(key, `${r.description} must be a number (got ${String(value)})`);
+  }
+  if (value < r.min || value > r.max) {
+    const unit = r.unit ? ` ${r.unit}` : '';
+    throw new SettingError(key, `${r.description} ${value}${unit} is out of range: allowed ${r.min} to ${r.max}${unit}`);
+  }
+  return value;
+}
+
+/** Merges a partial update over `base`, checking every given key; unknown keys are refused. */
+export function mergeSettings(base: Readonly<EngineSettings>, update: Partial<Record<string, unknown>>): EngineSettings {
+  const out: EngineSettings = { ...base };
+  for (const [key, value] of Object.entries(update)) {
+    if (value === undefined) continue;
+    if (!(key in SETTING_RANGES)) throw new SettingError(key, `unknown setting "${key}"`);
+    const k = key as keyof EngineSettings;
+    out[k] = checkSetting(k, value as number);
+  }
+  return out;
+}
