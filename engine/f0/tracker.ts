@@ -7,12 +7,14 @@ import { Yin } from './yin.js';
 export const F0_RATE = 16000;
 export const F0_HOP = 160; // 10 ms
 export const F0_FPS = F0_RATE / F0_HOP;
-/** Newest frames may be held from the last computed one for this long before reading unvoiced. */
-const HOLD_FRAMES = 6;
+/** Newest frames are held from the last computed one for this long before reading unvoiced. */
+const HOLD_FRAMES = 12;
 
 export interface F0Source {
   /** f0 (Hz, 0 = unvoiced) at absolute stream time t in seconds. */
   hzAt(t: number): number;
+  /** Time (s) up to which f0 is measured; later readings are held guesses that the next block revises. */
+  readonly knownUntilSec: number;
 }
 
 export class F0Tracker implements F0Source {
@@ -47,6 +49,11 @@ export class F0Tracker implements F0Source {
   /** Number of frames computed so far (frame f is centred at f / 100 s). */
   get computedFrames(): number {
     return this.nextFrame;
+  }
+
+  get knownUntilSec(): number {
+    // Readings interpolate between two frames, so only times before the newest frame are final.
+    return (this.nextFrame - 2) / F0_FPS;
   }
 
   frameHz(f: number): number {

@@ -41,6 +41,7 @@ export class PsolaVoice implements VoiceStage {
   private head = 0; // index of the oldest live mark (monotonic; ring position = index % cap)
   private tail = 0; // one past the newest
   private aPtr = NaN; // analysis pointer of the voiced run in progress
+  private provisionalFrom = 0; // first mark placed while its f0 was still a guess
   private acc = new Float32Array(0);
   private wsum = new Float32Array(0);
 
@@ -86,6 +87,7 @@ export class PsolaVoice implements VoiceStage {
   reset(): void {
     this.head = 0;
     this.tail = 0;
+    this.provisionalFrom = 0;
     this.aPtr = NaN;
   }
 
@@ -94,8 +96,14 @@ export class PsolaVoice implements VoiceStage {
     const end = block.startIndex + block.audio.length;
     const r0 = end - L;
     this.dropBefore(r0);
+    this.dropProvisional();
     if (this.tail === this.head) this.startGrid(r0 - this.maxHalf);
-    while (this.mT[(this.tail - 1) % this.cap]! < end + this.maxHalf) this.extend(block);
+    const horizon = block.f0.knownUntilSec * this.rate;
+    this.provisionalFrom = this.tail;
+    while (this.mT[(this.tail - 1) % this.cap]! < end + this.maxHalf) {
+      this.extend(block);
+      if (this.mT[(this.tail - 1) % this.cap]! <= horizon) this.provisionalFrom = this.tail;
+    }
 
     const acc = this.acc;
     const wsum = this.wsum;
@@ -125,6 +133,16 @@ export class PsolaVoice implements VoiceStage {
       const m = this.head % this.cap;
       if (this.mT[m]! < r0 - 4 * this.maxHalf) this.reset(); // a gap (silence gate): start afresh
     }
+  }
+
+  /**
+   * Marks placed where f0 was still a guess are placed again now that more of it is measured; marks before
+   * that horizon never move, so overlapping renders agree wherever the input was already known.
+   */
+  private dropProvisional(): void {
+    this.tail = Math.max(Math.min(this.tail, this.provisionalFrom), Math.min(this.tail, this.head + 1));
+    const last = (this.tail - 1) % this.cap;
+    if (this.tail > this.head) this.aPtr = this.mP[last]! > 0 ? this.mC[last]! : NaN;
   }
 
   private startGrid(t: number): void {
@@ -161,9 +179,14 @@ export class PsolaVoice implements VoiceStage {
     this.mT[m] = t;
     this.mP[m] = P;
     if (P > 0) {
-      // Analysis marks advance by whole input periods, so consecutive grains keep the waveform's phase.
+      // Each analysis step is the period at the analysis mark itself, so with no pitch change the
+      // analysis grid is the synthesis grid and the voice reproduces its input exactly.
       if (lastP > 0 && Number.isFinite(this.aPtr)) {
-        while (this.aPtr + P * 0.5 < t) this.aPtr += P;
+        for (;;) {
+          const Pa = this.inputPeriodAt(this.aPtr, block.f0) || P;
+          if (this.aPtr + Pa * 0.5 >= t) break;
+          this.aPtr += Pa;
+        }
       } else {
         this.aPtr = t;
       }
