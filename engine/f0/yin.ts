@@ -11,6 +11,8 @@ export interface YinOptions {
   windowSec?: number;
   /** CMND threshold: lower is stricter about voicing. */
   threshold?: number;
+  /** How much shallower than the deepest dip an earlier (higher-pitched) dip may be and still win. */
+  octaveTolerance?: number;
   /** Frames quieter than this RMS (dBFS) are unvoiced. */
   silenceDb?: number;
 }
@@ -23,6 +25,7 @@ export class Yin {
   /** Samples one estimate reads: window + tauMax, centred on the frame time. */
   readonly frameLength: number;
   private readonly threshold: number;
+  private readonly octaveTolerance: number;
   private readonly silencePower: number;
   private readonly d: Float32Array;
 
@@ -32,8 +35,11 @@ export class Yin {
     this.tauMax = Math.ceil(this.rate / (o.fmin ?? F0_MIN_HZ));
     this.window = Math.round(this.rate * (o.windowSec ?? 0.025));
     this.frameLength = this.window + this.tauMax + 1;
-    this.threshold = o.threshold ?? 0.15;
-    this.silencePower = Math.pow(10, (o.silenceDb ?? -50) / 10);
+    // 0.3 rather than the paper's 0.1–0.15, with the octave guard below: on the ten LibriSpeech clips it
+    // finds 1150 of SwiftF0's 1600 voiced frames (0.15: 755) and agrees with it within 50 cents on 91.5 %.
+    this.threshold = o.threshold ?? 0.3;
+    this.octaveTolerance = o.octaveTolerance ?? 0.05;
+    this.silencePower = Math.pow(10, (o.silenceDb ?? -60) / 10);
     this.d = new Float32Array(this.tauMax + 2);
   }
 
@@ -61,12 +67,19 @@ export class Yin {
       running += d[tau]!;
       d[tau] = running > 0 ? (d[tau]! * tau) / running : 1;
     }
-    let tau = -1;
+    // Among the dips under the threshold take the first that is nearly as deep as the deepest: the
+    // plain "first dip" rule of YIN jumps an octave up whenever a half-period dip just crosses the line.
+    let deepest = Infinity;
     for (let t = this.tauMin; t <= this.tauMax; t++) {
-      if (d[t]! < this.threshold) {
-        while (t + 1 <= this.tauMax && d[t + 1]! < d[t]!) t++;
-        tau = t;
-        break;
+      if (d[t]! < this.threshold && d[t]! <= d[t - 1]! && d[t]! <= d[t + 1]! && d[t]! < deepest) deepest = d[t]!;
+    }
+    let tau = -1;
+    if (deepest < Infinity) {
+      for (let t = this.tauMin; t <= this.tauMax; t++) {
+        if (d[t]! <= deepest + this.octaveTolerance && d[t]! <= d[t - 1]! && d[t]! <= d[t + 1]!) {
+          tau = t;
+          break;
+        }
       }
     }
     if (tau < 0) return 0;

@@ -172,7 +172,7 @@ export class PsolaVoice implements VoiceStage {
     } else {
       step = this.unvoicedHop;
     }
-    const t = lastT + step;
+    let t = lastT + step;
     const P = this.inputPeriodAt(t, block.f0);
     if (this.tail - this.head >= this.cap) this.head++; // never reached with the sizes from configure()
     const m = this.tail % this.cap;
@@ -187,6 +187,13 @@ export class PsolaVoice implements VoiceStage {
           if (this.aPtr + Pa * 0.5 >= t) break;
           this.aPtr += Pa;
         }
+      } else if (this.alpha < 1) {
+        // Lowering: centre the grid on the strongest pulse of the next period, so each two-period grain
+        // holds one pulse in its middle; off-centre grains carry two, and an octave down then sounds like
+        // the original pitch (SwiftF0 read -1 instead of -1200 cents on a male voice before this).
+        this.aPtr = this.pulseNear(t, t + P, block);
+        t = this.aPtr;
+        this.mT[m] = t;
       } else {
         this.aPtr = t;
       }
@@ -203,6 +210,27 @@ export class PsolaVoice implements VoiceStage {
       this.mG[m] = 1;
     }
     this.tail++;
+  }
+
+  /** Where the short-time energy peaks in [from, to); `from` when that span has not arrived yet. */
+  private pulseNear(from: number, to: number, block: VoiceBlock): number {
+    const x = block.audio;
+    const half = Math.max(1, Math.round(this.rate * 0.0005));
+    const i0 = Math.ceil(from) - block.startIndex;
+    const i1 = Math.floor(to) - block.startIndex;
+    if (i0 - half < 0 || i1 + half >= x.length) return from;
+    let e = 0;
+    for (let i = i0 - half; i <= i0 + half; i++) e += x[i]! * x[i]!;
+    let best = i0;
+    let bestE = e;
+    for (let i = i0 + 1; i <= i1; i++) {
+      e += x[i + half]! * x[i + half]! - x[i - half - 1]! * x[i - half - 1]!;
+      if (e > bestE) {
+        bestE = e;
+        best = i;
+      }
+    }
+    return best + block.startIndex;
   }
 
   /** The analysis centre, moved back by whole periods where the input it needs has not arrived yet. */

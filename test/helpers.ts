@@ -1,0 +1,56 @@
+// Shared helpers for tests: where things are, real clips, and f0 comparisons.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readAudioFile, toMono } from '../host/audio-file.js';
+import { StreamResampler } from '../engine/resampler.js';
+
+/** Repository root (tests run from dist/test/…). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHARED = path.resolve(ROOT, '..', 'shared');
+export const CLI = path.join(ROOT, 'dist', 'cli', 'resona.js');
+
+export function sharedPath(...parts: string[]): string {
+  const p = path.join(SHARED, ...parts);
+  if (!existsSync(p)) throw new Error(`${p} is missing: the tests read real speech and models from ../shared beside the repository`);
+  return p;
+}
+
+export async function readClip(...parts: string[]): Promise<{ x: Float32Array; rate: number }> {
+  const a = await readAudioFile(sharedPath('audio', ...parts));
+  return { x: toMono(a.channels), rate: a.sampleRate };
+}
+
+export async function to16k(x: Float32Array, rate: number): Promise<Float32Array> {
+  if (rate === 16000) return x;
+  const r = await StreamResampler.create(rate, 16000, x.length);
+  const y = Float32Array.from(r.process(x));
+  r.destroy();
+  return y;
+}
+
+/**
+ * Median, over frames voiced in both tracks, of the pitch ratio b/a in cents. Pairing frames keeps the
+ * measure about pitch alone: frames whose voicing the two signals disagree on do not bias it.
+ */
+export function pairedMedianCents(a: Float32Array, b: Float32Array): { cents: number; paired: number } {
+  const c: number[] = [];
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i]! > 0 && b[i]! > 0) c.push(1200 * Math.log2(b[i]! / a[i]!));
+  c.sort((p, q) => p - q);
+  const m = c.length >> 1;
+  const cents = c.length === 0 ? NaN : c.length % 2 ? c[m]! : (c[m - 1]! + c[m]!) / 2;
+  return { cents, paired: c.length };
+}
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'resona-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function sine(freq: number, rate: number, seconds: number, amp = 0.5): Float32Array {
+  const x = new Float32Array(Math.round(rate * seconds));
+  for (let i = 0; i < x.length; i++) x[i] = amp * Math.sin((2 * Math.PI * freq * i) / rate);
+  return x;
+}
