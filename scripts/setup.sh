@@ -18,5 +18,5 @@ fi
 export ONNXRUNTIME_NODE_INSTALL=skip
 # Electron's postinstall downloads its binary; the engine and tests do not need it.
 export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+# npm ci also builds: the package's prepare script runs `npm run build`.
 npm ci --no-audit --no-fund
-npm run build

@@ -1,0 +1,100 @@
+// The VoiceStage contract as neural voices will use it: a 16 kHz context window in, audio at the voice's
+// own rate out. Two small test voices with predictable behaviour check routing, lengths and latency.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StreamingEngine } from '../../engine/engine.js';
+import { yinTrack } from '../../engine/f0/yin.js';
+import type { VoiceBlock, VoiceConfig, VoiceStage } from '../../engine/voices/voice-stage.js';
+import { medianVoiced, ratioToCents } from '../../engine/pitch.js';
+import { sine } from '../helpers.js';
+
+const OUT_RATE = 40000;
+
+/** Renders the 16 kHz window resampled linearly to 40 kHz: the engine's timing, with no voice of its own. */
+class PassThrough16k implements VoiceStage {
+  readonly id = 'test-pass';
+  readonly inputRate = 16000;
+  readonly outputRate = OUT_RATE;
+  readonly lookaheadSec = 0;
+  configure(_c: VoiceConfig): void {}
+  reset(): void {}
+  render(b: VoiceBlock, out: Float32Array): void {
+    const end = (b.startIndex + b.audio.length) / 16000;
+    for (let i = 0; i < out.length; i++) {
+      const t = end - (out.length - i) / OUT_RATE;
+      const pos = t * 16000 - b.startIndex;
+      const k = Math.floor(pos);
+      const f = pos - k;
+      const a = k >= 0 && k < b.audio.length ? b.audio[k]! : 0;
+      const c = k + 1 >= 0 && k + 1 < b.audio.length ? b.audio[k + 1]! : 0;
+      out[i] = a + (c - a) * f;
+    }
+  }
+}
+
+/** Sings a sine at the f0 the engine hands it, phase-continuous in absolute time. */
+class SineSinger implements VoiceStage {
+  readonly id = 'test-singer';
+  readonly inputRate = 16000;
+  readonly outputRate = OUT_RATE;
+  readonly lookaheadSec = 0;
+  private phase = 0;
+  private lastT = 0;
+  configure(_c: VoiceConfig): void {}
+  reset(): void {}
+  render(b: VoiceBlock, out: Float32Array): void {
+    const end = (b.startIndex + b.audio.length) / 16000;
+    const start = end - out.length / OUT_RATE;
+    // Rewind the phase to the region start by integrating f0 backwards over the overlap with the last render.
+    for (let t = this.lastT; t > start; t -= 1 / OUT_RATE) this.phase -= (2 * Math.PI * (b.f0.hzAt(t) || 0)) / OUT_RATE;
+    for (let i = 0; i < out.length; i++) {
+      const t = start + i / OUT_RATE;
+      this.phase += (2 * Math.PI * (b.f0.hzAt(t) || 0)) / OUT_RATE;
+      out[i] = 0.5 * Math.sin(this.phase);
+    }
+    this.lastT = end;
+  }
+}
+
+async function run(voice: VoiceStage, x: Float32Array, rate: number, settings = {}) {
+  const engine = await StreamingEngine.create({ streamRate: rate, voice, settings });
+  const out = new Float32Array(engine.maxOutput);
+  const y = new Float32Array(x.length + 4 * engine.maxOutput);
+  let len = engine.blockSize; // live timeline: output starts after the first block
+  for (let p = 0; p < x.length; p += engine.blockSize) {
+    const block = new Float32Array(engine.blockSize);
+    block.set(x.subarray(p, Math.min(x.length, p + engine.blockSize)));
+    const n = engine.processBlock(block, out);
+    y.set(out.subarray(0, n), len);
+    len += n;
+  }
+  const latency = engine.latency();
+  engine.destroy();
+  return { y: y.subarray(0, len), latency, blocks: Math.ceil(x.length / engine.blockSize) };
+}
+
+describe('VoiceStage at 16 kHz in, 40 kHz out', () => {
+  for (const rate of [48000, 44100, 16000]) {
+    test(`${rate} Hz stream: a click comes out after the reported latency (both resamplers counted)`, async () => {
+      const x = new Float32Array(rate);
+      x[Math.round(rate * 0.437)] = 0.9;
+      const { y, latency } = await run(new PassThrough16k(), x, rate, { blockMs: 100, silenceDb: -100 });
+      const peak = (a: Float32Array) => a.reduce((best, v, i) => (Math.abs(v) > Math.abs(a[best]!) ? i : best), 0);
+      const delayMs = ((peak(y) - peak(x)) / rate) * 1000;
+      assert.ok(rate === 16000 || latency.resampleMs > 0, 'resampler delay is reported');
+      assert.ok(Math.abs(delayMs - latency.totalMs) <= 10, `measured ${delayMs.toFixed(2)} ms, reported ${latency.totalMs.toFixed(2)} ms`);
+    });
+  }
+
+  test('the f0 the engine hands the voice is the input f0, and the stream keeps its length per block', async () => {
+    const rate = 48000;
+    const x = sine(180, rate, 3, 0.4);
+    const { y, blocks, latency } = await run(new SineSinger(), x, rate, { blockMs: 50 });
+    const n = Math.round(0.05 * rate);
+    // Each block yields one block of output; the stream as a whole trails by the resamplers' delay.
+    const expected = (blocks + 1) * n - (latency.resampleMs * rate) / 1000;
+    assert.ok(Math.abs(y.length - expected) <= 2, `output ${y.length} samples, expected ${expected.toFixed(1)}`);
+    const f = medianVoiced(yinTrack(y.subarray(rate, 2 * rate), rate));
+    assert.ok(Math.abs(ratioToCents(f / 180)) <= 10, `sang ${f.toFixed(2)} Hz for a 180 Hz input`);
+  });
+});
