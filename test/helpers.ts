@@ -54,3 +54,9 @@ export function sine(freq: number, rate: number, seconds: number, amp = 0.5): Fl
   for (let i = 0; i < x.length; i++) x[i] = amp * Math.sin((2 * Math.PI * freq * i) / rate);
   return x;
 }
+
+/** Delay, in samples, of the strongest click in y relative to the one in x. */
+export function clickDelay(x: Float32Array, y: Float32Array): number {
+  const peak = (a: Float32Array) => a.reduce((best, v, i) => (Math.abs(v) > Math.abs(a[best]!) ? i : best), 0);
+  return peak(y) - peak(x);
+}

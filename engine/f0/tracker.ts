@@ -78,7 +78,7 @@ export class F0Tracker implements F0Source {
     return pos - f < 0.5 ? a : b;
   }
 
-  /** Resizes the frame cache on a settings change, keeping the frames already computed. */
+  /** Forgets the stream: a new one starts at absolute time 0. */
   reset(): void {
     this.nextFrame = 0;
     this.frames.fill(0);

@@ -165,14 +165,7 @@ export class PsolaVoice implements VoiceStage {
     const last = (this.tail - 1) % this.cap;
     const lastT = this.mT[last]!;
     const lastP = this.mP[last]!;
-    let step: number;
-    if (lastP > 0) {
-      const mono = this.options.monotoneHz;
-      step = mono ? this.rate / (mono * this.alpha) : lastP / this.alpha;
-    } else {
-      step = this.unvoicedHop;
-    }
-    let t = lastT + step;
+    let t = lastT + (lastP > 0 ? this.voicedSpacing(lastP) : this.unvoicedHop);
     const P = this.inputPeriodAt(t, block.f0);
     if (this.tail - this.head >= this.cap) this.head++; // never reached with the sizes from configure()
     const m = this.tail % this.cap;
@@ -197,7 +190,7 @@ export class PsolaVoice implements VoiceStage {
       } else {
         this.aPtr = t;
       }
-      const spacing = this.options.monotoneHz ? this.rate / (this.options.monotoneHz * this.alpha) : P / this.alpha;
+      const spacing = this.voicedSpacing(P);
       const H = P / this.beta;
       this.mC[m] = this.aPtr;
       this.mH[m] = H;
@@ -210,6 +203,12 @@ export class PsolaVoice implements VoiceStage {
       this.mG[m] = 1;
     }
     this.tail++;
+  }
+
+  /** Distance to the next voiced synthesis mark for an input period P: the shifted period, or the monotone. */
+  private voicedSpacing(P: number): number {
+    const mono = this.options.monotoneHz;
+    return mono ? this.rate / (mono * this.alpha) : P / this.alpha;
   }
 
   /** Where the short-time energy peaks in [from, to); `from` when that span has not arrived yet. */

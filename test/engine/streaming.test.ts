@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { convertSamples } from '../../host/convert.js';
 import { StreamingEngine } from '../../engine/engine.js';
 import { createBuiltinVoice } from '../../engine/voices/builtin.js';
-import { sine } from '../helpers.js';
+import { clickDelay, sine } from '../helpers.js';
 
 /** Largest |y[i] - y[i-1]| and short-window energy deviation at block boundaries versus elsewhere. */
 function seamStats(y: Float32Array, boundaries: number[], from: number, to: number, win: number) {
@@ -75,12 +75,6 @@ describe('output length', () => {
     });
   }
 });
-
-/** Delay, in samples, of the strongest click in y relative to the one in x. */
-function clickDelay(x: Float32Array, y: Float32Array): number {
-  const peak = (a: Float32Array) => a.reduce((best, v, i) => (Math.abs(v) > Math.abs(a[best]!) ? i : best), 0);
-  return peak(y) - peak(x);
-}
 
 describe('algorithmic latency equals the delay of a click', () => {
   const cases = [

@@ -6,7 +6,7 @@ import { StreamingEngine } from '../../engine/engine.js';
 import { yinTrack } from '../../engine/f0/yin.js';
 import type { VoiceBlock, VoiceConfig, VoiceStage } from '../../engine/voices/voice-stage.js';
 import { medianVoiced, ratioToCents } from '../../engine/pitch.js';
-import { sine } from '../helpers.js';
+import { clickDelay, sine } from '../helpers.js';
 
 const OUT_RATE = 40000;
 
@@ -79,8 +79,7 @@ describe('VoiceStage at 16 kHz in, 40 kHz out', () => {
       const x = new Float32Array(rate);
       x[Math.round(rate * 0.437)] = 0.9;
       const { y, latency } = await run(new PassThrough16k(), x, rate, { blockMs: 100, silenceDb: -100 });
-      const peak = (a: Float32Array) => a.reduce((best, v, i) => (Math.abs(v) > Math.abs(a[best]!) ? i : best), 0);
-      const delayMs = ((peak(y) - peak(x)) / rate) * 1000;
+      const delayMs = (clickDelay(x, y) / rate) * 1000;
       assert.ok(rate === 16000 || latency.resampleMs > 0, 'resampler delay is reported');
       assert.ok(Math.abs(delayMs - latency.totalMs) <= 10, `measured ${delayMs.toFixed(2)} ms, reported ${latency.totalMs.toFixed(2)} ms`);
     });
