@@ -126,7 +126,7 @@ async function measure(audio: Float32Array, rate: number, vc: VoiceCase, blockMs
     for (let b = 0; b < blocks; b++) {
       input.set(audio.subarray(b * block, (b + 1) * block));
       const t0 = performance.now();
-      engine.processBlock(input, out);
+      await engine.processBlock(input, out);
       const dt = performance.now() - t0;
       if (!timed) continue;
       total[b] = dt;

@@ -6,6 +6,7 @@
 //
 // Settings changes are queued and applied between blocks; buffers are sized then, never per block.
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../protocol/settings.js';
+import type { F0Estimator } from './f0/estimator.js';
 import { F0_RATE, F0Tracker } from './f0/tracker.js';
 import { type LatencyReport, latencyReport } from './latency.js';
 import { LoudnessFollow } from './loudness.js';
@@ -24,6 +25,8 @@ export interface EngineOptions {
   /** The stream's rate: the file's in `convert`, the device's live. */
   streamRate: number;
   voice: VoiceStage;
+  /** Pitch estimator; the built-in YIN when absent. The engine owns it from here (destroy() disposes it). */
+  f0?: F0Estimator;
   settings?: Partial<EngineSettings>;
 }
 
@@ -80,7 +83,7 @@ export class StreamingEngine {
     this.gated = new Float32Array(maxBlock);
     this.gate = new SilenceGate(o.streamRate);
     const historySec = (SETTING_RANGES.extraMs.max + SETTING_RANGES.blockMs.max + 400) / 1000;
-    this.f0 = new F0Tracker(historySec, Math.ceil((maxBlock * F0_RATE) / o.streamRate) + 64);
+    this.f0 = new F0Tracker(historySec, Math.ceil((maxBlock * F0_RATE) / o.streamRate) + 64, o.f0);
     this.block = { audio: new Float32Array(0), startIndex: 0, newSamples: 0, f0: this.f0 };
     this.applySettings(this.settings, true);
   }
@@ -185,8 +188,9 @@ export class StreamingEngine {
   /**
    * Converts one block. `input` must hold exactly `blockSize` samples; returns how many samples were
    * written to `out` (about one block; the output resampler's phase makes it vary by a sample or two).
+   * Asynchronous because network inference is; calls must not overlap.
    */
-  processBlock(input: Float32Array, out: Float32Array): number {
+  async processBlock(input: Float32Array, out: Float32Array): Promise<number> {
     if (this.pending) {
       this.applySettings(this.pending);
       this.pending = null;
@@ -208,7 +212,7 @@ export class StreamingEngine {
     t1 = performance.now();
     this.times.resampleIn = t1 - t;
     t = t1;
-    this.f0.push(x16);
+    await this.f0.push(x16);
     t1 = performance.now();
     this.times.f0 = t1 - t;
     t = t1;
@@ -228,7 +232,7 @@ export class StreamingEngine {
       this.block.audio = this.window.data;
       this.block.startIndex = this.window.startIndex;
       this.block.newSamples = xin.length;
-      this.voice.render(this.block as VoiceBlock, region);
+      await this.voice.render(this.block as VoiceBlock, region);
     }
     t1 = performance.now();
     this.times.voice = t1 - t;
@@ -251,7 +255,13 @@ export class StreamingEngine {
     return y.length;
   }
 
+  /** The active pitch estimator's id ('yin' unless one was given). */
+  get f0Method(): string {
+    return this.f0.estimator.id;
+  }
+
   destroy(): void {
+    void this.f0.estimator.dispose?.();
     this.toF0.destroy();
     this.toVoice?.destroy();
     this.fromVoice.destroy();

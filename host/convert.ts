@@ -50,7 +50,7 @@ export async function convertSamples(input: Float32Array, sampleRate: number, o:
       if (pos < input.length) block.set(input.subarray(pos, Math.min(input.length, pos + N)));
       pos += N;
       const t0 = performance.now();
-      const n = engine.processBlock(block, out);
+      const n = await engine.processBlock(block, out);
       busy += performance.now() - t0;
       live.set(out.subarray(0, n), liveLen);
       liveLen += n;

@@ -1,12 +1,11 @@
 // Streaming f0 on the 16 kHz analysis stream. Frames sit on a fixed grid in absolute time (one every
-// 10 ms), each computed once when its analysis window is complete and cached, so a block costs only its
-// new frames. Frames not yet computable (the newest ~25 ms) read as the last computed value.
+// 10 ms), each computed once when its estimator's context has arrived and cached, so a block costs only its
+// new frames. Frames not yet computable (the newest few) read as the last computed value.
 import { SlidingWindow } from '../sliding-window.js';
-import { Yin } from './yin.js';
+import { F0_FPS, F0_HOP, type F0Estimator } from './estimator.js';
+import { YinEstimator } from './yin.js';
 
-export const F0_RATE = 16000;
-export const F0_HOP = 160; // 10 ms
-export const F0_FPS = F0_RATE / F0_HOP;
+export { F0_FPS, F0_HOP, F0_RATE } from './estimator.js';
 /** Newest frames are held from the last computed one for this long before reading unvoiced. */
 const HOLD_FRAMES = 12;
 
@@ -18,32 +17,36 @@ export interface F0Source {
 }
 
 export class F0Tracker implements F0Source {
-  private readonly yin = new Yin({ rate: F0_RATE });
   private audio: SlidingWindow;
   private readonly frames: Float32Array;
+  private readonly fresh: Float32Array;
   private nextFrame = 0;
 
-  constructor(historySec: number, maxPush: number) {
-    this.audio = new SlidingWindow(this.yin.frameLength + maxPush + F0_HOP, 0);
+  /**
+   * historySec: how far back frames stay readable; maxPush: the most 16 kHz samples one push brings.
+   * The estimator defaults to the built-in YIN.
+   */
+  constructor(historySec: number, maxPush: number, readonly estimator: F0Estimator = new YinEstimator()) {
+    const span = estimator.contextBefore + estimator.contextAfter;
+    this.audio = new SlidingWindow(span + maxPush + 2 * F0_HOP, 0);
     this.frames = new Float32Array(Math.ceil(historySec * F0_FPS) + 16);
+    this.fresh = new Float32Array(Math.ceil(maxPush / F0_HOP) + 4);
   }
 
-  get lookahead(): number {
-    return this.yin.frameLength - (this.yin.frameLength >> 1);
-  }
-
-  /** Appends new 16 kHz samples and computes every frame whose window is now complete. */
-  push(samples: Float32Array): void {
+  /** Appends new 16 kHz samples and estimates every frame whose context is now complete. */
+  async push(samples: Float32Array): Promise<void> {
     this.audio.push(samples);
-    const half = this.yin.frameLength >> 1;
-    const end = this.audio.endIndex;
-    for (;;) {
-      const start = this.nextFrame * F0_HOP - half;
-      if (start + this.yin.frameLength > end) break;
-      const offset = start - this.audio.startIndex;
-      this.frames[this.nextFrame % this.frames.length] = offset >= 0 ? this.yin.estimate(this.audio.data, offset) : 0;
-      this.nextFrame++;
-    }
+    const e = this.estimator;
+    const first = this.nextFrame;
+    // Frame f can be estimated once sample f·hop + contextAfter has arrived.
+    const last = Math.floor((this.audio.endIndex - e.contextAfter) / F0_HOP);
+    const count = Math.min(last - first + 1, this.fresh.length);
+    if (count <= 0) return;
+    const from = Math.max(this.audio.startIndex, first * F0_HOP - e.contextBefore);
+    const offset = from - this.audio.startIndex;
+    await e.estimate(this.audio.data.subarray(offset), from, first, count, this.fresh);
+    for (let i = 0; i < count; i++) this.frames[(first + i) % this.frames.length] = this.fresh[i]!;
+    this.nextFrame = first + count;
   }
 
   /** Number of frames computed so far (frame f is centred at f / 100 s). */

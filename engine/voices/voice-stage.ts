@@ -40,9 +40,10 @@ export interface VoiceStage {
   configure(config: VoiceConfig): void;
   /**
    * Renders `out.length` output samples ending exactly at the newest input sample (absolute time
-   * (startIndex + audio.length) / inputRate), at the output rate. Must not allocate.
+   * (startIndex + audio.length) / inputRate), at the output rate. Must not allocate. Neural voices return
+   * a promise (inference is asynchronous); the engine awaits it before the next stage.
    */
-  render(block: VoiceBlock, out: Float32Array): void;
+  render(block: VoiceBlock, out: Float32Array): void | Promise<void>;
   /** Forget stream state (a new stream starts at absolute index 0). */
   reset(): void;
 }

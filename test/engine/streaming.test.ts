@@ -109,7 +109,7 @@ describe('settings change between blocks without a restart', () => {
     let pos = 0;
     let step = 0;
     while (pos + engine.blockSize <= x.length) {
-      const n = engine.processBlock(x.subarray(pos, pos + engine.blockSize), out);
+      const n = await engine.processBlock(x.subarray(pos, pos + engine.blockSize), out);
       pos += engine.blockSize;
       y.push(...out.subarray(0, n));
       step++;

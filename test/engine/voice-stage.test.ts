@@ -64,7 +64,7 @@ async function run(voice: VoiceStage, x: Float32Array, rate: number, settings = 
   for (let p = 0; p < x.length; p += engine.blockSize) {
     const block = new Float32Array(engine.blockSize);
     block.set(x.subarray(p, Math.min(x.length, p + engine.blockSize)));
-    const n = engine.processBlock(block, out);
+    const n = await engine.processBlock(block, out);
     y.set(out.subarray(0, n), len);
     len += n;
   }
