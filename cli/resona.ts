@@ -18,9 +18,12 @@ async function main(argv: string[]): Promise<number> {
     case 'convert':
       await convertCommand(rest);
       return 0;
-    case 'voices':
-      for (const v of listVoices()) console.log(`${v.id.padEnd(12)} ${v.description} (pitch ${v.defaultPitch}, formant ${v.defaultFormant})`);
+    case 'voices': {
+      const { voices, broken } = await listVoices();
+      for (const v of voices) console.log(`${v.id.padEnd(12)} ${v.description} (pitch ${v.defaultPitch}${v.kind === 'builtin' ? `, formant ${v.defaultFormant}` : ''})`);
+      for (const b of broken) console.error(`resona: warning: ${b}`);
       return 0;
+    }
     case undefined:
     case 'help':
     case '--help':

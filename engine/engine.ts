@@ -182,6 +182,9 @@ export class StreamingEngine {
       maxRender: regionMax,
       pitch: s.pitch,
       formant: s.formant,
+      indexRatio: s.indexRatio,
+      protect: s.protect,
+      speaker: s.speaker,
     });
   }
 

@@ -10,6 +10,11 @@ import { resolveVoice } from './voices.js';
 
 export interface ConvertOptions {
   voice: string;
+  /** Content encoder file for neural voices (default: the catalogue's). */
+  encoder?: string;
+  /** f0 method or pitch network file (default: the built-in estimator). */
+  f0?: string;
+  threads?: number;
   settings?: Partial<EngineSettings>;
   /** Keep the live delay in the output instead of compensating it. */
   keepLatency?: boolean;
@@ -25,12 +30,19 @@ export interface ConvertResult {
   seconds: number;
   warnings: string[];
   settings: EngineSettings;
+  f0Method: string;
 }
 
 export async function convertSamples(input: Float32Array, sampleRate: number, o: ConvertOptions): Promise<ConvertResult> {
-  const { info, stage } = resolveVoice(o.voice);
-  const settings = { pitch: info.defaultPitch, formant: info.defaultFormant, ...stripUndefined(o.settings ?? {}) };
-  const engine = await StreamingEngine.create({ streamRate: sampleRate, voice: stage, settings });
+  const voice = await resolveVoice({ voice: o.voice, encoder: o.encoder, f0: o.f0, threads: o.threads });
+  const settings = { pitch: voice.info.defaultPitch, formant: voice.info.defaultFormant, ...stripUndefined(o.settings ?? {}) };
+  let engine: StreamingEngine;
+  try {
+    engine = await StreamingEngine.create({ streamRate: sampleRate, voice: voice.stage, f0: voice.f0, settings });
+  } catch (e) {
+    await voice.release();
+    throw e;
+  }
   try {
     const latency = engine.latency();
     const N = engine.blockSize;
@@ -67,11 +79,18 @@ export async function convertSamples(input: Float32Array, sampleRate: number, o:
       latency,
       rtf: busy / 1000 / processedSec,
       seconds: totalSec,
-      warnings: [],
+      warnings: [
+        ...voice.notes,
+        ...(engine.currentSettings.formant !== 0 && voice.stage.formantSupported === false
+          ? [`${voice.info.name}: formant shift needs a model exported with formant_length (skip_head contract); this one ignores it`]
+          : []),
+      ],
       settings: { ...engine.currentSettings },
+      f0Method: engine.f0Method,
     };
   } finally {
     engine.destroy();
+    await voice.release();
   }
 }
 

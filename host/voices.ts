@@ -1,28 +1,153 @@
-// Voice resolution for the host: today the built-in DSP voices; neural voice packages join here.
+// Voice resolution for the host: built-in DSP voices by id, neural voices from the library by id, or a
+// voice file or folder given by path (opened from a temporary import, so the library is not touched).
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { F0Estimator } from '../engine/f0/estimator.js';
 import { builtinVoices, createBuiltinVoice, findBuiltinVoice } from '../engine/voices/builtin.js';
 import type { VoiceStage } from '../engine/voices/voice-stage.js';
+import { CATALOGUE, findModel, modelsDir, requireModel } from '../models/catalogue/catalogue.js';
+import { importVoice, type ImportOptions } from '../models/voices/import-voice.js';
+import { loadVoice } from '../models/voices/load-voice.js';
+import { MANIFEST_FILE, readManifest } from '../models/voices/manifest.js';
+import type { VoiceManifest } from '../protocol/voice-manifest.js';
 import type { VoiceInfo } from '../protocol/voices.js';
+import { createF0 } from './f0.js';
 
 export const DEFAULT_VOICE = 'deeper';
 
-export function listVoices(): VoiceInfo[] {
-  return builtinVoices();
+/** The voice library: one folder per imported voice, beside the models folder. */
+export function voicesDir(): string {
+  return path.join(path.dirname(modelsDir()), 'voices');
+}
+
+function rvcInfo(m: VoiceManifest, dir: string): VoiceInfo {
+  return {
+    id: m.id,
+    name: m.name,
+    kind: 'rvc',
+    description: m.description,
+    defaultPitch: m.defaultPitch,
+    defaultFormant: 0,
+    sampleRate: m.sampleRate,
+    speakers: m.speakers,
+    f0: m.f0,
+    hasIndex: m.index !== null,
+    path: dir,
+    preview: m.preview ? path.join(dir, m.preview) : null,
+  };
+}
+
+/** Built-in voices, then the library's. A library folder that fails its checks is listed in `broken`. */
+export async function listVoices(): Promise<{ voices: VoiceInfo[]; broken: string[] }> {
+  const voices = builtinVoices();
+  const broken: string[] = [];
+  const dir = voicesDir();
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!e.isDirectory() || e.name.startsWith('.')) continue;
+    try {
+      voices.push(rvcInfo(await readManifest(path.join(dir, e.name)), path.join(dir, e.name)));
+    } catch (err) {
+      broken.push((err as Error).message);
+    }
+  }
+  return { voices, broken };
+}
+
+export class VoiceNotFoundError extends Error {
+  constructor(id: string, known: string[]) {
+    super(`unknown voice "${id}": choose one of ${known.join(', ')}, or give a voice file (.onnx, .zip) or folder`);
+    this.name = 'VoiceNotFoundError';
+  }
+}
+
+export interface VoiceRequest {
+  /** Built-in id, library id, or a path to a .onnx / .zip / voice folder. */
+  voice: string;
+  /** Content encoder ONNX file; default: the catalogue's, from the models folder. */
+  encoder?: string;
+  /** f0 method name or an ONNX pitch network; default: the built-in estimator. */
+  f0?: string;
+  threads?: number;
 }
 
 export interface ResolvedVoice {
   info: VoiceInfo;
   stage: VoiceStage;
+  /** The pitch estimator to give the engine; undefined = the engine's built-in one. */
+  f0?: F0Estimator;
+  notes: string[];
+  /** Frees the voice's sessions (after the engine using it is gone). */
+  release(): Promise<void>;
 }
 
-export class VoiceNotFoundError extends Error {
-  constructor(id: string) {
-    super(`unknown voice "${id}": choose one of ${listVoices().map((v) => v.id).join(', ')}`);
-    this.name = 'VoiceNotFoundError';
+const none = async () => {};
+
+/** The catalogue's content encoder for a voice's layer and size that is present, else a clear error. */
+export async function encoderFor(m: VoiceManifest): Promise<string> {
+  const fits = CATALOGUE.filter((e) => e.kind === 'content-encoder' && e.format === 'onnx' && e.encoder.features.some((f) => f.layer === m.encoderLayer && f.dims === m.featureSize));
+  for (const e of fits) {
+    const found = await findModel(e.id);
+    if (found) return found;
+  }
+  if (!fits[0]) throw new Error(`no content encoder in the catalogue gives ${m.featureSize}-d layer-${m.encoderLayer} features`);
+  return requireModel(fits[0].id);
+}
+
+/** A voice given by path rather than id: it has a separator or a voice file's extension. */
+function looksLikePath(spec: string): boolean {
+  return /[\\/]/.test(spec) || /\.(onnx|zip|pth|pt)$/i.test(spec);
+}
+
+export async function resolveVoice(req: string | VoiceRequest): Promise<ResolvedVoice> {
+  const r = typeof req === 'string' ? { voice: req } : req;
+  const builtin = findBuiltinVoice(r.voice);
+  if (builtin && !looksLikePath(r.voice)) {
+    const f0 = await createF0(r.f0, r.threads);
+    return { info: builtin, stage: createBuiltinVoice(r.voice), f0, notes: [], release: none };
+  }
+  let dir = path.join(voicesDir(), r.voice);
+  let temp: string | null = null;
+  if (looksLikePath(r.voice)) {
+    const st = await fs.stat(r.voice).catch(() => null);
+    if (!st) throw new VoiceNotFoundError(r.voice, (await listVoices()).voices.map((v) => v.id));
+    const hasManifest = st.isDirectory() && (await fs.stat(path.join(r.voice, MANIFEST_FILE)).then(() => true, () => false));
+    if (hasManifest) {
+      dir = r.voice;
+    } else {
+      temp = await fs.mkdtemp(path.join(os.tmpdir(), 'resona-voice-'));
+      const m = await importVoice(r.voice, temp, { threads: r.threads } satisfies ImportOptions);
+      dir = path.join(temp, m.id);
+    }
+  } else if (!(await fs.stat(path.join(dir, MANIFEST_FILE)).then(() => true, () => false))) {
+    throw new VoiceNotFoundError(r.voice, (await listVoices()).voices.map((v) => v.id));
+  }
+  try {
+    const manifest = await readManifest(dir);
+    const encoder = r.encoder ?? (await encoderFor(manifest));
+    const f0 = manifest.f0 ? await createF0(r.f0, r.threads) : undefined;
+    let loaded;
+    try {
+      loaded = await loadVoice(dir, { encoder, threads: r.threads });
+    } catch (e) {
+      await f0?.dispose?.();
+      throw e;
+    }
+    return {
+      info: rvcInfo(manifest, dir),
+      stage: loaded.stage,
+      f0,
+      notes: loaded.notes,
+      release: loaded.release,
+    };
+  } finally {
+    if (temp) await fs.rm(temp, { recursive: true, force: true });
   }
 }
 
-export function resolveVoice(id: string): ResolvedVoice {
-  const info = findBuiltinVoice(id);
-  if (!info) throw new VoiceNotFoundError(id);
-  return { info, stage: createBuiltinVoice(id) };
+/** Imports a voice into the library. */
+export async function importToLibrary(src: string, o: ImportOptions = {}): Promise<VoiceInfo> {
+  const m = await importVoice(src, voicesDir(), o);
+  return rvcInfo(m, path.join(voicesDir(), m.id));
 }

@@ -18,6 +18,12 @@ export interface EngineSettings {
   silenceDb: number;
   /** 1 keeps the voice's own loudness, 0 makes it follow the input's envelope fully. */
   loudnessMix: number;
+  /** Neural voices with an index: share of each content frame replaced by its retrieved neighbours. */
+  indexRatio: number;
+  /** Neural voices: how much unvoiced frames (consonants, breath) are kept from retrieval; 0.5 = off, as in RVC. */
+  protect: number;
+  /** Speaker id of a multi-speaker neural voice. */
+  speaker: number;
 }
 
 export interface SettingRange {
@@ -36,6 +42,9 @@ export const SETTING_RANGES: Readonly<Record<keyof EngineSettings, SettingRange>
   formant: { min: -12, max: 12, unit: 'semitones', description: 'formant shift' },
   silenceDb: { min: -100, max: 0, unit: 'dB', description: 'silence threshold' },
   loudnessMix: { min: 0, max: 1, unit: '', description: 'loudness mix' },
+  indexRatio: { min: 0, max: 1, unit: '', description: 'index ratio' },
+  protect: { min: 0, max: 0.5, unit: '', description: 'protect' },
+  speaker: { min: 0, max: 1023, unit: '', description: 'speaker id' },
 };
 
 export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
@@ -47,6 +56,10 @@ export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
   formant: 0,
   silenceDb: -60,
   loudnessMix: 1,
+  // RVC WebUI's defaults: retrieval mostly on, consonants protected a little.
+  indexRatio: 0.75,
+  protect: 0.33,
+  speaker: 0,
 };
 
 export class SettingError extends Error {
@@ -64,6 +77,9 @@ export function checkSetting(key: keyof EngineSettings, value: number): number {
   const r = SETTING_RANGES[key];
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new SettingError(key, `${r.description} must be a number (got ${String(value)})`);
+  }
+  if (key === 'speaker' && !Number.isInteger(value)) {
+    throw new SettingError(key, `speaker id must be a whole number (got ${value})`);
   }
   if (value < r.min || value > r.max) {
     const unit = r.unit ? ` ${r.unit}` : '';

@@ -11,4 +11,11 @@ export interface VoiceInfo {
   defaultPitch: number;
   /** Formant shift (semitones) used when the user sets none. */
   defaultFormant: number;
+  /** Neural voices: the model's rate, speaker count, whether it follows pitch, its folder and preview image. */
+  sampleRate?: number;
+  speakers?: number;
+  f0?: boolean;
+  hasIndex?: boolean;
+  path?: string;
+  preview?: string | null;
 }

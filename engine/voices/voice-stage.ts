@@ -15,6 +15,9 @@ export interface VoiceConfig {
   maxRender: number;
   pitch: number;
   formant: number;
+  indexRatio: number;
+  protect: number;
+  speaker: number;
 }
 
 export interface VoiceBlock {
@@ -36,6 +39,8 @@ export interface VoiceStage {
   readonly outputRate: number;
   /** Audio the voice needs after a sample before it can render it, in seconds (adds to latency). */
   readonly lookaheadSec: number;
+  /** False where the voice cannot shift formants (some neural model contracts); absent means it can. */
+  readonly formantSupported?: boolean;
   /** Called before the first block and between blocks on any settings change: allocate here. */
   configure(config: VoiceConfig): void;
   /**
