@@ -7,7 +7,14 @@ import { numberOption, parse, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 
 export const CONVERT_USAGE = `usage: resona convert <input> <output.wav> [options]
-  --voice <id>        voice (default ${DEFAULT_VOICE}; see 'resona voices')
+  --voice <id|path>   voice: a built-in or imported id, or an RVC .onnx / .zip / folder
+                      (default ${DEFAULT_VOICE}; see 'resona voices')
+  --encoder <file>    content encoder ONNX for neural voices (default: the catalogue's, see 'resona models')
+  --f0 <method|file>  pitch estimator: yin (built-in), swiftf0, crepe, rmvpe, or an ONNX pitch network
+  --index-ratio <r>   neural voices with an index: retrieval share, 0..1 (default ${DEFAULT_SETTINGS.indexRatio})
+  --protect <p>       neural voices: keep unvoiced sounds from retrieval, 0..0.5 (default ${DEFAULT_SETTINGS.protect})
+  --speaker <n>       speaker id of a multi-speaker voice (default 0)
+  --threads <n>       inference threads per network, 1..16 (default 2)
   --pitch <st>        pitch shift in semitones, -24..24 (default: the voice's)
   --formant <st>      formant shift in semitones, -12..12 (default: the voice's)
   --block <ms>        block size, 10..1500 (default ${DEFAULT_SETTINGS.blockMs})
@@ -23,6 +30,12 @@ Reads WAV, FLAC, MP3 and Ogg Vorbis; writes 32-bit float mono WAV at the input's
 export async function convertCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, {
     voice: { type: 'string' },
+    encoder: { type: 'string' },
+    f0: { type: 'string' },
+    'index-ratio': { type: 'string' },
+    protect: { type: 'string' },
+    speaker: { type: 'string' },
+    threads: { type: 'string' },
     pitch: { type: 'string' },
     formant: { type: 'string' },
     block: { type: 'string' },
@@ -52,7 +65,12 @@ export async function convertCommand(argv: string[]): Promise<void> {
     searchMs: numberOption('search', values.search as string | undefined),
     silenceDb: numberOption('silence', values.silence as string | undefined),
     loudnessMix: numberOption('loudness', values.loudness as string | undefined),
+    indexRatio: numberOption('index-ratio', values['index-ratio'] as string | undefined),
+    protect: numberOption('protect', values.protect as string | undefined),
+    speaker: numberOption('speaker', values.speaker as string | undefined),
   };
+  const threads = numberOption('threads', values.threads as string | undefined);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 16)) throw new UsageError(`--threads must be a whole number from 1 to 16 (got ${threads})`);
   // Check every setting before reading anything, so a typo costs nothing.
   mergeSettings(DEFAULT_SETTINGS, raw);
   const outDir = path.dirname(path.resolve(output));
@@ -63,6 +81,9 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const bar = quiet ? null : new ProgressBar(process.stderr);
   const result = await convertFile(input, output, {
     voice: (values.voice as string | undefined) ?? DEFAULT_VOICE,
+    encoder: values.encoder as string | undefined,
+    f0: values.f0 as string | undefined,
+    threads,
     settings: raw,
     keepLatency: Boolean(values['keep-latency']),
     onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
@@ -73,7 +94,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const l = result.latency;
   const s = result.settings;
   console.log(`wrote ${output}: ${result.seconds.toFixed(2)} s at ${result.sampleRate} Hz`);
-  console.log(`voice ${(values.voice as string | undefined) ?? DEFAULT_VOICE}, pitch ${s.pitch}, formant ${s.formant}, block ${s.blockMs} ms`);
+  console.log(`voice ${(values.voice as string | undefined) ?? DEFAULT_VOICE}, pitch ${s.pitch}, formant ${s.formant}, f0 ${result.f0Method}, block ${s.blockMs} ms`);
   console.log(`real-time factor ${result.rtf.toFixed(4)} (${(1 / Math.max(result.rtf, 1e-9)).toFixed(1)}x faster than real time)`);
   console.log(
     `algorithmic latency ${l.totalMs.toFixed(1)} ms = block ${l.blockMs.toFixed(1)} + crossfade ${l.crossfadeMs.toFixed(1)} + search ${l.searchMs.toFixed(1)} + resampling ${l.resampleMs.toFixed(2)} ms` +

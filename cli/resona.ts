@@ -1,16 +1,25 @@
 #!/usr/bin/env node
 // The `resona` command. Every subcommand prints a one-line error and exits non-zero on bad input.
-import { AudioFileError } from '../host/audio-file.js';
-import { listVoices, VoiceNotFoundError } from '../host/voices.js';
-import { SettingError } from '../protocol/settings.js';
+import { listVoices } from '../host/voices.js';
 import { UsageError } from './args.js';
 import { CONVERT_USAGE, convertCommand } from './convert-command.js';
+import { importCommand } from './import-command.js';
+import { modelsCommand } from './models-command.js';
 
 const USAGE = `usage: resona <command> [options]
 commands:
   convert <in> <out.wav>   convert a file through the streaming engine ('resona convert --help')
-  voices                   list the voices
+  voices                   list the voices (built-in and imported)
+  import <file|folder|zip> add an RVC voice to the library ('resona import --help')
+  models [list|path|download <id>]   the shared networks neural voices need
 `;
+
+// Errors whose message is written for the user (what was wrong and what to do); anything else is a bug.
+const USER_ERRORS = new Set([
+  'UsageError', 'SettingError', 'AudioFileError', 'VoiceNotFoundError', 'RangeError', 'ModelLoadError', 'ModelInputError',
+  'OnnxFormatError', 'ContractError', 'VoiceFormatError', 'IndexFormatError', 'ModelMissingError', 'UnknownModelError',
+  'DownloadError', 'F0ModelError',
+]);
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -24,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
       for (const b of broken) console.error(`resona: warning: ${b}`);
       return 0;
     }
+    case 'import':
+      return importCommand(rest);
+    case 'models':
+      return modelsCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -40,7 +53,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    const known = e instanceof UsageError || e instanceof SettingError || e instanceof AudioFileError || e instanceof VoiceNotFoundError || e instanceof RangeError;
+    const known = e instanceof Error && USER_ERRORS.has(e.name);
     const msg = e instanceof Error ? e.message : String(e);
     console.error(`resona: error: ${known ? msg : `unexpected failure: ${msg}`}`);
     if (e instanceof UsageError && /convert/.test(msg)) console.error(CONVERT_USAGE.split('\n')[0]);

@@ -48,6 +48,10 @@ export interface LoadedSession {
   release(): Promise<void>;
 }
 
+// onnxruntime's log repeats on stderr what its exceptions say; every failure reaches the user once, as an
+// error or the accelerator fallback's note, in words.
+ort.env.logLevel = 'fatal';
+
 const ORT_NAMES: Record<Provider, string> = { cpu: 'cpu', cuda: 'cuda', dml: 'dml', coreml: 'coreml' };
 const LABELS: Record<Provider, string> = { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML' };
 

@@ -60,3 +60,30 @@ export function clickDelay(x: Float32Array, y: Float32Array): number {
   const peak = (a: Float32Array) => a.reduce((best, v, i) => (Math.abs(v) > Math.abs(a[best]!) ? i : best), 0);
   return peak(y) - peak(x);
 }
+
+/** Largest |y[i] - y[i-1]| and short-window energy deviation at block boundaries versus elsewhere. */
+export function seamStats(y: Float32Array, boundaries: number[], from: number, to: number, win: number) {
+  const isNear = new Uint8Array(y.length);
+  for (const b of boundaries) for (let i = Math.max(0, b - win); i < Math.min(y.length, b + win); i++) isNear[i] = 1;
+  let jumpAt = 0;
+  let jumpElse = 0;
+  for (let i = from + 1; i < to; i++) {
+    const d = Math.abs(y[i]! - y[i - 1]!);
+    if (isNear[i]) jumpAt = Math.max(jumpAt, d);
+    else jumpElse = Math.max(jumpElse, d);
+  }
+  const energy = (s: number) => {
+    let e = 0;
+    for (let i = s; i < s + win; i++) e += y[i]! * y[i]!;
+    return e / win;
+  };
+  let eMin = Infinity;
+  let eMax = 0;
+  for (let s = from; s + win < to; s += Math.max(1, win >> 2)) {
+    const e = energy(s);
+    eMin = Math.min(eMin, e);
+    eMax = Math.max(eMax, e);
+  }
+  const eAt: number[] = boundaries.filter((b) => b - win >= from && b + win < to).map((b) => energy(b - (win >> 1)));
+  return { jumpAt, jumpElse, eMin, eMax, eAt };
+}

@@ -4,34 +4,7 @@ import assert from 'node:assert/strict';
 import { convertSamples } from '../../host/convert.js';
 import { StreamingEngine } from '../../engine/engine.js';
 import { createBuiltinVoice } from '../../engine/voices/builtin.js';
-import { clickDelay, sine } from '../helpers.js';
-
-/** Largest |y[i] - y[i-1]| and short-window energy deviation at block boundaries versus elsewhere. */
-function seamStats(y: Float32Array, boundaries: number[], from: number, to: number, win: number) {
-  const isNear = new Uint8Array(y.length);
-  for (const b of boundaries) for (let i = Math.max(0, b - win); i < Math.min(y.length, b + win); i++) isNear[i] = 1;
-  let jumpAt = 0;
-  let jumpElse = 0;
-  for (let i = from + 1; i < to; i++) {
-    const d = Math.abs(y[i]! - y[i - 1]!);
-    if (isNear[i]) jumpAt = Math.max(jumpAt, d);
-    else jumpElse = Math.max(jumpElse, d);
-  }
-  const energy = (s: number) => {
-    let e = 0;
-    for (let i = s; i < s + win; i++) e += y[i]! * y[i]!;
-    return e / win;
-  };
-  let eMin = Infinity;
-  let eMax = 0;
-  for (let s = from; s + win < to; s += Math.max(1, win >> 2)) {
-    const e = energy(s);
-    eMin = Math.min(eMin, e);
-    eMax = Math.max(eMax, e);
-  }
-  const eAt: number[] = boundaries.filter((b) => b - win >= from && b + win < to).map((b) => energy(b - (win >> 1)));
-  return { jumpAt, jumpElse, eMin, eMax, eAt };
-}
+import { clickDelay, seamStats, sine } from '../helpers.js';
 
 describe('no seams on a steady sine through a pitch-only voice', () => {
   for (const blockMs of [20, 50, 100, 250, 500]) {

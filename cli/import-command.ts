@@ -1,0 +1,23 @@
+// `resona import`: adds a voice to the library, checked (contract, rate, index) before anything is copied.
+import { importToLibrary, voicesDir } from '../host/voices.js';
+import { parse, UsageError } from './args.js';
+
+export const IMPORT_USAGE = `usage: resona import <voice.onnx | folder | voice.zip> [--index <file.index>] [--name <name>]
+Adds an RVC voice (any of the ONNX contracts in circulation) to the library in ${voicesDir()}.`;
+
+export async function importCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    index: { type: 'string' },
+    name: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(IMPORT_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('import needs one voice file or folder');
+  const info = await importToLibrary(positionals[0]!, { index: values.index as string | undefined, name: values.name as string | undefined });
+  console.log(`imported "${info.name}" as ${info.id}: ${info.description}${info.hasIndex ? ', with index' : ''}${(info.speakers ?? 1) > 1 ? `, ${info.speakers} speakers` : ''}`);
+  console.log(`use it with: resona convert in.wav out.wav --voice ${info.id}`);
+  return 0;
+}
