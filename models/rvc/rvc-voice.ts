@@ -34,6 +34,8 @@ export class RvcVoice implements VoiceStage {
   private encoded = new Float32Array(0); // encoder frames × C
   private f0At50 = new Float32Array(0);
   private stretched = new Float32Array(0);
+  /** ms spent in each part of the last render (telemetry and benchmarks). */
+  readonly times = { encoder: 0, index: 0, synth: 0 };
 
   constructor(private readonly parts: RvcVoiceParts) {
     this.id = parts.id;
@@ -77,7 +79,11 @@ export class RvcVoice implements VoiceStage {
     const render = Math.min(frames, Math.ceil(out.length / hop));
     const skip = frames - render;
 
+    let t = performance.now();
     await encoder.encode(b.audio.subarray(W - n), this.encoded);
+    let t1 = performance.now();
+    this.times.encoder = t1 - t;
+    t = t1;
 
     // Formant (RVC's scheme): the decoder draws the block stretched by 2^(formant/12) and it is squeezed
     // back, which raises formants and f0 alike; f0 goes in lowered by the stretch actually used (whole
@@ -99,6 +105,9 @@ export class RvcVoice implements VoiceStage {
       for (let k = from; k < encFrames; k++) this.f0At50[k - from] = pitchf[2 * k]!;
       index.blend(this.encoded.subarray(from * C, encFrames * C), encFrames - from, c.indexRatio, c.protect, synth.contract.f0 ? this.f0At50 : null);
     }
+    t1 = performance.now();
+    this.times.index = t1 - t;
+    t = t1;
     // 50 → 100 frames per second: each encoder frame twice.
     const feats = synth.feats;
     for (let k = 0; k < encFrames; k++) {
@@ -108,6 +117,7 @@ export class RvcVoice implements VoiceStage {
     }
 
     const audio = await synth.run({ frames, skip, render, formantFrames, speaker: c.speaker });
+    this.times.synth = performance.now() - t;
     let src = audio;
     if (formantFrames !== render) {
       const want = render * hop;
