@@ -18,6 +18,7 @@
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { BLEND_K, buildIvfFlat, FeatureIndex } from '../models/index/feature-index.js';
+import { rng } from '../test/helpers.js';
 
 const D = 768;
 const CLUSTERS = 64;
@@ -38,16 +39,6 @@ if (sizes.some((n) => !(n >= 400)) || !(runs >= 1) || !(frames >= 1)) {
   process.exit(2);
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gauss {
   private spare: number | null = null;

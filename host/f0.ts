@@ -1,7 +1,41 @@
-// f0 method choice for the host: the built-in estimator unless the user names a network.
+// f0 method choice for the host: the built-in estimator unless the user names a network. Network files come
+// from the models folder (RMVPE through the catalogue, with its download) or from a path the user gives.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { F0Estimator } from '../engine/f0/estimator.js';
+import { findModel, modelsDir, requireModel } from '../models/catalogue/catalogue.js';
+import { createF0Estimator, F0_METHODS } from '../models/f0/methods.js';
 
-export async function createF0(spec: string | undefined, _threads?: number): Promise<F0Estimator | undefined> {
+/** A pitch method or network the user asked for that cannot be set up: the message says what to do. */
+export class F0ModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'F0ModelError';
+  }
+}
+
+export { F0_METHODS };
+
+async function modelFor(spec: string): Promise<string | undefined> {
+  const method = F0_METHODS.find((m) => m.id === spec);
+  if (!method?.needsFile) return undefined;
+  if (spec === 'rmvpe') return (await findModel('rmvpe')) ?? requireModel('rmvpe');
+  // SwiftF0 and CREPE publish no hashed download: the user places the file in the models folder.
+  const file = path.join(modelsDir(), method.file!);
+  if (!existsSync(file)) {
+    throw new F0ModelError(`f0 method "${spec}" needs ${method.file}: put it in ${modelsDir()}, or pass --f0 <path to the .onnx>`);
+  }
+  return file;
+}
+
+export async function createF0(spec: string | undefined, threads?: number): Promise<F0Estimator | undefined> {
   if (spec === undefined || spec === 'yin') return undefined;
-  throw new Error(`f0 method "${spec}" is not available yet`);
+  const modelPath = await modelFor(spec);
+  try {
+    return await createF0Estimator(spec, { modelPath, threads });
+  } catch (e) {
+    // The estimators' messages name the file and the fix; give them a user-facing type.
+    if ((e as Error).name === 'Error') throw new F0ModelError((e as Error).message);
+    throw e;
+  }
 }

@@ -37,6 +37,8 @@ export interface InputSpec {
 
 export interface LoadedSession {
   readonly name: string;
+  /** The raw session, for metadata this wrapper does not surface; run through run() for the checks. */
+  readonly session: ort.InferenceSession;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly inputs: readonly InputSpec[];
@@ -104,6 +106,7 @@ export async function loadSession(source: string | Uint8Array, o: SessionOptions
   const checked = new WeakSet<ort.Tensor>();
   return {
     name,
+    session: s,
     inputNames: s.inputNames,
     outputNames: s.outputNames,
     inputs,

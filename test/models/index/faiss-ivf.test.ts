@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { IndexFormatError, parseFaissIndex, readFaissIndex, writeIvfFlatIndex } from '../../../models/index/faiss-ivf.js';
 import { BLEND_K, buildIvfFlat, FeatureIndex, MISSING_DIST, MISSING_ID } from '../../../models/index/feature-index.js';
-import { tempDir } from '../../helpers.js';
+import { rng, tempDir } from '../../helpers.js';
 
 // d = 4, 40 vectors with coordinates in quarter steps, IVF4 (all lists non-empty: sizes stored "full"), nprobe 1.
 const FAISS_SMALL = `
@@ -65,16 +65,6 @@ function layout(d: number, nlist: number) {
   return { metric, ntotal: 8, nlistAt, nprobeAt: nlistAt + 8, quantizer, quantizerD: quantizer + 4, quantizerMetric: quantizer + metric, centroids, directMap, ilar, codeSize: ilar + 12, listType: ilar + 20, sizesCount: ilar + 24, sizes: ilar + 32 };
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(n: number, seed: number): Float32Array {
   const r = rng(seed);
