@@ -6,8 +6,11 @@ import { F0_FPS, F0_HOP, type F0Estimator } from './estimator.js';
 import { YinEstimator } from './yin.js';
 
 export { F0_FPS, F0_HOP, F0_RATE } from './estimator.js';
-/** Newest frames are held from the last computed one for this long before reading unvoiced. */
-const HOLD_FRAMES = 12;
+/**
+ * Newest frames are held from the last computed one before reading unvoiced: at least this long, and always
+ * past the estimator's own look-ahead, or the frames a voice renders last would read as unvoiced.
+ */
+const MIN_HOLD_FRAMES = 12;
 
 export interface F0Source {
   /** f0 (Hz, 0 = unvoiced) at absolute stream time t in seconds. */
@@ -21,6 +24,7 @@ export class F0Tracker implements F0Source {
   private readonly frames: Float32Array;
   private readonly fresh: Float32Array;
   private nextFrame = 0;
+  private readonly holdFrames: number;
 
   /**
    * historySec: how far back frames stay readable; maxPush: the most 16 kHz samples one push brings.
@@ -31,6 +35,7 @@ export class F0Tracker implements F0Source {
     this.audio = new SlidingWindow(span + maxPush + 2 * F0_HOP, 0);
     this.frames = new Float32Array(Math.ceil(historySec * F0_FPS) + 16);
     this.fresh = new Float32Array(Math.ceil(maxPush / F0_HOP) + 4);
+    this.holdFrames = Math.max(MIN_HOLD_FRAMES, Math.ceil(estimator.contextAfter / F0_HOP) + 4);
   }
 
   /** Appends new 16 kHz samples and estimates every frame whose context is now complete. */
@@ -62,7 +67,7 @@ export class F0Tracker implements F0Source {
   frameHz(f: number): number {
     if (f < 0) return 0;
     if (f >= this.nextFrame) {
-      if (this.nextFrame === 0 || f - (this.nextFrame - 1) > HOLD_FRAMES) return 0;
+      if (this.nextFrame === 0 || f - (this.nextFrame - 1) > this.holdFrames) return 0;
       f = this.nextFrame - 1;
     }
     if (this.nextFrame - f > this.frames.length) return 0;

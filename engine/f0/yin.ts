@@ -49,14 +49,18 @@ export class Yin {
     const W = this.window;
     const d = this.d;
     let power = 0;
-    for (let j = 0; j < W; j++) power += x[offset + j]! * x[offset + j]!;
+    const c0 = offset + ((this.tauMax + 1) >> 1); // the power window, centred on the frame too
+    for (let j = 0; j < W; j++) power += x[c0 + j]! * x[c0 + j]!;
     if (power / W < this.silencePower) return 0;
     const tauEnd = this.tauMax + 1;
+    // Each lag's pair of windows is centred on the frame (offset + frameLength/2): the textbook form, with
+    // both windows starting at `offset`, describes a point τ/2 − (tauMax+1)/2 samples early, 3–7 ms for speech.
     for (let tau = 1; tau <= tauEnd; tau++) {
       let s = 0;
-      const o2 = offset + tau;
+      const o1 = offset + ((tauEnd - tau) >> 1);
+      const o2 = o1 + tau;
       for (let j = 0; j < W; j++) {
-        const diff = x[offset + j]! - x[o2 + j]!;
+        const diff = x[o1 + j]! - x[o2 + j]!;
         s += diff * diff;
       }
       d[tau] = s;
