@@ -40,6 +40,7 @@ export async function convertSamples(input: Float32Array, sampleRate: number, o:
   try {
     engine = await StreamingEngine.create({ streamRate: sampleRate, voice: voice.stage, f0: voice.f0, settings });
   } catch (e) {
+    await voice.f0?.dispose?.(); // the engine owns the estimator only once it exists
     await voice.release();
     throw e;
   }

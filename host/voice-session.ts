@@ -35,6 +35,7 @@ export class VoiceSession {
       });
       return { engine, voice };
     } catch (e) {
+      await voice.f0?.dispose?.(); // the engine owns the estimator only once it exists
       await voice.release();
       throw e;
     }
