@@ -3,12 +3,16 @@
 import { listVoices } from '../host/voices.js';
 import { UsageError } from './args.js';
 import { CONVERT_USAGE, convertCommand } from './convert-command.js';
+import { devicesCommand } from './devices-command.js';
+import { liveCommand } from './live-command.js';
 import { importCommand } from './import-command.js';
 import { modelsCommand } from './models-command.js';
 
 const USAGE = `usage: resona <command> [options]
 commands:
   convert <in> <out.wav>   convert a file through the streaming engine ('resona convert --help')
+  live                     change your voice live into a device or the virtual microphone ('resona live --help')
+  devices                  list audio devices, PulseAudio sinks/sources and virtual cables
   voices                   list the voices (built-in and imported)
   import <file|folder|zip> add an RVC voice to the library ('resona import --help')
   models [list|path|download <id>]   the shared networks neural voices need
@@ -27,6 +31,10 @@ async function main(argv: string[]): Promise<number> {
     case 'convert':
       await convertCommand(rest);
       return 0;
+    case 'live':
+      return await liveCommand(rest);
+    case 'devices':
+      return await devicesCommand(rest);
     case 'voices': {
       const { voices, broken } = await listVoices();
       for (const v of voices) console.log(`${v.id.padEnd(12)} ${v.description} (pitch ${v.defaultPitch}${v.kind === 'builtin' ? `, formant ${v.defaultFormant}` : ''})`);

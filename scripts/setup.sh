@@ -9,9 +9,13 @@ if command -v apt-get >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   # sox + its format plug-ins make and measure test signals (FLAC, MP3, Ogg); espeak-ng speaks the demo.
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends sox libsox-fmt-all espeak-ng >/dev/null
+  # Live audio: PulseAudio (null sinks are the test devices; the tests start their own private server),
+  # pactl/pacat/parec, ALSA's pulse plugin (how PortAudio reaches PulseAudio), and what naudiodon's
+  # node-gyp build of PortAudio needs (a C++ toolchain, python3, the ALSA headers).
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends sox libsox-fmt-all espeak-ng \
+    pulseaudio pulseaudio-utils libasound2-plugins libasound2-dev build-essential python3 >/dev/null
 else
-  echo "setup: no apt-get here; install sox (with MP3/FLAC/Ogg support) and espeak-ng yourself" >&2
+  echo "setup: no apt-get here; install sox (with MP3/FLAC/Ogg support), espeak-ng, and for live audio PulseAudio with pactl and ALSA's pulse plugin (or PipeWire-pulse), plus a C++ toolchain for naudiodon" >&2
 fi
 
 # onnxruntime-node bundles its CPU build; its postinstall would only fetch CUDA files.

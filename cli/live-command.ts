@@ -1,0 +1,173 @@
+// `resona live`: the voice changer on real devices, until Ctrl-C (or --duration).
+import { LiveSession, type LiveOptions } from '../host/live/session.js';
+import { DEFAULT_VOICE } from '../host/voices.js';
+import { DEFAULT_SETTINGS } from '../protocol/settings.js';
+import { LIVE_RANGES } from '../protocol/live-settings.js';
+import type { LiveTelemetry } from '../protocol/telemetry.js';
+import { numberOption, parse, UsageError } from './args.js';
+
+export const LIVE_USAGE = `usage: resona live [options]
+  --input <dev>          microphone: a number, part of a name, or pulse:<source> ('resona devices'); default: the system's
+  --output <dev>         where the voice goes (the virtual microphone); default: the system's
+  --virtual-mic          create "Resona Virtual Microphone" (PulseAudio/PipeWire) and play into it; removed on exit
+  --monitor <dev>        also play the voice here (headphones)
+  --input-gain <dB>      ${LIVE_RANGES.inputGainDb.min}..${LIVE_RANGES.inputGainDb.max} (default 0); likewise --output-gain, --monitor-gain
+  --voice <id>           voice (default ${DEFAULT_VOICE}; see 'resona voices')
+  --pitch <st>  --formant <st>  --block <ms> (default ${DEFAULT_SETTINGS.blockMs})  --extra <ms>  --crossfade <ms>  --search <ms>  --silence <dB>
+  --rate <Hz>            stream rate (default 48000); --output-rate <Hz> when the output device needs another
+  --buffer <frames>      device buffer, ${LIVE_RANGES.deviceBufferFrames.min}..${LIVE_RANGES.deviceBufferFrames.max} (default 256)
+  --noise-suppression    RNNoise on the input
+  --bypass               start bypassed (your own voice); press b to toggle
+  --record-input <f.wav> --record-output <f.wav>   record what goes in and what comes out
+  --measure-latency      time clicks through the whole chain; needs --latency-capture <dev> (hears the output)
+                         and --latency-click <dev> (its sound reaches the input), or clicks you make yourself
+  --duration <s>         stop after this long (default: until Ctrl-C or q)
+  --quiet                no status line
+Keys (in a terminal): b bypass, n noise suppression, q quit.`;
+
+const KNOWN_ERRORS = new Set(['DeviceError', 'PulseError', 'SettingError', 'VoiceNotFoundError', 'AudioWorkerError', 'RangeError']);
+
+export function formatTelemetry(t: LiveTelemetry): string {
+  const db = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)}` : '-inf');
+  const l = t.latency;
+  const lat = `latency ${l.algorithmicMs.toFixed(0)} algorithmic + ${l.prebufferMs.toFixed(0)} prebuffer + ${l.deviceMs.toFixed(0)} device (${l.deviceSource})${l.measuredMs !== undefined ? `, measured ${l.measuredMs.toFixed(0)}` : ''} ms`;
+  return (
+    `${t.state}${t.bypass ? ' BYPASS' : ''}  in ${db(t.inputPeakDb)} dB  out ${db(t.outputPeakDb)} dB  block ${t.blockMsP95.toFixed(1)} ms p95 (rtf ${t.rtf.toFixed(2)})  ` +
+    `underruns ${t.underruns}  dropped ${t.droppedInput}  ${lat}${t.noiseSuppression ? '  NS' : ''}${t.missing.length ? `  missing: ${t.missing.join(', ')}` : ''}`
+  );
+}
+
+export async function liveCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    input: { type: 'string' },
+    output: { type: 'string' },
+    monitor: { type: 'string' },
+    'virtual-mic': { type: 'boolean' },
+    'input-gain': { type: 'string' },
+    'output-gain': { type: 'string' },
+    'monitor-gain': { type: 'string' },
+    voice: { type: 'string' },
+    pitch: { type: 'string' },
+    formant: { type: 'string' },
+    block: { type: 'string' },
+    extra: { type: 'string' },
+    crossfade: { type: 'string' },
+    search: { type: 'string' },
+    silence: { type: 'string' },
+    rate: { type: 'string' },
+    'output-rate': { type: 'string' },
+    buffer: { type: 'string' },
+    'noise-suppression': { type: 'boolean' },
+    bypass: { type: 'boolean' },
+    'record-input': { type: 'string' },
+    'record-output': { type: 'string' },
+    'measure-latency': { type: 'boolean' },
+    'latency-capture': { type: 'string' },
+    'latency-click': { type: 'string' },
+    duration: { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(LIVE_USAGE);
+    return 0;
+  }
+  const str = (k: string) => values[k as keyof typeof values] as string | undefined;
+  const num = (k: string) => numberOption(k, str(k));
+  const duration = num('duration');
+  if (duration !== undefined && duration <= 0) throw new UsageError(`--duration must be positive (got ${duration})`);
+  if (values['measure-latency'] && !str('latency-capture')) throw new UsageError('--measure-latency needs --latency-capture <device that hears the output>');
+  const quiet = Boolean(values.quiet);
+  const o: LiveOptions = {
+    voice: str('voice') ?? DEFAULT_VOICE,
+    settings: {
+      pitch: num('pitch'),
+      formant: num('formant'),
+      blockMs: num('block'),
+      extraMs: num('extra'),
+      crossfadeMs: num('crossfade'),
+      searchMs: num('search'),
+      silenceDb: num('silence'),
+    },
+    input: str('input'),
+    output: str('output'),
+    monitor: str('monitor'),
+    virtualMic: Boolean(values['virtual-mic']),
+    inputGainDb: num('input-gain'),
+    outputGainDb: num('output-gain'),
+    monitorGainDb: num('monitor-gain'),
+    sampleRate: num('rate'),
+    outputRate: num('output-rate'),
+    bufferFrames: num('buffer'),
+    noiseSuppression: Boolean(values['noise-suppression']),
+    bypass: Boolean(values.bypass),
+    recordInput: str('record-input'),
+    recordOutput: str('record-output'),
+    onEvent: (e) => console.error(`resona: ${e.kind === 'warning' || e.kind === 'device-lost' || e.kind === 'inference-crashed' ? 'warning' : 'note'}: ${e.message}`),
+  };
+  for (const k of Object.keys(o.settings!) as (keyof NonNullable<LiveOptions['settings']>)[]) if (o.settings![k] === undefined) delete o.settings![k];
+
+  let session: LiveSession;
+  try {
+    session = await LiveSession.start(o);
+  } catch (e) {
+    return reportError(e);
+  }
+  const t0 = session.telemetry();
+  console.log(`live: ${t0.devices.input} → voice ${o.voice} → ${t0.devices.output}${t0.devices.monitor ? ` (monitor ${t0.devices.monitor})` : ''}, ${t0.streamRate} Hz`);
+
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const onSignal = () => finish();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const tty = process.stdin.isTTY && !quiet;
+  if (tty) {
+    process.stdin.setRawMode(true);
+    process.stdin.resume();
+    process.stdin.on('data', (d: Buffer) => {
+      const k = d.toString();
+      if (k === 'q' || k === '\u0003') finish();
+      else if (k === 'b') session.setBypass(!session.telemetry().bypass);
+      else if (k === 'n') session.setNoiseSuppression(!session.telemetry().noiseSuppression);
+    });
+  }
+  const status = quiet
+    ? null
+    : setInterval(() => {
+        const line = formatTelemetry(session.telemetry());
+        if (process.stderr.isTTY) process.stderr.write(`\r${line.slice(0, (process.stderr.columns ?? 200) - 1)}\x1b[K`);
+        else console.error(line);
+      }, process.stderr.isTTY ? 250 : 5000);
+  const timer = duration !== undefined ? setTimeout(finish, duration * 1000) : null;
+  try {
+    if (values['measure-latency']) {
+      const m = await session.measureLatency({ capture: str('latency-capture')!, ...(str('latency-click') ? { click: str('latency-click')! } : {}) });
+      console.log(
+        `latency: measured ${m.voiceMs.toFixed(1)} ms end to end; algorithmic ${m.algorithmicMs.toFixed(1)} + prebuffer ${m.prebufferMs.toFixed(1)} + device ${m.deviceMs.toFixed(1)} (measured in bypass) = ${(m.algorithmicMs + m.prebufferMs + m.deviceMs).toFixed(1)} ms`,
+      );
+    }
+    await done;
+  } catch (e) {
+    return reportError(e, session);
+  } finally {
+    if (status) clearInterval(status);
+    if (timer) clearTimeout(timer);
+    if (tty) process.stdin.setRawMode(false);
+    process.stdin.pause();
+    if (process.stderr.isTTY && !quiet) process.stderr.write('\n');
+  }
+  const t = session.telemetry();
+  await session.stop();
+  if (!quiet) console.log(`stopped: ${t.blocks} blocks, ${t.underruns} underruns, ${t.droppedInput} input frames dropped, ${t.inferenceRestarts} inference restarts`);
+  return 0;
+}
+
+async function reportError(e: unknown, session?: LiveSession): Promise<number> {
+  await session?.stop().catch(() => undefined);
+  if (e instanceof UsageError) throw e;
+  const name = e instanceof Error ? e.name : '';
+  const msg = e instanceof Error ? e.message : String(e);
+  console.error(`resona: error: ${KNOWN_ERRORS.has(name) ? msg : `unexpected failure: ${msg}`}`);
+  return 1;
+}

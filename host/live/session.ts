@@ -1,0 +1,528 @@
+// A live session: the composition root of live mode. It owns the shared memory, starts the audio worker
+// (devices) and the inference worker (the voice), sizes the output prebuffer from the measured inference
+// time, follows devices that disappear and return, records to WAV and reports telemetry.
+//
+//   mic ─▶ audio worker ─▶ [input ring] ─▶ inference worker (engine) ─▶ [output ring] ─▶ audio worker ─▶ output
+//                      └─▶ dry FIFO (bypass, passthrough) ─────────────────────────────────────┘   └─▶ monitor
+import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
+import { checkLive, LIVE_RANGES } from '../../protocol/live-settings.js';
+import { CTRL, STATS, type SharedBuffers } from '../../protocol/rings.js';
+import type { LiveEvent, LiveTelemetry } from '../../protocol/telemetry.js';
+import type { ResolvedDevice } from '../../protocol/devices.js';
+import { AudioIO } from '../../native-audio/audio-io.js';
+import type { StreamRole } from '../../native-audio/messages.js';
+import { createVirtualMic, PulseWatcher, type VirtualMic } from '../../native-audio/pulse.js';
+import { AudioRing, Control, createSharedBuffers } from '../../native-audio/rings.js';
+import { findBuiltinVoice } from '../../engine/voices/builtin.js';
+import { listVoices, VoiceNotFoundError } from '../voices.js';
+import { type DeviceCatalogue, DeviceError, readCatalogue, resolveDevice, routingEnv } from './devices.js';
+import type { FromInference } from './inference-messages.js';
+import { InferenceSupervisor } from './inference-supervisor.js';
+import { WavWriter } from './wav-writer.js';
+
+export interface LiveOptions {
+  voice: string;
+  settings?: Partial<EngineSettings>;
+  /** Device specs (see resolveDevice); input/output default to the system's. */
+  input?: string;
+  output?: string;
+  monitor?: string;
+  /** Create "Resona Virtual Microphone" (PulseAudio) and play into it (unless `output` is given). */
+  virtualMic?: boolean;
+  inputGainDb?: number;
+  outputGainDb?: number;
+  monitorGainDb?: number;
+  /** Stream rate (the engine's), Hz. Default 48000. */
+  sampleRate?: number;
+  /** Output device rate when it must differ (the voice is resampled to it). Default: the stream rate. */
+  outputRate?: number;
+  /** Frames per device buffer. Default 256. */
+  bufferFrames?: number;
+  noiseSuppression?: boolean;
+  bypass?: boolean;
+  recordInput?: string;
+  recordOutput?: string;
+  onEvent?: (e: LiveEvent) => void;
+}
+
+export interface LatencyMeasurement {
+  /** Click through the whole chain with the voice on, ms (median). */
+  voiceMs: number;
+  /** The same in bypass: the devices alone (and the short dry queue), ms (median). */
+  deviceMs: number;
+  algorithmicMs: number;
+  prebufferMs: number;
+  clicks: { voice: number[]; device: number[] };
+}
+
+const DEFAULT_RATE = 48000;
+const DEFAULT_BUFFER = 256;
+const MIN_PREBUFFER_MS = 20;
+const MAX_PREBUFFER_MS = 400;
+
+interface Chosen {
+  role: StreamRole;
+  dir: 'input' | 'output';
+  device: ResolvedDevice;
+  rate: number;
+}
+
+export class LiveSession {
+  private readonly ctl: Control;
+  private readonly chosen = new Map<StreamRole, Chosen>();
+  private readonly missing = new Set<StreamRole>();
+  private recorders: { input: WavWriter | null; output: WavWriter | null } = { input: null, output: null };
+  private recordTimer: NodeJS.Timeout | null = null;
+  private readonly recIn: AudioRing;
+  private readonly recOut: AudioRing;
+  private readonly recBuf: Float32Array;
+  private watcher: PulseWatcher | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private vmic: VirtualMic | null = null;
+  private supervisor!: InferenceSupervisor;
+  private settings!: EngineSettings;
+  private algorithmicMs = 0;
+  private prebufferMs = MIN_PREBUFFER_MS;
+  private measuredDeviceMs: number | null = null;
+  private measuredVoiceMs: number | null = null;
+  private nominalDeviceMs = 0;
+  private stopped = false;
+  private events: LiveEvent[] = [];
+  private noise = false;
+  private state: LiveTelemetry['state'] = 'starting';
+
+  private constructor(
+    private readonly o: LiveOptions,
+    private readonly audio: AudioIO,
+    private readonly buffers: SharedBuffers,
+    readonly streamRate: number,
+    readonly outputRate: number,
+    readonly bufferFrames: number,
+    private catalogue: DeviceCatalogue,
+  ) {
+    this.ctl = new Control(buffers);
+    this.recIn = new AudioRing(buffers.recordIn);
+    this.recOut = new AudioRing(buffers.recordOut);
+    this.recBuf = new Float32Array(Math.max(streamRate, outputRate));
+  }
+
+  /** Checks every option before any device or worker starts, so a typo costs nothing. */
+  static async validate(o: LiveOptions): Promise<void> {
+    const isPath = /[\\/]/.test(o.voice) || /\.(onnx|zip|pth|pt)$/i.test(o.voice);
+    if (!findBuiltinVoice(o.voice) && !isPath) {
+      const ids = (await listVoices()).voices.map((v) => v.id);
+      if (!ids.includes(o.voice)) throw new VoiceNotFoundError(o.voice, ids);
+    }
+    mergeSettings(DEFAULT_SETTINGS, o.settings ?? {});
+    if (o.inputGainDb !== undefined) checkLive('inputGainDb', o.inputGainDb);
+    if (o.outputGainDb !== undefined) checkLive('outputGainDb', o.outputGainDb);
+    if (o.monitorGainDb !== undefined) checkLive('monitorGainDb', o.monitorGainDb);
+    if (o.sampleRate !== undefined) checkLive('sampleRate', o.sampleRate);
+    if (o.outputRate !== undefined) checkLive('sampleRate', o.outputRate);
+    if (o.bufferFrames !== undefined) checkLive('deviceBufferFrames', o.bufferFrames);
+  }
+
+  static async start(o: LiveOptions): Promise<LiveSession> {
+    await LiveSession.validate(o);
+    const streamRate = o.sampleRate ?? DEFAULT_RATE;
+    const outputRate = o.outputRate ?? streamRate;
+    const bufferFrames = o.bufferFrames ?? DEFAULT_BUFFER;
+    const audio = AudioIO.start();
+    let session: LiveSession | null = null;
+    try {
+      const cat = await readCatalogue(audio);
+      const maxBlock = Math.round((SETTING_RANGES.blockMs.max * streamRate) / 1000);
+      const buffers = createSharedBuffers(streamRate, outputRate, Math.ceil((maxBlock * outputRate) / streamRate));
+      session = new LiveSession(o, audio, buffers, streamRate, outputRate, bufferFrames, cat);
+      await session.begin();
+      return session;
+    } catch (e) {
+      if (session) await session.stop().catch(() => undefined);
+      else await audio.stop().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private emit(kind: LiveEvent['kind'], message: string): void {
+    const e = { at: Date.now(), kind, message };
+    this.events.push(e);
+    if (this.events.length > 200) this.events.shift();
+    this.o.onEvent?.(e);
+  }
+
+  private async begin(): Promise<void> {
+    const o = this.o;
+    const stats = this.ctl.stats;
+    stats[STATS.INPUT_GAIN_DB] = o.inputGainDb ?? 0;
+    stats[STATS.OUTPUT_GAIN_DB] = o.outputGainDb ?? 0;
+    stats[STATS.MONITOR_GAIN_DB] = o.monitorGainDb ?? 0;
+    stats[STATS.PREBUFFER_MS] = MAX_PREBUFFER_MS; // until the inference time is known
+    this.ctl.set(CTRL.BYPASS, o.bypass ? 1 : 0);
+    this.noise = Boolean(o.noiseSuppression);
+
+    // Resolve every device first: a wrong name fails before anything opens.
+    let outputSpec = o.output;
+    if (o.virtualMic && !outputSpec) {
+      this.vmic = await createVirtualMic(this.outputRate);
+      this.catalogue = await readCatalogue(this.audio);
+      outputSpec = `pulse:${this.vmic.sinkName}`;
+      this.emit('info', `created "Resona Virtual Microphone": in other apps choose it (pulse:${this.vmic.sourceName}) as the microphone`);
+    }
+    const input = resolveDevice(o.input, 'input', this.catalogue);
+    const output = resolveDevice(outputSpec, 'output', this.catalogue);
+    const monitor = o.monitor ? resolveDevice(o.monitor, 'output', this.catalogue) : null;
+    this.chosen.set('input', { role: 'input', dir: 'input', device: input, rate: this.streamRate });
+    this.chosen.set('output', { role: 'output', dir: 'output', device: output, rate: this.outputRate });
+    if (monitor) this.chosen.set('monitor', { role: 'monitor', dir: 'output', device: monitor, rate: this.outputRate });
+
+    await this.audio.init(this.buffers, this.streamRate, this.outputRate, Math.max(4096, this.bufferFrames));
+    this.audio.onStreamError((e) => this.onStreamLost(e.role, `${e.label}: ${e.message}`));
+
+    this.supervisor = new InferenceSupervisor(
+      { buffers: this.buffers, streamRate: this.streamRate, outputRate: this.outputRate, voice: o.voice, settings: o.settings ?? {}, noiseSuppression: this.noise },
+      this.ctl,
+      {
+        onReady: (r, restart) => {
+          this.onGeometry(r.latency.totalMs + r.noiseDelayMs, r.settings);
+          this.sizePrebuffer(r.warmupMs, r.blockFrames);
+          if (restart) {
+            this.state = 'running';
+            this.emit('inference-restarted', `the voice is back (inference worker restarted, ${this.supervisor.restartCount} restart(s) so far)`);
+          }
+        },
+        onCrash: (why) => {
+          this.state = 'passthrough';
+          this.emit('inference-crashed', `${why}; passing your voice through while it restarts`);
+        },
+        onMessage: (m: FromInference) => {
+          if (m.kind === 'settings') this.onGeometry(m.latency.totalMs, m.settings);
+          else if (m.kind === 'warning') this.emit('warning', m.message);
+        },
+      },
+    );
+    await this.supervisor.start();
+
+    // Devices last: the voice is warm, so the first block's timing is representative.
+    for (const c of this.chosen.values()) await this.openChosen(c, true);
+    this.nominalDeviceMs = ((3 + 1) * this.bufferFrames * 1000) / this.streamRate;
+    if (o.recordInput || o.recordOutput) await this.startRecording(o.recordInput, o.recordOutput);
+    await this.watchDevices();
+    this.state = 'running';
+  }
+
+  private onGeometry(algorithmicMs: number, settings: EngineSettings): void {
+    this.algorithmicMs = algorithmicMs;
+    this.settings = settings;
+  }
+
+  /**
+   * The prebuffer must cover the worst block time (a block's voice is due prebuffer after its input ended),
+   * the input buffer (a block completes only when the buffer holding its last sample arrives) and the mixer's
+   * two-buffer low-water mark, plus scheduling slack for a loaded machine. Underruns grow it further.
+   */
+  private sizePrebuffer(warmupMs: number[], blockFrames: number): void {
+    const steady = warmupMs.slice(2); // the first blocks include JIT compilation
+    const worst = Math.max(...(steady.length ? steady : warmupMs));
+    const bufMs = (this.bufferFrames * 1000) / this.streamRate;
+    const p = 1.5 * worst + 3 * bufMs + 10;
+    this.prebufferMs = Math.min(MAX_PREBUFFER_MS, Math.max(MIN_PREBUFFER_MS, p));
+    this.ctl.stats[STATS.PREBUFFER_MS] = this.prebufferMs;
+    void blockFrames;
+  }
+
+  private async openChosen(c: Chosen, initial: boolean): Promise<void> {
+    const env = routingEnv(c.device, c.dir);
+    try {
+      await this.audio.open({
+        role: c.role,
+        deviceId: c.device.id,
+        label: c.device.label,
+        sampleRate: c.rate,
+        bufferFrames: this.bufferFrames,
+        ...(env ? { env } : {}),
+      });
+      this.missing.delete(c.role);
+    } catch (e) {
+      const msg = (e as Error).message;
+      const busy = /unavailable|busy|Device unavailable/i.test(msg) ? ' (is another program using it exclusively?)' : '';
+      if (initial) throw new DeviceError(`could not open ${c.role} device "${c.device.label}": ${msg}${busy}`);
+      throw e;
+    }
+  }
+
+  private onStreamLost(role: StreamRole, why: string): void {
+    if (this.stopped || !this.chosen.has(role)) return;
+    if (!this.missing.has(role)) {
+      this.missing.add(role);
+      this.emit('device-lost', `${role} device lost (${why}); it resumes when the device returns or another is chosen`);
+    }
+    void this.audio.close(role).catch(() => undefined);
+  }
+
+  /** PulseAudio devices are followed by events; others are polled by name once a second while missing. */
+  private async watchDevices(): Promise<void> {
+    if (this.catalogue.pulseServer && [...this.chosen.values()].some((c) => c.device.pulseName)) {
+      this.watcher = await PulseWatcher.start();
+      this.watcher.on('removed', (kind: string, name: string) => {
+        for (const c of this.chosen.values()) {
+          if (c.device.pulseName === name && (kind === 'sink') === (c.dir === 'output')) this.onStreamLost(c.role, `PulseAudio ${kind} "${name}" was removed`);
+        }
+      });
+      this.watcher.on('added', (kind: string, name: string) => {
+        for (const c of this.chosen.values()) {
+          if (c.device.pulseName === name && this.missing.has(c.role) && (kind === 'sink') === (c.dir === 'output')) void this.reopen(c);
+        }
+      });
+    }
+    this.pollTimer = setInterval(() => void this.pollMissing(), 1000);
+    this.pollTimer.unref();
+  }
+
+  private async pollMissing(): Promise<void> {
+    for (const role of this.missing) {
+      const c = this.chosen.get(role);
+      if (!c || c.device.pulseName) continue; // PulseAudio ones come back through events
+      try {
+        const cat = await readCatalogue(this.audio);
+        const again = cat.devices.find((d) => d.name === c.device.label);
+        if (again) await this.reopen({ ...c, device: { ...c.device, id: again.id } });
+      } catch {
+        // still gone
+      }
+    }
+  }
+
+  private async reopen(c: Chosen): Promise<void> {
+    try {
+      await this.openChosen(c, false);
+      this.chosen.set(c.role, c);
+      this.emit('device-back', `${c.role} device "${c.device.label}" is back; ${c.role} resumed`);
+    } catch (e) {
+      this.emit('warning', `${c.role} device "${c.device.label}" could not be reopened: ${(e as Error).message}`);
+    }
+  }
+
+  /** Chooses another device for a role (output, input or monitor; null closes the monitor). */
+  async setDevice(role: 'input' | 'output' | 'monitor', spec: string | null): Promise<void> {
+    if (spec === null) {
+      if (role !== 'monitor') throw new DeviceError(`the ${role} cannot be turned off; choose another device`);
+      this.chosen.delete('monitor');
+      this.missing.delete('monitor');
+      await this.audio.close('monitor');
+      return;
+    }
+    this.catalogue = await readCatalogue(this.audio);
+    const dir = role === 'input' ? 'input' : 'output';
+    const device = resolveDevice(spec, dir, this.catalogue);
+    const c: Chosen = { role, dir, device, rate: role === 'input' ? this.streamRate : this.outputRate };
+    await this.openChosen(c, true);
+    this.chosen.set(role, c);
+    if (device.pulseName && !this.watcher && this.catalogue.pulseServer) await this.watchDevices();
+  }
+
+  update(settings: Partial<EngineSettings>): EngineSettings {
+    const next = mergeSettings(this.settings, settings);
+    this.supervisor.post({ kind: 'update', settings });
+    return next;
+  }
+
+  setBypass(on: boolean): void {
+    this.ctl.set(CTRL.BYPASS, on ? 1 : 0);
+  }
+
+  setGain(which: 'input' | 'output' | 'monitor', db: number): void {
+    const key = `${which}GainDb` as 'inputGainDb';
+    checkLive(key, db);
+    const slot = which === 'input' ? STATS.INPUT_GAIN_DB : which === 'output' ? STATS.OUTPUT_GAIN_DB : STATS.MONITOR_GAIN_DB;
+    this.ctl.stats[slot] = db;
+  }
+
+  setNoiseSuppression(on: boolean): void {
+    this.noise = on;
+    this.supervisor.post({ kind: 'noise', on });
+  }
+
+  /** Stress and test hooks: extra work per block in the inference worker, and killing it. */
+  setInferenceLoad(ms: number): void {
+    this.ctl.set(CTRL.LOAD_MS, Math.max(0, Math.round(ms)));
+  }
+  killInference(): void {
+    this.supervisor.kill();
+  }
+
+  private async startRecording(inPath?: string, outPath?: string): Promise<void> {
+    this.recorders = {
+      input: inPath ? await WavWriter.create(inPath, this.streamRate) : null,
+      output: outPath ? await WavWriter.create(outPath, this.outputRate) : null,
+    };
+    this.recIn.discard();
+    this.recOut.discard();
+    this.ctl.set(CTRL.RECORD, 1);
+    this.recordTimer = setInterval(() => this.drainRecording(), 50);
+  }
+
+  private drainRecording(): void {
+    for (const [ring, w] of [
+      [this.recIn, this.recorders.input],
+      [this.recOut, this.recorders.output],
+    ] as const) {
+      const n = ring.pop(this.recBuf, this.recBuf.length);
+      if (w && n) w.append(this.recBuf.subarray(0, n));
+    }
+  }
+
+  /** Frames of output recorded so far (tests line the recording up with events through this). */
+  recordedOutputFrames(): number {
+    this.drainRecording();
+    return this.recorders.output?.frames ?? 0;
+  }
+
+  /** Writes what is recorded so far to the files (they stay open). */
+  async flushRecording(): Promise<void> {
+    this.drainRecording();
+    await this.recorders.input?.flush();
+    await this.recorders.output?.flush();
+  }
+
+  private async stopRecording(): Promise<void> {
+    if (this.recordTimer) clearInterval(this.recordTimer);
+    this.recordTimer = null;
+    this.ctl.set(CTRL.RECORD, 0);
+    this.drainRecording();
+    await this.recorders.input?.close();
+    await this.recorders.output?.close();
+    this.recorders = { input: null, output: null };
+  }
+
+  /**
+   * Loopback latency: clicks go through the whole chain and are timed between the input stream and a
+   * capture stream that hears the output (the virtual microphone's source, a cable's other end, a mic near
+   * the speakers). Measured twice: in bypass (the devices alone) and with the voice. `click` is a device
+   * whose sound reaches the input (played by Resona); without it, clicks must come from outside.
+   */
+  async measureLatency(o: { capture: string; click?: string; clicks?: number; intervalMs?: number }): Promise<LatencyMeasurement> {
+    const clicks = o.clicks ?? 8;
+    const intervalMs = o.intervalMs ?? Math.max(600, Math.round(this.algorithmicMs + this.prebufferMs + 300));
+    const capture = resolveDevice(o.capture, 'input', this.catalogue);
+    const click = o.click ? resolveDevice(o.click, 'output', this.catalogue) : null;
+    // The audio library blocks one thread-pool thread per stream: make room for the two probe streams.
+    const hadMonitor = this.chosen.has('monitor') && !this.missing.has('monitor');
+    if (hadMonitor) await this.audio.close('monitor');
+    const wasBypass = this.ctl.get(CTRL.BYPASS) === 1;
+    const env = routingEnv(capture, 'input');
+    await this.audio.open({ role: 'capture', deviceId: capture.id, label: capture.label, sampleRate: this.outputRate, bufferFrames: this.bufferFrames, ...(env ? { env } : {}) });
+    if (click) {
+      const cenv = routingEnv(click, 'output');
+      await this.audio.open({ role: 'click', deviceId: click.id, label: click.label, sampleRate: this.streamRate, bufferFrames: this.bufferFrames, ...(cenv ? { env: cenv } : {}) });
+    }
+    try {
+      await sleep(1000); // let the new streams start and their clocks settle
+      // Devices, voice, devices again: a device hiccup between them (an underflow makes PulseAudio re-buffer)
+      // changes the device latency, and then the pair is measured again.
+      let device = NaN;
+      let voiceRun: Awaited<ReturnType<AudioIO['measure']>> | null = null;
+      let deviceRuns: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        this.setBypass(true);
+        await sleep(300);
+        const d1 = await this.audio.measure(clicks, intervalMs, Boolean(click));
+        this.setBypass(false);
+        await sleep(Math.max(300, this.prebufferMs + this.algorithmicMs + 100));
+        voiceRun = await this.audio.measure(clicks, intervalMs, Boolean(click));
+        this.setBypass(true);
+        await sleep(300);
+        const d2 = await this.audio.measure(Math.max(3, clicks >> 1), intervalMs, Boolean(click));
+        // The bypass click also waits in the dry queue, which the voice path never sees: take it out.
+        const dryMs = (this.ctl.stats[STATS.DRY_QUEUE_FRAMES]! * 1000) / this.streamRate;
+        const [m1, m2] = [median(d1.latenciesMs) - dryMs, median(d2.latenciesMs) - dryMs];
+        deviceRuns = [...d1.latenciesMs, ...d2.latenciesMs];
+        device = (m1 + m2) / 2;
+        if (Math.abs(m1 - m2) <= 5) break;
+        this.emit('warning', `device latency moved from ${m1.toFixed(1)} to ${m2.toFixed(1)} ms during the measurement; measuring again`);
+      }
+      this.setBypass(wasBypass);
+      const voice = voiceRun!;
+      const deviceMs = device;
+      const voiceMs = median(voice.latenciesMs);
+      if (!Number.isFinite(voiceMs) || !Number.isFinite(deviceMs)) {
+        throw new DeviceError(
+          `the latency clicks were not heard (input found ${voice.foundInInput}, capture ${voice.foundInCapture}): the capture device must hear the output and the input must hear the clicks`,
+        );
+      }
+      this.measuredDeviceMs = deviceMs;
+      this.measuredVoiceMs = voiceMs;
+      return { voiceMs, deviceMs, algorithmicMs: this.algorithmicMs, prebufferMs: this.ctl.stats[STATS.PREBUFFER_IN_USE_MS]!, clicks: { voice: voice.latenciesMs, device: deviceRuns } };
+    } finally {
+      this.setBypass(wasBypass);
+      await this.audio.close('capture').catch(() => undefined);
+      if (click) await this.audio.close('click').catch(() => undefined);
+      if (hadMonitor) await this.openChosen(this.chosen.get('monitor')!, false).catch(() => undefined);
+    }
+  }
+
+  telemetry(): LiveTelemetry {
+    const c = this.ctl;
+    const s = c.stats;
+    const db = (x: number) => (x > 0 ? 20 * Math.log10(x) : -Infinity);
+    const blockMsNominal = (s[STATS.BLOCK_FRAMES]! / this.streamRate) * 1000;
+    const label = (r: StreamRole) => this.chosen.get(r)?.device.label ?? null;
+    return {
+      state: this.stopped ? 'stopped' : c.get(CTRL.PASSTHROUGH) === 1 ? 'passthrough' : this.state,
+      bypass: c.get(CTRL.BYPASS) === 1,
+      voice: this.o.voice,
+      streamRate: this.streamRate,
+      outputRate: this.outputRate,
+      inputPeakDb: db(s[STATS.INPUT_PEAK]!),
+      outputPeakDb: db(s[STATS.OUTPUT_PEAK]!),
+      underruns: c.get(CTRL.UNDERRUNS),
+      droppedInput: c.get(CTRL.DROPPED_INPUT) + c.get(CTRL.DROPPED_BACKLOG),
+      droppedOutput: c.get(CTRL.DROPPED_OUTPUT),
+      resyncs: c.get(CTRL.RESYNCS),
+      concealedMs: (s[STATS.CONCEALED_FRAMES]! / this.outputRate) * 1000,
+      blocks: c.get(CTRL.BLOCKS),
+      blockMs: s[STATS.BLOCK_MS]!,
+      blockMsP95: s[STATS.BLOCK_MS_P95]!,
+      blockMsMax: s[STATS.BLOCK_MS_MAX]!,
+      rtf: blockMsNominal > 0 ? s[STATS.BLOCK_MS_P95]! / blockMsNominal : 0,
+      inferenceRestarts: this.supervisor?.restartCount ?? 0,
+      noiseSuppression: c.get(CTRL.NOISE_ACTIVE) === 1,
+      devices: { input: label('input'), output: label('output'), monitor: label('monitor') },
+      missing: [...this.missing],
+      latency: {
+        algorithmicMs: s[STATS.ALGORITHMIC_MS]! || this.algorithmicMs,
+        prebufferMs: s[STATS.PREBUFFER_IN_USE_MS]! || this.prebufferMs,
+        deviceMs: this.measuredDeviceMs ?? this.nominalDeviceMs,
+        deviceSource: this.measuredDeviceMs === null ? 'nominal' : 'measured',
+        ...(this.measuredVoiceMs !== null ? { measuredMs: this.measuredVoiceMs } : {}),
+      },
+    };
+  }
+
+  recentEvents(): LiveEvent[] {
+    return [...this.events];
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.watcher?.stop();
+    await this.stopRecording().catch(() => undefined);
+    await this.supervisor?.stop().catch(() => undefined);
+    await this.audio.stop();
+    await this.vmic?.remove();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function median(a: number[]): number {
+  if (a.length === 0) return NaN;
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export { LIVE_RANGES };

@@ -1,0 +1,248 @@
+// What the output device plays, one device buffer at a time, on the audio worker's thread. Pure logic over
+// the rings and the control block, so it is tested without any device.
+//
+// The voice (wet) path, from the output ring:
+//   priming  → waits for a block, then for `prebuffer` more input time, so every block's voice starts
+//              exactly prebuffer after its input ended: the delay is algorithmic + prebuffer, whatever the
+//              first block's processing time was, and later blocks have prebuffer of slack.
+//   playing  → takes one device buffer per call. When less than two buffers are left the next block is
+//              late: the buffer it has is faded out (raised cosine), the rest is silence, an underrun is
+//              counted and the path primes again with a slightly larger prebuffer (never a hard cut).
+// The dry path (the input, for bypass and for passthrough while the inference worker restarts) comes
+// from a private FIFO fed by the input callback. Wet and dry cross-fade; gains are smoothed per sample.
+import { CTRL, STATS } from '../protocol/rings.js';
+import { dbToGain } from '../protocol/live-settings.js';
+import type { Fifo } from './fifo.js';
+import type { AudioRing, Control } from './rings.js';
+
+export interface MixerOptions {
+  inputRate: number;
+  outputRate: number;
+  /** Largest device buffer the mixer will be asked for. */
+  maxFrames: number;
+  /** Fade length for wet/dry switches and fade-ins after a gap, ms. */
+  fadeMs?: number;
+  /** Prebuffer added after each underrun, ms, and its ceiling. */
+  growMs?: number;
+  maxPrebufferMs?: number;
+}
+
+const enum Wet {
+  Priming,
+  Playing,
+}
+
+export class OutputMixer {
+  private state = Wet.Priming;
+  private primeEnd = -1; // input frame index at which the primed voice may start
+  private readTotal = 0; // frames read from the output ring since the session began
+  private wetPhase = 0; // 0..1 position on the wet fade curve
+  private dryPhase = 0;
+  private outGain = 0;
+  private monGain = 0;
+  private growthMs = 0;
+  private recovering = false;
+  private readonly fadeStep: number;
+  private readonly smooth: number;
+  private readonly wetBuf: Float32Array;
+  private readonly dryBuf: Float32Array;
+  private readonly dryIn: Float32Array;
+  private readonly monBuf: Float32Array;
+  private readonly growMs: number;
+  private readonly maxPrebufferMs: number;
+  private dryPos = 0; // fractional read position into the dry input (rate conversion)
+  private dryPrev = 0;
+  private peakOut = 0;
+  private peakFrames = 0;
+
+  constructor(
+    private readonly o: MixerOptions,
+    private readonly ctl: Control,
+    private readonly wet: AudioRing,
+    private readonly dry: Fifo,
+    private readonly monitor: Fifo | null,
+  ) {
+    const fade = ((o.fadeMs ?? 10) * o.outputRate) / 1000;
+    this.fadeStep = 1 / Math.max(1, fade);
+    this.smooth = 1 - Math.exp(-1 / (0.01 * o.outputRate)); // 10 ms gain smoothing
+    this.wetBuf = new Float32Array(o.maxFrames);
+    this.dryBuf = new Float32Array(o.maxFrames);
+    this.monBuf = new Float32Array(o.maxFrames);
+    this.dryIn = new Float32Array(Math.ceil((o.maxFrames * o.inputRate) / o.outputRate) + 4);
+    this.growMs = o.growMs ?? 10;
+    this.maxPrebufferMs = o.maxPrebufferMs ?? 400;
+  }
+
+  get playing(): boolean {
+    return this.state === Wet.Playing;
+  }
+
+  /** Forget the wet timeline (a new output stream, a restarted inference worker). */
+  reset(): void {
+    this.state = Wet.Priming;
+    this.primeEnd = -1;
+    this.take(null, Infinity);
+  }
+
+  /** Reads (or, with no target, discards) from the output ring, counting the ring's read position. */
+  private take(out: Float32Array | null, n: number): number {
+    const got = out ? this.wet.pop(out, n) : this.wet.discard(n);
+    this.readTotal += got;
+    return got;
+  }
+
+  private prebufferMs(): number {
+    return this.ctl.stats[STATS.PREBUFFER_MS]! + this.growthMs;
+  }
+
+  /** Fills out[0..n) with the next device buffer. */
+  render(out: Float32Array, n: number): void {
+    const ctl = this.ctl;
+    const bypass = ctl.get(CTRL.BYPASS) === 1;
+    const passthrough = ctl.get(CTRL.PASSTHROUGH) === 1;
+    const outTarget = dbToGain(ctl.stats[STATS.OUTPUT_GAIN_DB]!);
+    const monTarget = dbToGain(ctl.stats[STATS.MONITOR_GAIN_DB]!);
+    const wet = this.wetBuf;
+
+    if (passthrough) {
+      if (this.state === Wet.Playing) this.reset(); // the voice is gone; prime afresh when it returns
+      this.recovering = true;
+    }
+    this.fillWet(n, passthrough);
+    const wetOn = !bypass && !passthrough && this.state === Wet.Playing;
+    // After a restart the dry input keeps playing until the voice is back, then they cross-fade.
+    if (wetOn) this.recovering = false;
+    const dryOn = bypass || passthrough || this.recovering;
+    this.fillDry(n);
+    const dry = this.dryBuf;
+
+    const mon = this.monBuf;
+    const step = this.fadeStep;
+    let wp = this.wetPhase;
+    let dp = this.dryPhase;
+    let og = this.outGain;
+    let mg = this.monGain;
+    const a = this.smooth;
+    let peak = 0;
+    for (let i = 0; i < n; i++) {
+      wp = wetOn ? Math.min(1, wp + step) : Math.max(0, wp - step);
+      dp = dryOn ? Math.min(1, dp + step) : Math.max(0, dp - step);
+      const sw = Math.sin(0.5 * Math.PI * wp);
+      const sd = Math.sin(0.5 * Math.PI * dp);
+      const m = sw * sw * wet[i]! + sd * sd * dry[i]!;
+      og += a * (outTarget - og);
+      mg += a * (monTarget - mg);
+      const y = m * og;
+      out[i] = y;
+      mon[i] = m * mg;
+      const ay = y < 0 ? -y : y;
+      if (ay > peak) peak = ay;
+    }
+    // While priming the wet fade rests at silence, so the next voice fades in (this buffer's own fade-out
+    // is already in the wet samples).
+    this.wetPhase = this.state === Wet.Playing ? wp : 0;
+    this.dryPhase = dp;
+    this.outGain = og;
+    this.monGain = mg;
+    if (this.monitor) this.monitor.push(mon, n);
+
+    this.peakOut = Math.max(this.peakOut, peak);
+    this.peakFrames += n;
+    if (this.peakFrames >= this.o.outputRate / 10) {
+      ctl.stats[STATS.OUTPUT_PEAK] = this.peakOut;
+      this.peakOut = 0;
+      this.peakFrames = 0;
+    }
+    ctl.stats[STATS.RING_LEVEL] = this.wet.availableRead();
+    ctl.stats[STATS.PREBUFFER_IN_USE_MS] = this.prebufferMs();
+    ctl.set(CTRL.WET_PLAYING, this.state === Wet.Playing ? 1 : 0);
+  }
+
+  private fillWet(n: number, passthrough: boolean): void {
+    const wet = this.wetBuf;
+    const ctl = this.ctl;
+    const rateRatio = this.o.outputRate / this.o.inputRate;
+    if (this.state === Wet.Priming) {
+      wet.fill(0, 0, n);
+      if (passthrough) {
+        this.take(null, Infinity);
+        return;
+      }
+      ctl.stats[STATS.CONCEALED_FRAMES] = ctl.stats[STATS.CONCEALED_FRAMES]! + n;
+      if (this.primeEnd < 0) {
+        if (this.wet.availableRead() === 0) return;
+        // On the engine's timeline a block's first output sample is due when its input has ended, and
+        // every later sample one sample later; the ring's head is (written end − read position) samples
+        // before the newest block's end. Playing it prebuffer after that due time makes the delay exactly
+        // algorithmic + prebuffer, however many blocks queued while the output was starting or away.
+        const blockEnd = ctl.stats[STATS.LAST_BLOCK_INPUT_END]!;
+        const writtenEnd = ctl.stats[STATS.OUTPUT_WRITTEN_END]!;
+        const blockFrames = ctl.stats[STATS.BLOCK_FRAMES]!;
+        const headDue = blockEnd + blockFrames - (writtenEnd - this.readTotal) / rateRatio;
+        this.primeEnd = headDue + (this.prebufferMs() * this.o.inputRate) / 1000;
+      }
+      const now = ctl.stats[STATS.INPUT_FRAMES]!;
+      if (now < this.primeEnd) return;
+      // Audio already overdue (queued while the output was away) is stale: skip it to keep the schedule.
+      const late = Math.floor((now - this.primeEnd) * rateRatio);
+      if (late > 0) this.take(null, Math.min(late, Math.max(0, this.wet.availableRead() - 2 * n)));
+      this.state = Wet.Playing;
+    }
+    // Playing.
+    const avail = this.wet.availableRead();
+    const blockOut = ctl.stats[STATS.BLOCK_FRAMES]! * rateRatio;
+    const tooMuch = blockOut + ((this.prebufferMs() + 250) * this.o.outputRate) / 1000;
+    if (avail >= 2 * n && avail <= tooMuch) {
+      this.take(wet, n);
+      return;
+    }
+    // Late block (or a stale backlog): fade what there is, then prime again.
+    const got = this.take(wet, Math.min(n, avail));
+    for (let i = 0; i < got; i++) {
+      const c = Math.cos((0.5 * Math.PI * (i + 1)) / got);
+      wet[i] = wet[i]! * c * c;
+    }
+    wet.fill(0, got, n);
+    ctl.stats[STATS.CONCEALED_FRAMES] = ctl.stats[STATS.CONCEALED_FRAMES]! + (n - got);
+    if (avail > tooMuch) {
+      ctl.add(CTRL.RESYNCS, 1);
+    } else {
+      ctl.add(CTRL.UNDERRUNS, 1);
+      this.growthMs = Math.min(this.growthMs + this.growMs, Math.max(0, this.maxPrebufferMs - ctl.stats[STATS.PREBUFFER_MS]!));
+    }
+    this.reset();
+  }
+
+  /** Dry input resampled (linearly; it is a fallback path) from the input rate to the output rate. */
+  private fillDry(n: number): void {
+    const out = this.dryBuf;
+    const inRate = this.o.inputRate;
+    const outRate = this.o.outputRate;
+    // Keep the dry queue to two buffers, or passthrough would lag further behind with every hiccup; its
+    // level is published so the bypass click can be told apart from the devices' own latency.
+    const maxQueue = Math.ceil((2 * n * inRate) / outRate);
+    if (this.dry.length > maxQueue) this.dry.drop(this.dry.length - maxQueue);
+    const q = this.ctl.stats[STATS.DRY_QUEUE_FRAMES]!;
+    this.ctl.stats[STATS.DRY_QUEUE_FRAMES] = q === 0 ? this.dry.length : q + 0.02 * (this.dry.length - q);
+    if (inRate === outRate) {
+      const got = this.dry.pop(out, n);
+      out.fill(0, got, n);
+      return;
+    }
+    const step = inRate / outRate;
+    const need = Math.floor(this.dryPos + n * step);
+    const got = this.dry.pop(this.dryIn, need);
+    this.dryIn.fill(got > 0 ? this.dryIn[got - 1]! : this.dryPrev, got, need + 1);
+    let pos = this.dryPos;
+    for (let i = 0; i < n; i++) {
+      const k = Math.floor(pos);
+      const f = pos - k;
+      const x0 = k === 0 ? this.dryPrev : this.dryIn[k - 1]!;
+      const x1 = this.dryIn[k]!;
+      out[i] = x0 + f * (x1 - x0);
+      pos += step;
+    }
+    this.dryPrev = need > 0 ? this.dryIn[need - 1]! : this.dryPrev;
+    this.dryPos = pos - need;
+  }
+}

@@ -1,0 +1,107 @@
+// Layout of the shared memory between the host, the audio worker and the inference worker. Pure constants:
+// every thread builds its own typed-array views over the same SharedArrayBuffers from these indices.
+//
+//   input ring   (Float32, audio worker → inference worker)  mono audio at the input stream rate
+//   output ring  (Float32, inference worker → audio worker)  mono converted audio at the output rate
+//   record rings (Float32, audio worker → host)             what went in and what came out, for WAV files
+//   ctrl         (Int32, Atomics)  flags, wake-up signal and event counters, each slot with one writer
+//   stats        (Float64)         frame counters, timings and parameters, each slot with one writer
+//
+// Rings are ringbuf.js single-producer/single-consumer buffers: neither side ever waits on the other.
+
+/** Int32 slots (Atomics). Writer in brackets. */
+export const CTRL = {
+  /** [audio] bumped after every push into the input ring; the inference worker waits on it. */
+  INPUT_SIGNAL: 0,
+  /** [host] 1: output the dry input instead of the voice (the user's bypass). */
+  BYPASS: 1,
+  /** [host] 1: the inference worker is down (crashed, restarting): pass the input through. */
+  PASSTHROUGH: 2,
+  /** [audio] frames the input ring could not take (ring full), counted. */
+  DROPPED_INPUT: 3,
+  /** [audio] times the output ring ran dry and the voice was faded out. */
+  UNDERRUNS: 4,
+  /** [audio] times the output ring held far too much (e.g. after an output device came back) and was resynchronised. */
+  RESYNCS: 5,
+  /** [inference] oldest input frames skipped because the inference worker fell more than the backlog limit behind. */
+  DROPPED_BACKLOG: 6,
+  /** [inference] output frames the output ring could not take. */
+  DROPPED_OUTPUT: 7,
+  /** [inference] blocks converted (also the heartbeat the host's watchdog reads). */
+  BLOCKS: 8,
+  /** [host] artificial extra work per block, ms (stress tests and benchmarks only). */
+  LOAD_MS: 9,
+  /** [host] 1 while the input and output are recorded to WAV. */
+  RECORD: 10,
+  /** [inference] 1 when input noise suppression is on and working. */
+  NOISE_ACTIVE: 11,
+  /** [host] 1 asks the inference worker to stop. */
+  STOP: 12,
+  /** [audio] 1 while the wet (voice) path is playing, 0 while priming or concealing. */
+  WET_PLAYING: 13,
+  /** [audio] frames the record rings could not take. */
+  DROPPED_RECORD: 14,
+} as const;
+export const CTRL_SLOTS = 16;
+
+/** Float64 slots. Writer in brackets. */
+export const STATS = {
+  /** [audio] input frames received since the session began. */
+  INPUT_FRAMES: 0,
+  /** [audio] output frames handed to the output device since it was (re)opened. */
+  OUTPUT_FRAMES: 1,
+  /** [audio] frames of silence or fade written because the voice was not there (priming, concealment). */
+  CONCEALED_FRAMES: 2,
+  /** [inference] input frame index one past the end of the newest block written to the output ring. */
+  LAST_BLOCK_INPUT_END: 3,
+  /** [inference] processing time of the last block, ms. */
+  BLOCK_MS: 4,
+  /** [inference] worst block processing time since start, ms. */
+  BLOCK_MS_MAX: 5,
+  /** [inference] 95th percentile of the recent block times, ms. */
+  BLOCK_MS_P95: 6,
+  /** [inference] block length, input frames. */
+  BLOCK_FRAMES: 7,
+  /** [inference] algorithmic latency, ms. */
+  ALGORITHMIC_MS: 8,
+  /** [host] output prebuffer, ms: how long after a block's input ends its voice starts playing (covers processing). */
+  PREBUFFER_MS: 9,
+  /** [host] gains in dB (ramped in the audio worker). */
+  INPUT_GAIN_DB: 10,
+  OUTPUT_GAIN_DB: 11,
+  MONITOR_GAIN_DB: 12,
+  /** [audio] peak level of the last ~100 ms, linear. */
+  INPUT_PEAK: 13,
+  OUTPUT_PEAK: 14,
+  /** [audio] output ring level after the last render, frames. */
+  RING_LEVEL: 15,
+  /** [audio] prebuffer actually in use, ms (grows after underruns). */
+  PREBUFFER_IN_USE_MS: 16,
+  /** [inference] wall time (performance.timeOrigin + now) of the last heartbeat, ms. */
+  HEARTBEAT_AT: 17,
+  /**
+   * [inference] total frames written to the output ring once the newest block is in (published with
+   * LAST_BLOCK_INPUT_END, before the audio): any ring position maps to the input time it carries.
+   */
+  OUTPUT_WRITTEN_END: 18,
+  /** [audio] dry FIFO level before each render (smoothed), input frames: the dry path's own queue. */
+  DRY_QUEUE_FRAMES: 19,
+} as const;
+export const STATS_SLOTS = 24;
+
+/** Ring capacities, in seconds of audio: room for the largest block plus slack for the worst stall. */
+export const INPUT_RING_SEC = 4;
+export const OUTPUT_RING_SEC = 4;
+export const RECORD_RING_SEC = 4;
+/** The inference worker skips the oldest input beyond this much backlog (beyond one block), seconds. */
+export const MAX_INPUT_BACKLOG_SEC = 0.5;
+
+/** The SharedArrayBuffers of one session (ringbuf.js storage for the rings). */
+export interface SharedBuffers {
+  inputRing: SharedArrayBuffer;
+  outputRing: SharedArrayBuffer;
+  recordIn: SharedArrayBuffer;
+  recordOut: SharedArrayBuffer;
+  ctrl: SharedArrayBuffer;
+  stats: SharedArrayBuffer;
+}

@@ -1,0 +1,131 @@
+// The output mixer without devices: priming schedule, underrun concealment, passthrough and gain ramps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Fifo } from '../../native-audio/fifo.js';
+import { OutputMixer } from '../../native-audio/output-mixer.js';
+import { AudioRing, Control, createSharedBuffers } from '../../native-audio/rings.js';
+import { CTRL, STATS } from '../../protocol/rings.js';
+
+const RATE = 48000;
+const B = 256;
+const N = 4800; // 100 ms block
+
+function setup(prebufferMs = 40) {
+  const buffers = createSharedBuffers(RATE, RATE, N);
+  const ctl = new Control(buffers);
+  ctl.stats[STATS.PREBUFFER_MS] = prebufferMs;
+  ctl.stats[STATS.BLOCK_FRAMES] = N;
+  const wet = new AudioRing(buffers.outputRing);
+  const dry = new Fifo(RATE);
+  const mixer = new OutputMixer({ inputRate: RATE, outputRate: RATE, maxFrames: B }, ctl, wet, dry, null);
+  const out = new Float32Array(B);
+  let inputFrames = 0;
+  /** Advances input time by one device buffer (as the input callback would) and renders one buffer. */
+  const tick = (dryValue = 0) => {
+    inputFrames += B;
+    ctl.stats[STATS.INPUT_FRAMES] = inputFrames;
+    dry.push(new Float32Array(B).fill(dryValue));
+    mixer.render(out, B);
+    return Float32Array.from(out);
+  };
+  let written = 0;
+  /** A block arrives now, its input having ended now (as the inference worker publishes it). */
+  const block = (value: number) => {
+    ctl.stats[STATS.LAST_BLOCK_INPUT_END] = inputFrames;
+    written += N;
+    ctl.stats[STATS.OUTPUT_WRITTEN_END] = written;
+    wet.push(new Float32Array(N).fill(value));
+  };
+  const advance = (frames: number) => {
+    inputFrames += frames;
+    ctl.stats[STATS.INPUT_FRAMES] = inputFrames;
+  };
+  return { ctl, mixer, tick, block, advance, frames: () => inputFrames };
+}
+
+test('the voice starts exactly prebuffer after its block’s input ended, fading in', () => {
+  const m = setup(40);
+  for (let i = 0; i < 20; i++) m.tick();
+  m.block(0.5);
+  const blockEnd = m.frames();
+  let startedAt = -1;
+  const outs: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const y = m.tick();
+    outs.push(...y);
+    if (startedAt < 0 && y.some((v) => v !== 0)) startedAt = m.frames() - blockEnd;
+  }
+  const due = (40 * RATE) / 1000;
+  assert.ok(startedAt >= due && startedAt <= due + B, `voice started ${startedAt} frames after its block, due ${due}`);
+  const first = outs.findIndex((v) => v !== 0);
+  assert.ok(outs[first]! < 0.05, 'the voice must fade in, not start at full level');
+});
+
+test('audio queued before the output started is skipped, keeping the delay at algorithmic + prebuffer', () => {
+  const m = setup(40);
+  m.block(0.1); // a block nobody played: the output device was still starting
+  m.advance(N); // a block of input time passes with no renders
+  m.block(0.7);
+  const blockEnd = m.frames();
+  let first = -1;
+  let stale = 0;
+  for (let i = 0; i < 40 && first < 0; i++) {
+    const y = m.tick();
+    stale += y.filter((v) => v > 0.05 && v < 0.15).length;
+    const k = y.findIndex((v) => v > 0.3);
+    if (k >= 0) first = m.frames() + k - blockEnd; // a render plays from the input time it was made at
+  }
+  const due = (40 * RATE) / 1000;
+  assert.ok(Math.abs(first - due) <= 16, `the new block started ${first} frames after it ended, due ${due} (plus the fade)`);
+  assert.ok(stale < N / 2, `${stale} frames of the stale block played; the overdue part must be skipped`);
+});
+
+test('a late block is concealed with a fade, counted, and the voice comes back', () => {
+  const m = setup(30);
+  m.block(0.5);
+  const outs: number[] = [];
+  for (let i = 0; i < 40; i++) outs.push(...m.tick()); // one block lasts 18.75 buffers: the ring runs dry
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 1);
+  let maxStep = 0;
+  for (let i = 1; i < outs.length; i++) maxStep = Math.max(maxStep, Math.abs(outs[i]! - outs[i - 1]!));
+  assert.ok(maxStep < 0.01, `a hard cut: step ${maxStep}`);
+  assert.equal(outs[outs.length - 1], 0, 'silence after the fade');
+  assert.ok(m.ctl.stats[STATS.PREBUFFER_IN_USE_MS]! > 30, 'the prebuffer grows after an underrun');
+  m.block(0.5);
+  const back: number[] = [];
+  for (let i = 0; i < 20; i++) back.push(...m.tick());
+  assert.ok(back.some((v) => Math.abs(v - 0.5) < 1e-3), 'the voice returns at full level');
+});
+
+test('passthrough cross-fades to the dry input and back to the voice once it is primed', () => {
+  const m = setup(20);
+  m.block(0.5);
+  for (let i = 0; i < 8; i++) m.tick(0.2);
+  m.block(0.5);
+  m.ctl.set(CTRL.PASSTHROUGH, 1);
+  let y = new Float32Array(0);
+  for (let i = 0; i < 4; i++) y = m.tick(0.2);
+  assert.ok(Math.abs(y[B - 1]! - 0.2) < 1e-3, `passthrough plays the dry input (got ${y[B - 1]})`);
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0, 'passthrough is not an underrun');
+  m.ctl.set(CTRL.PASSTHROUGH, 0);
+  y = m.tick(0.2);
+  assert.ok(Math.abs(y[B - 1]! - 0.2) < 1e-3, 'the dry input keeps playing until the voice is back');
+  m.block(0.5);
+  for (let i = 0; i < 12; i++) y = m.tick(0.2);
+  assert.ok(Math.abs(y[B - 1]! - 0.5) < 1e-3, `the voice is back (got ${y[B - 1]})`);
+});
+
+test('gain changes are ramped, never a step', () => {
+  const m = setup(20);
+  m.ctl.set(CTRL.BYPASS, 1);
+  let y = new Float32Array(0);
+  for (let i = 0; i < 20; i++) y = m.tick(0.5);
+  assert.ok(Math.abs(y[B - 1]! - 0.5) < 1e-3);
+  m.ctl.stats[STATS.OUTPUT_GAIN_DB] = -60; // the floor is silence
+  y = m.tick(0.5);
+  let step = 0;
+  for (let i = 1; i < B; i++) step = Math.max(step, Math.abs(y[i]! - y[i - 1]!));
+  assert.ok(step < 0.01, `gain step ${step}`);
+  for (let i = 0; i < 30; i++) y = m.tick(0.5);
+  assert.ok(Math.abs(y[B - 1]!) < 1e-3, 'the gain reaches its target');
+});
