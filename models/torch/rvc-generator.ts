@@ -1,0 +1,126 @@
+// RVC's decoder: GeneratorNSF (with f0: an NSF harmonic source fed into every upsampling stage) or Generator
+// (no-f0 voices), with the formant stretch RVC's infer applies first (n_res = return_length2): z and the
+// NSF source waveform, not f0, are linearly resampled (F.interpolate, mode "linear", align_corners False) to
+// n frames and n·upp samples.
+import type { GraphBuilder } from '../onnx/graph-builder.js';
+import { conv1d, convTranspose1d, dimOf, leakyRelu, linear } from '../onnx/layers.js';
+import { RVC, type RvcNetConfig, sampleRateOf } from './rvc-spec.js';
+import type { RvcWeights } from './rvc-weights.js';
+
+/**
+ * F.interpolate(x, size=n, mode='linear') on [1, C, L], in PyTorch's float32 arithmetic: scale = L / n,
+ * src = max(0, scale·(i + 0.5) − 0.5), i0 = ⌊src⌋, λ = src − i0, y = x[i0]·(1 − λ) + x[min(i0 + 1, L − 1)]·λ.
+ * When n = L it is the identity, exactly, so it needs no branch.
+ */
+export function resizeLinear(g: GraphBuilder, x: string, n1: string): string {
+  const L1 = dimOf(g, x, 2);
+  const last = g.op('Sub', [L1, g.i64([1])]);
+  const scale = g.op('Div', [g.op('Cast', [L1], { to: 1 }), g.op('Cast', [n1], { to: 1 })]);
+  const n = g.op('Squeeze', [n1, g.i64([0])]);
+  const dst = g.op('Cast', [g.op('Range', [g.i64([0], []), n, g.i64([1], [])])], { to: 1 });
+  const src = g.op('Max', [g.op('Sub', [g.op('Mul', [scale, g.op('Add', [dst, g.f32([0.5])])]), g.f32([0.5])]), g.f32([0])]);
+  const i0 = g.op('Min', [g.op('Cast', [g.op('Floor', [src])], { to: 7 }), last]);
+  const lambda = g.op('Clip', [g.op('Sub', [src, g.op('Cast', [i0], { to: 1 })]), g.f32([0], []), g.f32([1], [])]);
+  const i1 = g.op('Min', [g.op('Add', [i0, g.i64([1])]), last]);
+  const a = g.op('Gather', [x, i0], { axis: 2 });
+  const b = g.op('Gather', [x, i1], { axis: 2 });
+  return g.op('Add', [g.op('Mul', [a, g.op('Sub', [g.f32([1]), lambda])]), g.op('Mul', [b, lambda])]);
+}
+
+/**
+ * SourceModuleHnNSF (RVC ≥ Nov 2024 SineGen formulation; the older one differs only by whole cycles of
+ * phase): per-sample phase = f0_k/sr · (i + 1) within frame k plus the wrapped sum of whole earlier frames,
+ * harmonics h·phase, sin × 0.1 where voiced, noise (0.003 voiced, 0.1/3 unvoiced), merged by l_linear + tanh.
+ * f0 is [1, L] in Hz; returns [1, 1, L·upp].
+ */
+function nsfSource(g: GraphBuilder, w: RvcWeights, f0: string, sr: number, upp: number, deterministic: boolean): string {
+  const lin = w.get('dec.m_source.l_linear.weight');
+  const dim = lin.shape[1]!;
+  const f = g.op('Unsqueeze', [f0, g.i64([2])]); // [1, L, 1]
+  const steps = g.f32(Array.from({ length: upp }, (_, i) => i + 1));
+  const rad = g.op('Mul', [g.op('Div', [f, g.f32([sr])]), steps]); // [1, L, upp]
+  // Phase advance of each whole frame but the last, wrapped to [−0.5, 0.5), summed, wrapped again.
+  const perFrame = g.op('Slice', [rad, g.i64([0, upp - 1]), g.i64([-1, upp]), g.i64([1, 2])]);
+  const wrapped = g.op('Sub', [g.op('Mod', [g.op('Add', [perFrame, g.f32([0.5])]), g.f32([1])], { fmod: 1 }), g.f32([0.5])]);
+  const acc = g.op('Mod', [g.op('CumSum', [wrapped, g.i64([1], [])]), g.f32([1])], { fmod: 1 });
+  const start = g.op('Pad', [acc, g.i64([0, 1, 0, 0, 0, 0])]);
+  let phase = g.op('Reshape', [g.op('Add', [rad, start]), g.i64([1, -1, 1])]); // [1, L·upp, 1]
+  if (dim > 1) phase = g.op('Mul', [phase, g.f32(Array.from({ length: dim }, (_, h) => h + 1), [1, 1, dim])]);
+  if (dim > 1 && !deterministic) {
+    // A random initial phase per harmonic, none for the fundamental.
+    const u = g.op('RandomUniformLike', [g.f32(new Array(dim).fill(0), [1, 1, dim])], { dtype: 1 });
+    phase = g.op('Add', [phase, g.op('Mul', [u, g.f32([0, ...new Array(dim - 1).fill(1)], [1, 1, dim])])]);
+  }
+  let sine = g.op('Mul', [g.op('Sin', [g.op('Mul', [phase, g.f32([2 * Math.PI])])]), g.f32([RVC.sineAmp])]);
+  // Voicing per frame, repeated upp times.
+  const uvFrames = g.op('Cast', [g.op('Greater', [f, g.f32([0])])], { to: 1 }); // [1, L, 1]
+  const uv = g.op('Reshape', [g.op('Expand', [uvFrames, g.i64([1, 1, upp])]), g.i64([1, -1, 1])]);
+  sine = g.op('Mul', [sine, uv]);
+  if (!deterministic) {
+    const amp = g.op('Add', [g.op('Mul', [uv, g.f32([RVC.noiseStd])]), g.op('Mul', [g.op('Sub', [g.f32([1]), uv]), g.f32([RVC.sineAmp / 3])])]);
+    sine = g.op('Add', [sine, g.op('Mul', [amp, g.op('RandomNormalLike', [sine], { dtype: 1 })])]);
+  }
+  const merged = g.op('Tanh', [linear(g, sine, lin, w.get('dec.m_source.l_linear.bias'))]);
+  return g.op('Transpose', [merged], { perm: [0, 2, 1] });
+}
+
+function resblock(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, r: number, x: string, k: number, dil: number[]): string {
+  const p = `dec.resblocks.${r}`;
+  const conv = (h: string, n: string, d: number) =>
+    conv1d(g, h, w.get(`${p}.${n}.weight`), w.get(`${p}.${n}.bias`), { dilation: d, padding: (k * d - d) >> 1 });
+  for (let j = 0; j < (c.resblock === '1' ? 3 : 2); j++) {
+    let xt = leakyRelu(g, x, RVC.lreluSlope);
+    if (c.resblock === '1') {
+      xt = leakyRelu(g, conv(xt, `convs1.${j}`, dil[j]!), RVC.lreluSlope);
+      xt = conv(xt, `convs2.${j}`, 1);
+    } else {
+      xt = conv(xt, `convs.${j}`, dil[j]!);
+    }
+    x = g.op('Add', [xt, x]);
+  }
+  return x;
+}
+
+export interface DecoderInputs {
+  /** z · x_mask, [1, inter, L]. */
+  z: string;
+  /** f0 in Hz of the L frames, [1, L]; null for no-f0 voices. */
+  f0: string | null;
+  /** g = emb_g(sid), [1, gin, 1]. */
+  spk: string;
+  /** Frames to draw after the formant stretch (return_length2), 1-element int64. */
+  frames: string;
+}
+
+/** Audio [1, 1, frames · upp]. */
+export function decoder(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, d: DecoderInputs, deterministic: boolean): string {
+  const rates = c.upsample_rates;
+  const upp = rates.reduce((a, b) => a * b, 1);
+  let source: string | null = null;
+  if (d.f0) {
+    const raw = nsfSource(g, w, d.f0, sampleRateOf(c), upp, deterministic);
+    source = resizeLinear(g, raw, g.op('Mul', [d.frames, g.i64([upp])]));
+  }
+  let x = resizeLinear(g, d.z, d.frames);
+  x = conv1d(g, x, w.get('dec.conv_pre.weight'), w.get('dec.conv_pre.bias'), { padding: 3 });
+  x = g.op('Add', [x, conv1d(g, d.spk, w.get('dec.cond.weight'), w.get('dec.cond.bias'))]);
+  const nk = c.resblock_kernel_sizes.length;
+  rates.forEach((u, i) => {
+    const k = c.upsample_kernel_sizes[i]!;
+    x = convTranspose1d(g, leakyRelu(g, x, RVC.lreluSlope), w.get(`dec.ups.${i}.weight`), w.get(`dec.ups.${i}.bias`), { stride: u, padding: (k - u) >> 1 });
+    if (source) {
+      const s = rates.slice(i + 1).reduce((a, b) => a * b, 1);
+      const opts = i + 1 < rates.length ? { stride: s, padding: s >> 1 } : {};
+      x = g.op('Add', [x, conv1d(g, source, w.get(`dec.noise_convs.${i}.weight`), w.get(`dec.noise_convs.${i}.bias`), opts)]);
+    }
+    let sum: string | null = null;
+    c.resblock_kernel_sizes.forEach((rk, j) => {
+      const y = resblock(g, w, c, i * nk + j, x, rk, c.resblock_dilation_sizes[j]!);
+      sum = sum ? g.op('Add', [sum, y]) : y;
+    });
+    x = g.op('Div', [sum!, g.f32([nk])]);
+  });
+  // The last activation is F.leaky_relu's default slope, 0.01, not LRELU_SLOPE.
+  x = conv1d(g, leakyRelu(g, x, 0.01), w.get('dec.conv_post.weight'), null, { padding: 3 });
+  return g.op('Tanh', [x]);
+}
