@@ -7,6 +7,7 @@ import { devicesCommand } from './devices-command.js';
 import { liveCommand } from './live-command.js';
 import { importCommand } from './import-command.js';
 import { modelsCommand } from './models-command.js';
+import { rerunWithThreadPool } from './threadpool.js';
 
 const USAGE = `usage: resona <command> [options]
 commands:
@@ -32,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
       await convertCommand(rest);
       return 0;
     case 'live':
-      return await liveCommand(rest);
+      return (await rerunWithThreadPool()) ?? (await liveCommand(rest));
     case 'devices':
       return await devicesCommand(rest);
     case 'voices': {

@@ -8,6 +8,9 @@
 //   playing  → takes one device buffer per call. When less than two buffers are left the next block is
 //              late: the buffer it has is faded out (raised cosine), the rest is silence, an underrun is
 //              counted and the path primes again with a slightly larger prebuffer (never a hard cut).
+//              The input's frame count is the clock: when the output device stalls (it stops asking for
+//              audio for a while, as PulseAudio does after its own underflow), everything after would play
+//              that much later for good; instead the voice skips ahead to its schedule, with a fade.
 // The dry path (the input, for bypass and for passthrough while the inference worker restarts) comes
 // from a private FIFO fed by the input callback. Wet and dry cross-fade; gains are smoothed per sample.
 import { CTRL, STATS } from '../protocol/rings.js';
@@ -35,6 +38,7 @@ const enum Wet {
 export class OutputMixer {
   private state = Wet.Priming;
   private primeEnd = -1; // input frame index at which the primed voice may start
+  private primeRead = 0; // readTotal when primeEnd was set: the ring sample due at primeEnd
   private readTotal = 0; // frames read from the output ring since the session began
   private wetPhase = 0; // 0..1 position on the wet fade curve
   private dryPhase = 0;
@@ -180,6 +184,7 @@ export class OutputMixer {
         const blockFrames = ctl.stats[STATS.BLOCK_FRAMES]!;
         const headDue = blockEnd + blockFrames - (writtenEnd - this.readTotal) / rateRatio;
         this.primeEnd = headDue + (this.prebufferMs() * this.o.inputRate) / 1000;
+        this.primeRead = this.readTotal;
       }
       const now = ctl.stats[STATS.INPUT_FRAMES]!;
       if (now < this.primeEnd) return;
@@ -193,6 +198,14 @@ export class OutputMixer {
     const blockOut = ctl.stats[STATS.BLOCK_FRAMES]! * rateRatio;
     const tooMuch = blockOut + ((this.prebufferMs() + 250) * this.o.outputRate) / 1000;
     if (avail >= 2 * n && avail <= tooMuch) {
+      // Behind schedule by more than input-arrival jitter (two device buffers and 10 ms): the device stalled.
+      const behind = this.primeRead + (ctl.stats[STATS.INPUT_FRAMES]! - this.primeEnd) * rateRatio - this.readTotal;
+      const slack = 2 * this.o.maxFrames + this.o.outputRate / 100;
+      const skip = Math.min(Math.floor(behind), avail - 3 * n);
+      if (behind > slack && skip > 0) {
+        this.catchUp(wet, n, skip);
+        return;
+      }
       this.take(wet, n);
       return;
     }
@@ -211,6 +224,24 @@ export class OutputMixer {
       this.growthMs = Math.min(this.growthMs + this.growMs, Math.max(0, this.maxPrebufferMs - ctl.stats[STATS.PREBUFFER_MS]!));
     }
     this.reset();
+  }
+
+  /** Plays half a buffer fading out, drops `skip` ring frames, and fades the rest of the buffer back in. */
+  private catchUp(wet: Float32Array, n: number, skip: number): void {
+    const half = n >> 1;
+    this.take(wet, half);
+    this.take(null, skip);
+    this.take(wet.subarray(half, n), n - half);
+    for (let i = 0; i < half; i++) {
+      const c = Math.cos((0.5 * Math.PI * (i + 1)) / half);
+      wet[i] = wet[i]! * c * c;
+    }
+    const m = n - half;
+    for (let i = 0; i < m; i++) {
+      const s = Math.sin((0.5 * Math.PI * (i + 1)) / m);
+      wet[half + i] = wet[half + i]! * s * s;
+    }
+    this.ctl.add(CTRL.CATCH_UPS, 1);
   }
 
   /** Dry input resampled (linearly; it is a fallback path) from the input rate to the output rate. */

@@ -41,6 +41,8 @@ export const CTRL = {
   WET_PLAYING: 13,
   /** [audio] frames the record rings could not take. */
   DROPPED_RECORD: 14,
+  /** [audio] times the output device fell behind the schedule (a stall) and the voice skipped ahead to it. */
+  CATCH_UPS: 15,
 } as const;
 export const CTRL_SLOTS = 16;
 

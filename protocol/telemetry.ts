@@ -29,6 +29,8 @@ export interface LiveTelemetry {
   droppedInput: number;
   droppedOutput: number;
   resyncs: number;
+  /** Times the output device stalled and the voice skipped ahead to keep its latency (counted, faded). */
+  catchUps: number;
   concealedMs: number;
   blocks: number;
   blockMs: number;

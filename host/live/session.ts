@@ -478,6 +478,7 @@ export class LiveSession {
       droppedInput: c.get(CTRL.DROPPED_INPUT) + c.get(CTRL.DROPPED_BACKLOG),
       droppedOutput: c.get(CTRL.DROPPED_OUTPUT),
       resyncs: c.get(CTRL.RESYNCS),
+      catchUps: c.get(CTRL.CATCH_UPS),
       concealedMs: (s[STATS.CONCEALED_FRAMES]! / this.outputRate) * 1000,
       blocks: c.get(CTRL.BLOCKS),
       blockMs: s[STATS.BLOCK_MS]!,

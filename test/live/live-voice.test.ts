@@ -39,7 +39,7 @@ test(`${SECONDS} s of speech through the virtual microphone: f0 ${PITCH} semiton
   const f0 = alignedCents(x, y, RATE);
   const msg =
     `f0 shift ${f0.cents.toFixed(1)} cents over ${f0.paired} frames (lag ${f0.lagMs} ms); underruns ${tel.underruns - before.underruns}, ` +
-    `dropped input ${tel.droppedInput - before.droppedInput}, dropped output ${tel.droppedOutput}, resyncs ${tel.resyncs}, ` +
+    `dropped input ${tel.droppedInput - before.droppedInput}, dropped output ${tel.droppedOutput}, resyncs ${tel.resyncs}, catch-ups ${tel.catchUps}, ` +
     `blocks ${tel.blocks}, block p95 ${tel.blockMsP95.toFixed(1)} ms (max ${tel.blockMsMax.toFixed(1)}), prebuffer ${tel.latency.prebufferMs.toFixed(1)} ms`;
   t.diagnostic(msg);
   console.log(`live-voice: ${msg}`);
@@ -59,7 +59,7 @@ test('a click through the whole chain lands within 30 ms of algorithmic + prebuf
   const expected = m.algorithmicMs + m.prebufferMs + m.deviceMs;
   const msg =
     `measured ${m.voiceMs.toFixed(1)} ms; algorithmic ${m.algorithmicMs.toFixed(1)} + prebuffer ${m.prebufferMs.toFixed(1)} + device ${m.deviceMs.toFixed(1)} ` +
-    `(click in bypass) = ${expected.toFixed(1)} ms; during it underruns ${t1.underruns - t0.underruns}, resyncs ${t1.resyncs - t0.resyncs}, dropped ${t1.droppedInput - t0.droppedInput}; clicks voice [${m.clicks.voice.map((v) => v.toFixed(1)).join(', ')}] device [${m.clicks.device.map((v) => v.toFixed(1)).join(', ')}]`;
+    `(click in bypass) = ${expected.toFixed(1)} ms; during it underruns ${t1.underruns - t0.underruns}, resyncs ${t1.resyncs - t0.resyncs}, catch-ups ${t1.catchUps - t0.catchUps}, dropped ${t1.droppedInput - t0.droppedInput}; clicks voice [${m.clicks.voice.map((v) => v.toFixed(1)).join(', ')}] device [${m.clicks.device.map((v) => v.toFixed(1)).join(', ')}]`;
   t.diagnostic(msg);
   console.log(`live-latency: ${msg}`);
   assert.ok(m.clicks.voice.length >= 5 && m.clicks.device.length >= 5, `too few clicks heard: ${msg}`);

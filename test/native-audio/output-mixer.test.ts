@@ -40,7 +40,7 @@ function setup(prebufferMs = 40) {
     inputFrames += frames;
     ctl.stats[STATS.INPUT_FRAMES] = inputFrames;
   };
-  return { ctl, mixer, tick, block, advance, frames: () => inputFrames };
+  return { ctl, mixer, wet, tick, block, advance, frames: () => inputFrames };
 }
 
 test('the voice starts exactly prebuffer after its block’s input ended, fading in', () => {
@@ -128,4 +128,50 @@ test('gain changes are ramped, never a step', () => {
   assert.ok(step < 0.01, `gain step ${step}`);
   for (let i = 0; i < 30; i++) y = m.tick(0.5);
   assert.ok(Math.abs(y[B - 1]!) < 1e-3, 'the gain reaches its target');
+});
+
+test('an output device that stalls does not add its stall to the latency: the voice skips ahead, faded', () => {
+  const m = setup(40);
+  for (let i = 0; i < 4; i++) m.tick();
+  // Blocks with a ramp, so a sample's value tells which ring position is playing.
+  let written = 0;
+  const ramp = () => {
+    m.ctl.stats[STATS.LAST_BLOCK_INPUT_END] = m.frames();
+    const x = Float32Array.from({ length: N }, (_, i) => (written + i) / 1e6);
+    written += N;
+    m.ctl.stats[STATS.OUTPUT_WRITTEN_END] = written;
+    m.wet.push(x);
+  };
+  ramp();
+  let sinceBlock = 0;
+  const run = (buffers: number) => {
+    let last = new Float32Array(0);
+    for (let i = 0; i < buffers; i++) {
+      last = m.tick();
+      sinceBlock += B;
+      if (sinceBlock >= N) {
+        sinceBlock -= N;
+        ramp();
+      }
+    }
+    return last;
+  };
+  run(60);
+  const steady = run(1);
+  const lagBefore = m.frames() - steady[B - 1]! * 1e6;
+  // The device stops asking for 60 ms while input keeps arriving (blocks keep coming on time).
+  for (let f = 0; f < (60 * RATE) / 1000; f += B) {
+    m.advance(B);
+    sinceBlock += B;
+    if (sinceBlock >= N) {
+      sinceBlock -= N;
+      ramp();
+    }
+  }
+  run(20);
+  const after = run(1);
+  const lagAfter = m.frames() - after[B - 1]! * 1e6;
+  assert.equal(m.ctl.get(CTRL.CATCH_UPS), 1, 'one catch-up counted');
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
+  assert.ok(Math.abs(lagAfter - lagBefore) <= 3 * B, `delay moved from ${lagBefore} to ${lagAfter} frames across a 60 ms stall`);
 });
