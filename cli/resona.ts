@@ -23,7 +23,7 @@ commands:
 const USER_ERRORS = new Set([
   'UsageError', 'SettingError', 'AudioFileError', 'VoiceNotFoundError', 'RangeError', 'ModelLoadError', 'ModelInputError',
   'OnnxFormatError', 'ContractError', 'VoiceFormatError', 'IndexFormatError', 'ModelMissingError', 'UnknownModelError',
-  'DownloadError', 'F0ModelError',
+  'DownloadError', 'F0ModelError', 'CheckpointError', 'RvcGraphError', 'HubertCheckpointError', 'DeviceError', 'PulseError',
 ]);
 
 async function main(argv: string[]): Promise<number> {

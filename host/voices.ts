@@ -7,6 +7,7 @@ import type { F0Estimator } from '../engine/f0/estimator.js';
 import { builtinVoices, createBuiltinVoice, findBuiltinVoice } from '../engine/voices/builtin.js';
 import type { VoiceStage } from '../engine/voices/voice-stage.js';
 import { CATALOGUE, findModel, modelsDir, requireModel } from '../models/catalogue/catalogue.js';
+import { convertedEncoderName, convertHubertCheckpoint } from '../models/torch/hubert-import.js';
 import { importVoice, type ImportOptions } from '../models/voices/import-voice.js';
 import { loadVoice } from '../models/voices/load-voice.js';
 import { MANIFEST_FILE, readManifest } from '../models/voices/manifest.js';
@@ -91,6 +92,12 @@ export async function encoderFor(m: VoiceManifest): Promise<string> {
     const found = await findModel(e.id);
     if (found) return found;
   }
+  // No ONNX encoder, but RVC's own hubert_base.pt: convert it once (safe reader, no Python) and keep it.
+  const choice = { layer: m.encoderLayer, channels: m.featureSize };
+  const converted = path.join(modelsDir(), convertedEncoderName(choice));
+  if (await fs.stat(converted).then(() => true, () => false)) return converted;
+  const pt = await findModel('hubert-base');
+  if (pt) return convertHubertCheckpoint(pt, modelsDir(), choice);
   if (!fits[0]) throw new Error(`no content encoder in the catalogue gives ${m.featureSize}-d layer-${m.encoderLayer} features`);
   return requireModel(fits[0].id);
 }

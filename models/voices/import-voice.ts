@@ -8,6 +8,8 @@ import { unzipSync } from 'fflate';
 import { VOICE_MANIFEST_VERSION, type VoiceManifest } from '../../protocol/voice-manifest.js';
 import { readFaissIndex } from '../index/faiss-ivf.js';
 import { parseOnnxInfo } from '../onnx/model-info.js';
+import { readRvcCheckpoint } from '../torch/rvc-checkpoint.js';
+import { buildRvcSynthesizer } from '../torch/rvc-graph.js';
 import { ContractError, readExportMetadata } from '../rvc/contracts.js';
 import { checkManifest, MANIFEST_FILE, VoiceFormatError } from './manifest.js';
 import { openSynthesizer, readModelBytes } from './load-voice.js';
@@ -38,10 +40,8 @@ export async function importVoice(src: string, library: string, o: ImportOptions
   const ext = path.extname(src).toLowerCase();
   if (ext === '.zip') return importZip(src, library, o);
   if (ext === '.onnx') return importOnnx(src, library, o, null);
-  if (ext === '.pth' || ext === '.pt') {
-    throw new VoiceFormatError(`${src}: PyTorch voices are not importable yet; export it to ONNX with RVC WebUI or the VC Client and import the .onnx`);
-  }
-  throw new VoiceFormatError(`${src}: not a voice file; import an RVC .onnx model, a folder holding one, or a .zip of such a folder`);
+  if (ext === '.pth' || ext === '.pt') return importOnnx(src, library, o, null, undefined, await onnxFromCheckpoint(src));
+  throw new VoiceFormatError(`${src}: not a voice file; import an RVC .pth or .onnx model, a folder holding one, or a .zip of such a folder`);
 }
 
 async function importZip(src: string, library: string, o: ImportOptions): Promise<VoiceManifest> {
@@ -72,17 +72,26 @@ async function importFolder(dir: string, library: string, o: ImportOptions): Pro
     const m = checkManifest(JSON.parse(await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')), path.join(dir, MANIFEST_FILE));
     return importOnnx(path.join(dir, m.model), library, { ...o, index: o.index ?? (m.index ? path.join(dir, m.index) : undefined), name: o.name ?? m.name }, m, dir);
   }
-  const models = files.filter((f) => f.toLowerCase().endsWith('.onnx'));
-  if (models.length === 0) throw new VoiceFormatError(`${dir}: holds no .onnx model (found: ${files.join(', ') || 'nothing'})`);
-  if (models.length > 1) throw new VoiceFormatError(`${dir}: holds several .onnx files (${models.join(', ')}); import the voice's model file itself`);
+  // An ONNX export wins over the checkpoint it came from; a folder with only the .pth is converted.
+  const onnxFiles = files.filter((f) => f.toLowerCase().endsWith('.onnx'));
+  const models = onnxFiles.length ? onnxFiles : files.filter((f) => /\.pth$/i.test(f));
+  if (models.length === 0) throw new VoiceFormatError(`${dir}: holds no .onnx or .pth model (found: ${files.join(', ') || 'nothing'})`);
+  if (models.length > 1) throw new VoiceFormatError(`${dir}: holds several model files (${models.join(', ')}); import the voice's model file itself`);
   const indexes = files.filter((f) => f.toLowerCase().endsWith('.index'));
   // RVC writes trained_*.index (centroids only) and added_*.index (the features): only the latter retrieves.
   const index = indexes.find((f) => f.startsWith('added')) ?? indexes[0];
-  return importOnnx(path.join(dir, models[0]!), library, { ...o, index: o.index ?? (index ? path.join(dir, index) : undefined), name: o.name ?? path.basename(dir) }, null, dir);
+  const model = path.join(dir, models[0]!);
+  const bytes = /\.pth$/i.test(model) ? await onnxFromCheckpoint(model) : undefined;
+  return importOnnx(model, library, { ...o, index: o.index ?? (index ? path.join(dir, index) : undefined), name: o.name ?? path.basename(dir) }, null, dir, bytes);
 }
 
-async function importOnnx(file: string, library: string, o: ImportOptions, given: VoiceManifest | null, folder?: string): Promise<VoiceManifest> {
-  const bytes = await readModelBytes(file);
+/** An RVC .pth read with the safe checkpoint reader and rebuilt as an ONNX model of the skip_head contract. */
+async function onnxFromCheckpoint(file: string): Promise<Uint8Array> {
+  return buildRvcSynthesizer(await readRvcCheckpoint(file));
+}
+
+async function importOnnx(file: string, library: string, o: ImportOptions, given: VoiceManifest | null, folder?: string, converted?: Uint8Array): Promise<VoiceManifest> {
+  const bytes = converted ?? (await readModelBytes(file));
   const claim = given ?? claimFromMetadata(file, bytes);
   const { info, contract, session, measuredRate } = await openSynthesizer(file, bytes, claim, o.threads);
   await session.release();
