@@ -88,14 +88,5 @@ export function seamStats(y: Float32Array, boundaries: number[], from: number, t
   return { jumpAt, jumpElse, eMin, eMax, eAt };
 }
 
-/** A seeded uniform [0, 1) generator (mulberry32), so fixtures and benchmarks are reproducible. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform [0, 1) generator, so fixtures and benchmarks are reproducible. */
+export { mulberry32 as rng } from '../models/random.js';

@@ -2,19 +2,10 @@
 // where no real checkpoint is at hand. Scales follow PyTorch's initialisers, so activations stay in range
 // and timings see realistic numbers (no denormals, no all-zero shortcuts).
 import { checkConfig, type HubertConfig } from './hubert-config.js';
+import { mulberry32 } from '../random.js';
 import type { WeightTensor } from './hubert-ops.js';
 
-/** mulberry32: small, seeded, fast enough for 95M values. */
-function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const uniform = mulberry32;
 
 export function randomHubertWeights(config: HubertConfig, seed = 1): Map<string, WeightTensor> {
   checkConfig(config);

@@ -9,6 +9,7 @@
 // from before v2 existed), and takes the speaker count from emb_g.weight's rows rather than spk_embed_dim;
 // this reader does the same, so it accepts exactly the voices RVC plays, and checks the rest against the
 // weights so a mismatched file fails here rather than as a shape error deep in a graph.
+import type { RvcNetConfig } from './rvc-spec.js';
 import { CheckpointError, readCheckpointFile, stateDict, type TorchTensor } from './checkpoint.js';
 
 export const CONFIG_FIELDS = [
@@ -19,25 +20,11 @@ export const CONFIG_FIELDS = [
 
 export type RvcSampleRate = 32000 | 40000 | 48000;
 
-export interface RvcConfig {
-  spec_channels: number;
-  segment_size: number;
-  inter_channels: number;
-  hidden_channels: number;
-  filter_channels: number;
-  n_heads: number;
-  n_layers: number;
-  kernel_size: number;
-  p_dropout: number;
+/** RVC's positional config list by name, as the checkpoint reader has checked it (the builder's type, narrowed). */
+export interface RvcConfig extends RvcNetConfig {
   resblock: '1' | '2';
-  resblock_kernel_sizes: number[];
-  resblock_dilation_sizes: number[][];
-  upsample_rates: number[];
-  upsample_initial_channel: number;
-  upsample_kernel_sizes: number[];
   /** Speakers: emb_g.weight's rows, as RVC's loader sets it (the stored value may differ in merged voices). */
   spk_embed_dim: number;
-  gin_channels: number;
   sr: RvcSampleRate;
 }
 

@@ -1,5 +1,6 @@
 // Writes PyTorch checkpoints the way torch.save does (zip layout, protocol-2 pickle with BINPERSID storages,
 // memoised globals), so tests can build exact fixtures, including damaged and malicious ones, in TypeScript.
+import { toHalf } from '../../../models/runtime.js';
 import { zipSync } from 'fflate';
 
 /** Opcode bytes used by the tests; names as in Python's pickle module. */
@@ -29,28 +30,7 @@ export interface Storage {
 
 /** Round-to-nearest-even float → IEEE half bits. */
 export function f16bits(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0]!;
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  const mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    const m = mant | 0x800000;
-    const shift = 14 - e;
-    let h = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
+  return toHalf(x);
 }
 
 /** bfloat16 bits of a value that bfloat16 holds exactly (the tests pick such values). */

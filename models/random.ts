@@ -1,0 +1,12 @@
+// A seeded uniform [0, 1) generator (mulberry32): random-weight models, fixtures and benchmarks must be
+// reproducible, and Math.random is not seedable.
+export function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
