@@ -8,6 +8,7 @@ import { liveCommand } from './live-command.js';
 import { importCommand } from './import-command.js';
 import { modelsCommand } from './models-command.js';
 import { rerunWithThreadPool } from './threadpool.js';
+import { serveCommand } from './serve-command.js';
 
 const USAGE = `usage: resona <command> [options]
 commands:
@@ -17,6 +18,7 @@ commands:
   voices                   list the voices (built-in and imported)
   import <file|folder|zip> add an RVC voice to the library ('resona import --help')
   models [list|path|download <id>]   the shared networks neural voices need
+  serve                    the app's UI and control API over HTTP/WebSocket ('resona serve --help')
 `;
 
 // Errors whose message is written for the user (what was wrong and what to do); anything else is a bug.
@@ -46,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return importCommand(rest);
     case 'models':
       return modelsCommand(rest);
+    case 'serve':
+      return (await rerunWithThreadPool()) ?? (await serveCommand(rest));
     case undefined:
     case 'help':
     case '--help':

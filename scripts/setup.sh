@@ -11,9 +11,10 @@ if command -v apt-get >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   # Live audio: PulseAudio (null sinks are the test devices; the tests start their own private server),
   # pactl/pacat/parec, ALSA's pulse plugin (how PortAudio reaches PulseAudio), and what naudiodon's
-  # node-gyp build of PortAudio needs (a C++ toolchain, python3, the ALSA headers).
+  # node-gyp build of PortAudio needs (a C++ toolchain, python3, the ALSA headers). Chromium: the UI tests
+  # drive Debian's build through playwright-core (no browser download).
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends sox libsox-fmt-all espeak-ng \
-    pulseaudio pulseaudio-utils libasound2-plugins libasound2-dev build-essential python3 >/dev/null
+    pulseaudio pulseaudio-utils libasound2-plugins libasound2-dev build-essential python3 chromium >/dev/null
 else
   echo "setup: no apt-get here; install sox (with MP3/FLAC/Ogg support), espeak-ng, and for live audio PulseAudio with pactl and ALSA's pulse plugin (or PipeWire-pulse), plus a C++ toolchain for naudiodon" >&2
 fi

@@ -323,6 +323,7 @@ export class LiveSession {
   update(settings: Partial<EngineSettings>): EngineSettings {
     const next = mergeSettings(this.settings, settings);
     this.supervisor.post({ kind: 'update', settings });
+    this.settings = next; // a restarted inference worker starts from these
     return next;
   }
 
@@ -350,7 +351,8 @@ export class LiveSession {
     this.supervisor.kill();
   }
 
-  private async startRecording(inPath?: string, outPath?: string): Promise<void> {
+  /** Starts recording what goes in and/or what comes out to WAV files (also while running). */
+  async startRecording(inPath?: string, outPath?: string): Promise<void> {
     this.recorders = {
       input: inPath ? await WavWriter.create(inPath, this.streamRate) : null,
       output: outPath ? await WavWriter.create(outPath, this.outputRate) : null,
@@ -384,7 +386,7 @@ export class LiveSession {
     await this.recorders.output?.flush();
   }
 
-  private async stopRecording(): Promise<void> {
+  async stopRecording(): Promise<void> {
     if (this.recordTimer) clearInterval(this.recordTimer);
     this.recordTimer = null;
     this.ctl.set(CTRL.RECORD, 0);
@@ -400,7 +402,7 @@ export class LiveSession {
    * the speakers). Measured twice: in bypass (the devices alone) and with the voice. `click` is a device
    * whose sound reaches the input (played by Resona); without it, clicks must come from outside.
    */
-  async measureLatency(o: { capture: string; click?: string; clicks?: number; intervalMs?: number }): Promise<LatencyMeasurement> {
+  async measureLatency(o: { capture: string; click?: string; clicks?: number; intervalMs?: number; keepVoice?: boolean }): Promise<LatencyMeasurement> {
     const clicks = o.clicks ?? 8;
     const intervalMs = o.intervalMs ?? Math.max(600, Math.round(this.algorithmicMs + this.prebufferMs + 300));
     const capture = resolveDevice(o.capture, 'input', this.catalogue);
@@ -427,8 +429,17 @@ export class LiveSession {
         await sleep(300);
         const d1 = await this.audio.measure(clicks, intervalMs, Boolean(click));
         this.setBypass(false);
+        // Pitch and formant shifts smear a click in time (a PSOLA grain spans tens of ms), which moved its
+        // detected onset by up to ~30 ms or hid it; the chain's latency is the same at pitch 0, so the
+        // voice is neutral while it is timed, unless asked otherwise.
+        const shaped = { pitch: this.settings.pitch, formant: this.settings.formant };
+        if (!o.keepVoice) this.update({ pitch: 0, formant: 0 });
         await sleep(Math.max(300, this.prebufferMs + this.algorithmicMs + 100));
-        voiceRun = await this.audio.measure(clicks, intervalMs, Boolean(click));
+        try {
+          voiceRun = await this.audio.measure(clicks, intervalMs, Boolean(click));
+        } finally {
+          if (!o.keepVoice) this.update(shaped);
+        }
         this.setBypass(true);
         await sleep(300);
         const d2 = await this.audio.measure(Math.max(3, clicks >> 1), intervalMs, Boolean(click));

@@ -1,0 +1,87 @@
+// Who may talk to the server. Bound to loopback, only this machine can connect, but any web page in the
+// user's browser can still try: so the Host header must name the loopback server (defeats DNS rebinding) and a
+// WebSocket's Origin must be the server's own. Bound anywhere else, a token is required as well.
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export class ServerConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServerConfigError';
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\./.test(host);
+}
+
+/** Refuses a non-loopback bind without a token, and a token too short to resist guessing. */
+export function checkBind(host: string, token: string | undefined): void {
+  if (!isLoopback(host) && !token) {
+    throw new ServerConfigError(`binding ${host} exposes the voice changer to the network: give --token <secret> (or RESONA_TOKEN), or bind 127.0.0.1`);
+  }
+  if (token !== undefined && token.length < 16) throw new ServerConfigError('the token must be at least 16 characters');
+}
+
+export const TOKEN_COOKIE = 'resona_token';
+
+export function tokenMatches(expected: string, given: string | undefined | null): boolean {
+  if (!given) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The token a request carries: Authorization: Bearer, the cookie set on the first visit, or ?token=. */
+export function requestToken(req: IncomingMessage, url: URL): string | null {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7);
+  const cookie = req.headers.cookie ?? '';
+  for (const part of cookie.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === TOKEN_COOKIE) return decodeURIComponent(v.join('='));
+  }
+  return url.searchParams.get('token');
+}
+
+export interface AccessPolicy {
+  bindHost: string;
+  port: number;
+  token?: string;
+}
+
+/** Host header check: with no token only loopback names are accepted (a rebinding page has its own name). */
+export function hostAllowed(p: AccessPolicy, hostHeader: string | undefined): boolean {
+  if (!hostHeader) return false;
+  if (p.token) return true;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
+  if (!m) return false;
+  const name = m[1]!.replace(/^\[|\]$/g, '');
+  return isLoopback(name) && Number(m[2] ?? 80) === p.port;
+}
+
+/**
+ * A browser WebSocket must come from the page this server served. Without an Origin (not a browser), the
+ * token is required: that is the only thing that tells a legitimate script from anything else.
+ */
+export function originAllowed(p: AccessPolicy, req: IncomingMessage, token: string | null): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return Boolean(p.token && tokenMatches(p.token, token));
+  return origin === `http://${req.headers.host}` && hostAllowed(p, req.headers.host);
+}
+
+export function contentSecurityPolicy(host: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    `connect-src 'self' ws://${host}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}

@@ -1,0 +1,162 @@
+// The control protocol: one set of typed commands and events shared by the renderer, the server (WebSocket)
+// and Electron (IPC to the engine's utility process). Pure data: the transport only moves these objects.
+import type { EngineSettings } from './settings.js';
+import { SETTING_RANGES } from './settings.js';
+import type { LiveEvent, LiveTelemetry } from './telemetry.js';
+import type { VoiceInfo } from './voices.js';
+
+export type DeviceRole = 'input' | 'output' | 'monitor';
+
+/** The engine's pitch estimators the UI offers (a path to an ONNX pitch network is CLI-only). */
+export const F0_METHODS = ['yin', 'swiftf0', 'crepe', 'rmvpe'] as const;
+export type F0Method = (typeof F0_METHODS)[number];
+
+/** One choosable device: `spec` is what the host resolves ("pulse:name", "3", "default"). */
+export interface DeviceChoice {
+  spec: string;
+  label: string;
+}
+
+export interface DeviceList {
+  inputs: DeviceChoice[];
+  outputs: DeviceChoice[];
+  /** Whether a built-in virtual microphone can be created (a PulseAudio / PipeWire-pulse server answers). */
+  virtualMic: boolean;
+}
+
+/** What the user chose; kept by the host across start/stop and voice changes. */
+export interface Selection {
+  voice: string;
+  settings: EngineSettings;
+  f0Method: F0Method;
+  /** null input/output: the system default; output "virtual" = Resona's virtual microphone. */
+  devices: { input: string | null; output: string | null; monitor: string | null };
+  gains: { input: number; output: number; monitor: number };
+  noiseSuppression: boolean;
+  bypass: boolean;
+}
+
+export interface RecordingState {
+  active: boolean;
+  /** The output file (what the virtual microphone gets), while recording or the last one. */
+  file: string | null;
+}
+
+export interface HostState {
+  running: boolean;
+  /** A start or a voice switch is under way. */
+  busy: boolean;
+  selection: Selection;
+  recording: RecordingState;
+  voices: VoiceInfo[];
+  /** Library folders that failed their checks, one line each. */
+  brokenVoices: string[];
+}
+
+export interface ControlError {
+  /** 'setting': a value out of range (field says which); 'voice', 'device', 'import', 'engine', 'request', 'auth'. */
+  code: 'setting' | 'voice' | 'device' | 'import' | 'engine' | 'request' | 'auth';
+  message: string;
+  field?: string;
+}
+
+export interface LatencyResult {
+  voiceMs: number;
+  deviceMs: number;
+  algorithmicMs: number;
+  prebufferMs: number;
+}
+
+/** Every command, its arguments and its result. */
+export interface ControlCommands {
+  getState: { args: Record<string, never>; result: HostState };
+  start: { args: Record<string, never>; result: HostState };
+  stop: { args: Record<string, never>; result: HostState };
+  setSettings: { args: { settings: Partial<EngineSettings> }; result: HostState };
+  setF0Method: { args: { method: F0Method }; result: HostState };
+  setVoice: { args: { voice: string }; result: HostState };
+  /** A voice file: bytes (base64, from a browser) or a path on the host (Electron's file dialog, the CLI). */
+  importVoice: { args: { name: string; dataBase64?: string; path?: string }; result: { voice: VoiceInfo; state: HostState } };
+  setDevice: { args: { role: DeviceRole; spec: string | null }; result: HostState };
+  setGain: { args: { role: DeviceRole; db: number }; result: HostState };
+  setBypass: { args: { on: boolean }; result: HostState };
+  setNoiseSuppression: { args: { on: boolean }; result: HostState };
+  startRecording: { args: Record<string, never>; result: HostState };
+  stopRecording: { args: Record<string, never>; result: HostState };
+  measureLatency: { args: { capture: string; click?: string }; result: LatencyResult };
+  listDevices: { args: Record<string, never>; result: DeviceList };
+  listVoices: { args: Record<string, never>; result: { voices: VoiceInfo[]; broken: string[] } };
+  /** Pitch up/down and next/previous voice, for hotkeys and the tray. */
+  nudgePitch: { args: { by: number }; result: HostState };
+  stepVoice: { args: { by: 1 | -1 }; result: HostState };
+}
+
+export type CommandName = keyof ControlCommands;
+
+export const COMMAND_NAMES = [
+  'getState', 'start', 'stop', 'setSettings', 'setF0Method', 'setVoice', 'importVoice', 'setDevice', 'setGain', 'setBypass',
+  'setNoiseSuppression', 'startRecording', 'stopRecording', 'measureLatency', 'listDevices', 'listVoices', 'nudgePitch', 'stepVoice',
+] as const satisfies readonly CommandName[];
+
+/** Fails to compile when a command is added to ControlCommands but not to COMMAND_NAMES (the preload's list). */
+export const COMMAND_NAMES_COMPLETE: Exclude<CommandName, (typeof COMMAND_NAMES)[number]> extends never ? true : never = true;
+
+export function isCommandName(x: unknown): x is CommandName {
+  return typeof x === 'string' && (COMMAND_NAMES as readonly string[]).includes(x);
+}
+
+/** Client → host. */
+export interface Request<C extends CommandName = CommandName> {
+  id: number;
+  cmd: C;
+  args: ControlCommands[C]['args'];
+}
+
+/** Host → client: the answer to one request. */
+export type Response =
+  | { type: 'result'; id: number; ok: true; result: unknown }
+  | { type: 'result'; id: number; ok: false; error: ControlError };
+
+/** Host → client, unasked. */
+export type HostEvent =
+  | { type: 'telemetry'; telemetry: LiveTelemetry }
+  | { type: 'state'; state: HostState }
+  | { type: 'event'; event: LiveEvent }
+  | { type: 'error'; error: ControlError };
+
+export type ServerMessage = Response | HostEvent;
+
+/** Telemetry rate: enough for smooth meters, small enough for a remote browser. */
+export const TELEMETRY_HZ = 25;
+
+export interface LatencyPreview {
+  totalMs: number;
+  blockMs: number;
+  crossfadeMs: number;
+  searchMs: number;
+}
+
+/**
+ * What a block/crossfade/search choice costs before it is applied: the engine's algorithmic latency, the same
+ * sum the engine reports (resampler delay and device buffering come on top and are shown once running).
+ */
+export function latencyPreview(s: Pick<EngineSettings, 'blockMs' | 'crossfadeMs' | 'searchMs'>): LatencyPreview {
+  // The engine rounds the block to whole 10 ms frames.
+  const blockMs = Math.max(10, Math.round(s.blockMs / 10) * 10);
+  return { blockMs, crossfadeMs: s.crossfadeMs, searchMs: s.searchMs, totalMs: blockMs + s.crossfadeMs + s.searchMs };
+}
+
+/** Settings the UI exposes, in its order. */
+export const UI_SETTINGS: readonly (keyof EngineSettings)[] = [
+  'pitch', 'formant', 'indexRatio', 'protect', 'silenceDb', 'speaker', 'blockMs', 'extraMs', 'crossfadeMs', 'searchMs',
+];
+
+export { SETTING_RANGES };
+
+/** What one command answers over IPC (the preload) — the same shape the WebSocket carries in a Response. */
+export type CallResult<T> = { ok: true; result: T } | { ok: false; error: ControlError };
+
+/** window.resona in Electron: one named method per command, plus onEvent; built by electron/preload.ts. */
+export type PreloadApi = { [C in CommandName]: (args: ControlCommands[C]['args']) => Promise<CallResult<ControlCommands[C]['result']>> } & {
+  onEvent(listener: (e: HostEvent) => void): void;
+};

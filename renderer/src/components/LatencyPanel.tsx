@@ -1,0 +1,90 @@
+// Block, context and crossfade: edits are drafts until applied, and the latency each draft would cost is
+// shown beside the current figure first, so nobody discovers a 400 ms block by hearing it.
+import { useEffect, useState } from 'react';
+import { latencyPreview, SETTING_RANGES } from '../../../protocol/control.js';
+import { checkSetting, type EngineSettings } from '../../../protocol/settings.js';
+import type { Store, UiState } from '../store.js';
+import { Field } from './Field.js';
+
+type TimingKey = 'blockMs' | 'extraMs' | 'crossfadeMs' | 'searchMs';
+const KEYS: { key: TimingKey; label: string; step: number; hint: string }[] = [
+  { key: 'blockMs', label: 'Block', step: 10, hint: 'new audio per step: the main latency cost' },
+  { key: 'extraMs', label: 'Context', step: 10, hint: 'audio re-analysed with each block: costs CPU, not latency' },
+  { key: 'crossfadeMs', label: 'Crossfade', step: 5, hint: 'smooths block seams' },
+  { key: 'searchMs', label: 'Search', step: 1, hint: 'phase search window' },
+];
+
+export function LatencyPanel({ store, ui }: { store: Store; ui: UiState }) {
+  const sel = ui.host?.selection.settings;
+  const [draft, setDraft] = useState<Partial<Record<TimingKey, number>>>({});
+  useEffect(() => setDraft({}), [sel?.blockMs, sel?.extraMs, sel?.crossfadeMs, sel?.searchMs]);
+  if (!sel) return null;
+  const merged: EngineSettings = { ...sel, ...draft };
+  const now = latencyPreview(sel);
+  const next = latencyPreview(merged);
+  const dirty = KEYS.some(({ key }) => draft[key] !== undefined && draft[key] !== sel[key]);
+  const t = ui.telemetry;
+  const apply = async () => {
+    const update: Partial<EngineSettings> = {};
+    for (const { key } of KEYS) if (draft[key] !== undefined && draft[key] !== sel[key]) update[key] = draft[key];
+    // Checked here too: a typo shows at once, beside its field, and nothing is sent.
+    for (const [k, v] of Object.entries(update)) {
+      try {
+        checkSetting(k as TimingKey, v as number);
+      } catch (e) {
+        store.setFieldError(k, (e as Error).message);
+        return;
+      }
+    }
+    await store.run('setSettings', { settings: update });
+  };
+  return (
+    <section aria-labelledby="timing-h" className="panel timing">
+      <h2 id="timing-h">Latency</h2>
+      {KEYS.map(({ key, label, step, hint }) => (
+        <Field
+          key={key}
+          name={key}
+          label={label}
+          value={draft[key] ?? sel[key]}
+          min={SETTING_RANGES[key].min}
+          max={SETTING_RANGES[key].max}
+          step={step}
+          unit="ms"
+          hint={hint}
+          error={ui.fieldErrors[key]}
+          onDraft={(v) => setDraft((d) => ({ ...d, [key]: v }))}
+          onCommit={(v) => {
+            if (!Number.isFinite(v)) return store.setFieldError(key, `${label} must be a number`);
+            store.setFieldError(key, null);
+            setDraft((d) => ({ ...d, [key]: v }));
+          }}
+        />
+      ))}
+      <p className="cost" data-testid="latency-preview" aria-live="polite">
+        Engine latency: <strong>{now.totalMs.toFixed(0)} ms</strong>
+        {dirty ? (
+          <>
+            {' '}
+            → <strong className={next.totalMs > now.totalMs ? 'worse' : 'better'}>{next.totalMs.toFixed(0)} ms</strong> ({next.blockMs} block + {next.crossfadeMs} crossfade + {next.searchMs} search)
+          </>
+        ) : null}
+        {t ? (
+          <span className="hint">
+            {' '}
+            · running: {t.latency.algorithmicMs.toFixed(0)} algorithmic + {t.latency.prebufferMs.toFixed(0)} prebuffer + {t.latency.deviceMs.toFixed(0)} device ({t.latency.deviceSource})
+            {t.latency.measuredMs !== undefined ? `, measured ${t.latency.measuredMs.toFixed(0)} ms` : ''}
+          </span>
+        ) : null}
+      </p>
+      <div className="row">
+        <button type="button" onClick={() => void apply()} disabled={!dirty}>
+          Apply
+        </button>
+        <button type="button" onClick={() => setDraft({})} disabled={!dirty}>
+          Revert
+        </button>
+      </div>
+    </section>
+  );
+}
