@@ -12,7 +12,8 @@ export const LIVE_USAGE = `usage: resona live [options]
   --virtual-mic          create "Resona Virtual Microphone" (PulseAudio/PipeWire) and play into it; removed on exit
   --monitor <dev>        also play the voice here (headphones)
   --input-gain <dB>      ${LIVE_RANGES.inputGainDb.min}..${LIVE_RANGES.inputGainDb.max} (default 0); likewise --output-gain, --monitor-gain
-  --voice <id>           voice (default ${DEFAULT_VOICE}; see 'resona voices')
+  --voice <id|path>      voice (default ${DEFAULT_VOICE}; see 'resona voices'); --f0 <method|file> and
+                         --encoder <file> as in 'resona convert'
   --pitch <st>  --formant <st>  --block <ms> (default ${DEFAULT_SETTINGS.blockMs})  --extra <ms>  --crossfade <ms>  --search <ms>  --silence <dB>
   --rate <Hz>            stream rate (default 48000); --output-rate <Hz> when the output device needs another
   --buffer <frames>      device buffer, ${LIVE_RANGES.deviceBufferFrames.min}..${LIVE_RANGES.deviceBufferFrames.max} (default 256)
@@ -47,6 +48,8 @@ export async function liveCommand(argv: string[]): Promise<number> {
     'output-gain': { type: 'string' },
     'monitor-gain': { type: 'string' },
     voice: { type: 'string' },
+    f0: { type: 'string' },
+    encoder: { type: 'string' },
     pitch: { type: 'string' },
     formant: { type: 'string' },
     block: { type: 'string' },
@@ -80,6 +83,8 @@ export async function liveCommand(argv: string[]): Promise<number> {
   const quiet = Boolean(values.quiet);
   const o: LiveOptions = {
     voice: str('voice') ?? DEFAULT_VOICE,
+    ...(str('f0') ? { f0: str('f0') } : {}),
+    ...(str('encoder') ? { encoder: str('encoder') } : {}),
     settings: {
       pitch: num('pitch'),
       formant: num('formant'),

@@ -110,8 +110,19 @@ export class ControlApi {
       case 'setF0Method': {
         const m = a.method;
         if (!F0_METHODS.includes(m as never)) throw new RequestError(`unknown f0 method "${String(m)}": choose ${F0_METHODS.join(', ')}`, 'f0Method');
-        if (m !== 'yin') throw new RequestError(`live mode estimates pitch with yin for now; ${String(m)} works in 'resona convert --f0 ${String(m)}'`, 'f0Method');
-        this.selection.f0Method = m;
+        const previous = this.selection.f0Method;
+        this.selection.f0Method = m as typeof previous;
+        // The estimator lives in the inference worker: a running voice restarts with it. A failure (a missing
+        // network file) is reported inline and the previous method comes back.
+        if (this.session) {
+          try {
+            await this.restart();
+          } catch (e) {
+            this.selection.f0Method = previous;
+            await this.start().catch(() => undefined);
+            throw e instanceof RequestError ? e : new RequestError((e as Error).message, 'f0Method');
+          }
+        }
         return this.changed();
       }
       case 'setVoice':
@@ -262,6 +273,7 @@ export class ControlApi {
     const virtual = s.devices.output === VIRTUAL_OUTPUT;
     return {
       voice: s.voice,
+      ...(s.f0Method !== 'yin' ? { f0: s.f0Method } : {}),
       settings: s.settings,
       ...(s.devices.input ? { input: s.devices.input } : {}),
       ...(s.devices.output && !virtual ? { output: s.devices.output } : {}),

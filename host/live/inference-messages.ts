@@ -8,6 +8,9 @@ export interface InferenceInit {
   streamRate: number;
   outputRate: number;
   voice: string;
+  /** f0 method or network file, and content encoder file (neural voices); defaults as in resolveVoice. */
+  f0?: string;
+  encoder?: string;
   settings: Partial<EngineSettings>;
   noiseSuppression: boolean;
 }

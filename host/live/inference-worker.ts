@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const ctl = new Control(init.buffers);
   const inRing = new AudioRing(init.buffers.inputRing);
   const outRing = new AudioRing(init.buffers.outputRing);
-  const rv = await resolveVoice(init.voice);
+  const rv = await resolveVoice({ voice: init.voice, f0: init.f0, encoder: init.encoder, threads: 2 });
   // The engine owns the estimator from here (its destroy() disposes it).
   const f0 = (rv as { f0?: F0Estimator }).f0;
   const settings = { pitch: rv.info.defaultPitch, formant: rv.info.defaultFormant, ...init.settings };

@@ -22,6 +22,10 @@ import { WavWriter } from './wav-writer.js';
 
 export interface LiveOptions {
   voice: string;
+  /** Pitch estimator: yin (default), swiftf0, crepe, rmvpe or a network file; as `resona convert --f0`. */
+  f0?: string;
+  /** Content encoder file for neural voices (default: the catalogue's). */
+  encoder?: string;
   settings?: Partial<EngineSettings>;
   /** Device specs (see resolveDevice); input/output default to the system's. */
   input?: string;
@@ -81,6 +85,8 @@ export class LiveSession {
   private vmic: VirtualMic | null = null;
   private supervisor!: InferenceSupervisor;
   private settings!: EngineSettings;
+  /** The pitch estimator the inference worker runs ('yin', 'crepe', …). */
+  f0Method = 'yin';
   private algorithmicMs = 0;
   private prebufferMs = MIN_PREBUFFER_MS;
   private measuredDeviceMs: number | null = null;
@@ -179,10 +185,11 @@ export class LiveSession {
     this.audio.onStreamError((e) => this.onStreamLost(e.role, `${e.label}: ${e.message}`));
 
     this.supervisor = new InferenceSupervisor(
-      { buffers: this.buffers, streamRate: this.streamRate, outputRate: this.outputRate, voice: o.voice, settings: o.settings ?? {}, noiseSuppression: this.noise },
+      { buffers: this.buffers, streamRate: this.streamRate, outputRate: this.outputRate, voice: o.voice, f0: o.f0, encoder: o.encoder, settings: o.settings ?? {}, noiseSuppression: this.noise },
       this.ctl,
       {
         onReady: (r, restart) => {
+          this.f0Method = r.f0Method;
           this.onGeometry(r.latency.totalMs + r.noiseDelayMs, r.settings);
           this.sizePrebuffer(r.warmupMs, r.blockFrames);
           if (restart) {
