@@ -1,5 +1,6 @@
 // Argument helpers shared by the subcommands: one-line errors, numbers that accept "+5".
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { EngineSettings } from '../protocol/settings.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -39,4 +40,40 @@ export function numberOption(name: string, raw: string | undefined): number | un
   const v = Number(raw.trim());
   if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} needs a number, got "${raw}"`);
   return v;
+}
+
+/** The engine-setting flags every voice command takes (convert, live), all parsed as numbers. */
+export const ENGINE_OPTIONS = {
+  pitch: { type: 'string' },
+  formant: { type: 'string' },
+  block: { type: 'string' },
+  extra: { type: 'string' },
+  crossfade: { type: 'string' },
+  search: { type: 'string' },
+  silence: { type: 'string' },
+  loudness: { type: 'string' },
+  'index-ratio': { type: 'string' },
+  protect: { type: 'string' },
+  speaker: { type: 'string' },
+} as const;
+
+const ENGINE_KEYS: Record<keyof typeof ENGINE_OPTIONS, keyof EngineSettings> = {
+  pitch: 'pitch',
+  formant: 'formant',
+  block: 'blockMs',
+  extra: 'extraMs',
+  crossfade: 'crossfadeMs',
+  search: 'searchMs',
+  silence: 'silenceDb',
+  loudness: 'loudnessMix',
+  'index-ratio': 'indexRatio',
+  protect: 'protect',
+  speaker: 'speaker',
+};
+
+/** The engine settings given on the command line (absent flags stay undefined, so defaults apply). */
+export function engineSettingsFrom(values: Record<string, unknown>): Partial<EngineSettings> {
+  const out: Partial<EngineSettings> = {};
+  for (const [flag, key] of Object.entries(ENGINE_KEYS)) out[key] = numberOption(flag, values[flag] as string | undefined);
+  return out;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { convertFile } from '../host/convert.js';
 import { DEFAULT_VOICE } from '../host/voices.js';
 import { mergeSettings, DEFAULT_SETTINGS } from '../protocol/settings.js';
-import { numberOption, parse, UsageError } from './args.js';
+import { ENGINE_OPTIONS, engineSettingsFrom, numberOption, parse, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 
 export const CONVERT_USAGE = `usage: resona convert <input> <output.wav> [options]
@@ -32,18 +32,8 @@ export async function convertCommand(argv: string[]): Promise<void> {
     voice: { type: 'string' },
     encoder: { type: 'string' },
     f0: { type: 'string' },
-    'index-ratio': { type: 'string' },
-    protect: { type: 'string' },
-    speaker: { type: 'string' },
     threads: { type: 'string' },
-    pitch: { type: 'string' },
-    formant: { type: 'string' },
-    block: { type: 'string' },
-    extra: { type: 'string' },
-    crossfade: { type: 'string' },
-    search: { type: 'string' },
-    silence: { type: 'string' },
-    loudness: { type: 'string' },
+    ...ENGINE_OPTIONS,
     'keep-latency': { type: 'boolean' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -56,19 +46,8 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const [input, output] = positionals as [string, string];
   if (path.resolve(input) === path.resolve(output)) throw new UsageError('the output must not overwrite the input');
   if (path.extname(output).toLowerCase() !== '.wav') throw new UsageError(`the output is written as WAV: name it .wav (got "${output}")`);
-  const raw = {
-    pitch: numberOption('pitch', values.pitch as string | undefined),
-    formant: numberOption('formant', values.formant as string | undefined),
-    blockMs: numberOption('block', values.block as string | undefined),
-    extraMs: numberOption('extra', values.extra as string | undefined),
-    crossfadeMs: numberOption('crossfade', values.crossfade as string | undefined),
-    searchMs: numberOption('search', values.search as string | undefined),
-    silenceDb: numberOption('silence', values.silence as string | undefined),
-    loudnessMix: numberOption('loudness', values.loudness as string | undefined),
-    indexRatio: numberOption('index-ratio', values['index-ratio'] as string | undefined),
-    protect: numberOption('protect', values.protect as string | undefined),
-    speaker: numberOption('speaker', values.speaker as string | undefined),
-  };
+  const raw = engineSettingsFrom(values);
+
   const threads = numberOption('threads', values.threads as string | undefined);
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 16)) throw new UsageError(`--threads must be a whole number from 1 to 16 (got ${threads})`);
   // Check every setting before reading anything, so a typo costs nothing.

@@ -4,7 +4,7 @@ import { DEFAULT_VOICE } from '../host/voices.js';
 import { DEFAULT_SETTINGS } from '../protocol/settings.js';
 import { LIVE_RANGES } from '../protocol/live-settings.js';
 import type { LiveTelemetry } from '../protocol/telemetry.js';
-import { numberOption, parse, UsageError } from './args.js';
+import { ENGINE_OPTIONS, engineSettingsFrom, numberOption, parse, UsageError } from './args.js';
 
 export const LIVE_USAGE = `usage: resona live [options]
   --input <dev>          microphone: a number, part of a name, or pulse:<source> ('resona devices'); default: the system's
@@ -15,6 +15,7 @@ export const LIVE_USAGE = `usage: resona live [options]
   --voice <id|path>      voice (default ${DEFAULT_VOICE}; see 'resona voices'); --f0 <method|file> and
                          --encoder <file> as in 'resona convert'
   --pitch <st>  --formant <st>  --block <ms> (default ${DEFAULT_SETTINGS.blockMs})  --extra <ms>  --crossfade <ms>  --search <ms>  --silence <dB>
+  --loudness <0..1>  --index-ratio <0..1>  --protect <0..0.5>  --speaker <n>   (as in 'resona convert --help')
   --rate <Hz>            stream rate (default 48000); --output-rate <Hz> when the output device needs another
   --buffer <frames>      device buffer, ${LIVE_RANGES.deviceBufferFrames.min}..${LIVE_RANGES.deviceBufferFrames.max} (default 256)
   --noise-suppression    RNNoise on the input
@@ -50,13 +51,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     voice: { type: 'string' },
     f0: { type: 'string' },
     encoder: { type: 'string' },
-    pitch: { type: 'string' },
-    formant: { type: 'string' },
-    block: { type: 'string' },
-    extra: { type: 'string' },
-    crossfade: { type: 'string' },
-    search: { type: 'string' },
-    silence: { type: 'string' },
+    ...ENGINE_OPTIONS,
     rate: { type: 'string' },
     'output-rate': { type: 'string' },
     buffer: { type: 'string' },
@@ -85,15 +80,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     voice: str('voice') ?? DEFAULT_VOICE,
     ...(str('f0') ? { f0: str('f0') } : {}),
     ...(str('encoder') ? { encoder: str('encoder') } : {}),
-    settings: {
-      pitch: num('pitch'),
-      formant: num('formant'),
-      blockMs: num('block'),
-      extraMs: num('extra'),
-      crossfadeMs: num('crossfade'),
-      searchMs: num('search'),
-      silenceDb: num('silence'),
-    },
+    settings: engineSettingsFrom(values),
     input: str('input'),
     output: str('output'),
     monitor: str('monitor'),
