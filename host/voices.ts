@@ -8,7 +8,7 @@ import { builtinVoices, createBuiltinVoice, findBuiltinVoice } from '../engine/v
 import type { VoiceStage } from '../engine/voices/voice-stage.js';
 import { CATALOGUE, findModel, modelsDir, requireModel } from '../models/catalogue/catalogue.js';
 import { convertedEncoderName, convertHubertCheckpoint } from '../models/torch/hubert-import.js';
-import { importVoice, type ImportOptions } from '../models/voices/import-voice.js';
+import { exists, importVoice, type ImportOptions } from '../models/voices/import-voice.js';
 import { loadVoice } from '../models/voices/load-voice.js';
 import { MANIFEST_FILE, readManifest } from '../models/voices/manifest.js';
 import type { VoiceManifest } from '../protocol/voice-manifest.js';
@@ -95,7 +95,7 @@ export async function encoderFor(m: VoiceManifest): Promise<string> {
   // No ONNX encoder, but RVC's own hubert_base.pt: convert it once (safe reader, no Python) and keep it.
   const choice = { layer: m.encoderLayer, channels: m.featureSize };
   const converted = path.join(modelsDir(), convertedEncoderName(choice));
-  if (await fs.stat(converted).then(() => true, () => false)) return converted;
+  if (await exists(converted)) return converted;
   const pt = await findModel('hubert-base');
   if (pt) return convertHubertCheckpoint(pt, modelsDir(), choice);
   if (!fits[0]) throw new Error(`no content encoder in the catalogue gives ${m.featureSize}-d layer-${m.encoderLayer} features`);
@@ -119,7 +119,7 @@ export async function resolveVoice(req: string | VoiceRequest): Promise<Resolved
   if (looksLikePath(r.voice)) {
     const st = await fs.stat(r.voice).catch(() => null);
     if (!st) throw new VoiceNotFoundError(r.voice, (await listVoices()).voices.map((v) => v.id));
-    const hasManifest = st.isDirectory() && (await fs.stat(path.join(r.voice, MANIFEST_FILE)).then(() => true, () => false));
+    const hasManifest = st.isDirectory() && (await exists(path.join(r.voice, MANIFEST_FILE)));
     if (hasManifest) {
       dir = r.voice;
     } else {
@@ -127,7 +127,7 @@ export async function resolveVoice(req: string | VoiceRequest): Promise<Resolved
       const m = await importVoice(r.voice, temp, { threads: r.threads } satisfies ImportOptions);
       dir = path.join(temp, m.id);
     }
-  } else if (!(await fs.stat(path.join(dir, MANIFEST_FILE)).then(() => true, () => false))) {
+  } else if (!(await exists(path.join(dir, MANIFEST_FILE)))) {
     throw new VoiceNotFoundError(r.voice, (await listVoices()).voices.map((v) => v.id));
   }
   try {

@@ -87,10 +87,14 @@ export function leakyRelu(g: GraphBuilder, x: string, slope: number): string {
   return g.op('LeakyRelu', [x], { alpha: { float: slope } });
 }
 
-/** Exact (erf) GELU, as nn.GELU() computes it; opset 17 has no Gelu operator. */
+/**
+ * Exact (erf) GELU, as nn.GELU() computes it; opset 17 has no Gelu operator. Written in the form PyTorch's
+ * exporter emits (scalar constants, x / √2, x·(1 + erf)·0.5), which onnxruntime fuses into one Gelu kernel;
+ * other arrangements stay five separate ops.
+ */
 export function gelu(g: GraphBuilder, x: string): string {
-  const e = g.op('Erf', [g.op('Mul', [x, g.f32([Math.SQRT1_2])])]);
-  return g.op('Mul', [g.op('Mul', [x, g.f32([0.5])]), g.op('Add', [e, g.f32([1])])]);
+  const erf = g.op('Erf', [g.op('Div', [x, g.f32([Math.SQRT2], [])])]);
+  return g.op('Mul', [g.op('Mul', [x, g.op('Add', [erf, g.f32([1], [])])]), g.f32([0.5], [])]);
 }
 
 export function scale(g: GraphBuilder, x: string, s: number): string {

@@ -1,7 +1,7 @@
 // Weight lookup with shape checks, and the graph pieces the HuBERT builder repeats, on [T, C] activations
-// (batch 1, the 'vec' contract). Not models/onnx/layers.ts: the GELU below is the form onnxruntime fuses into
-// one Gelu kernel (layers.ts's form stays five ops in onnxruntime 1.30), and the int8 path is ours.
+// (batch 1, the 'vec' contract): linears with the optional int8 path, over models/onnx/layers.ts for the rest.
 import type { GraphBuilder } from '../onnx/graph-builder.js';
+import { gelu, layerNorm as layerNormWeights } from '../onnx/layers.js';
 import { type Activation, HubertCheckpointError } from './hubert-config.js';
 
 export interface WeightTensor {
@@ -74,16 +74,13 @@ function linearInt8(g: GraphBuilder, x: string, wt: Float32Array, b: Float32Arra
 }
 
 export function layerNorm(g: GraphBuilder, x: string, w: Float32Array, b: Float32Array, eps = 1e-5): string {
-  return g.op('LayerNormalization', [x, g.f32(w, [w.length]), g.f32(b, [b.length])], { axis: -1, epsilon: { float: eps } });
+  return layerNormWeights(g, x, { shape: [w.length], data: w }, { shape: [b.length], data: b }, eps);
 }
 
-// Written in the form PyTorch's exporter emits, which onnxruntime fuses into one Gelu / FastGelu kernel.
+// Written in the forms PyTorch's exporter emits, which onnxruntime fuses into one Gelu / FastGelu kernel.
 export function activation(g: GraphBuilder, x: string, kind: Activation): string {
   if (kind === 'relu') return g.op('Relu', [x]);
-  if (kind === 'gelu') {
-    const erf = g.op('Erf', [g.op('Div', [x, g.f32([Math.SQRT2], [])])]);
-    return g.op('Mul', [g.op('Mul', [x, g.op('Add', [erf, g.f32([1], [])])]), g.f32([0.5], [])]);
-  }
+  if (kind === 'gelu') return gelu(g, x);
   // gelu_accurate: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
   const x3 = g.op('Mul', [g.op('Mul', [x, x]), x]);
   const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [x3, g.f32([0.044715], [])])]), g.f32([Math.sqrt(2 / Math.PI)], [])]);

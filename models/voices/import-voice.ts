@@ -28,7 +28,8 @@ export function slug(name: string): string {
   return s || 'voice';
 }
 
-async function exists(p: string): Promise<boolean> {
+/** Whether a file or folder is there. */
+export async function exists(p: string): Promise<boolean> {
   return fs.stat(p).then(() => true, () => false);
 }
 
