@@ -1,11 +1,12 @@
 // Argument helpers shared by the subcommands: one-line errors, numbers that accept "+5".
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { EngineSettings } from '../protocol/settings.js';
+import { UserError } from '../protocol/errors.js';
 
-export class UsageError extends Error {
+export class UsageError extends UserError {
+  override name = 'UsageError';
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super(message, 'usage');
   }
 }
 

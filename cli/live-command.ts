@@ -27,7 +27,6 @@ export const LIVE_USAGE = `usage: resona live [options]
   --quiet                no status line
 Keys (in a terminal): b bypass, n noise suppression, q quit.`;
 
-const KNOWN_ERRORS = new Set(['DeviceError', 'PulseError', 'SettingError', 'VoiceNotFoundError', 'AudioWorkerError', 'RangeError']);
 
 export function formatTelemetry(t: LiveTelemetry): string {
   const db = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)}` : '-inf');
@@ -157,9 +156,6 @@ export async function liveCommand(argv: string[]): Promise<number> {
 
 async function reportError(e: unknown, session?: LiveSession): Promise<number> {
   await session?.stop().catch(() => undefined);
-  if (e instanceof UsageError) throw e;
-  const name = e instanceof Error ? e.name : '';
-  const msg = e instanceof Error ? e.message : String(e);
-  console.error(`resona: error: ${KNOWN_ERRORS.has(name) ? msg : `unexpected failure: ${msg}`}`);
-  return 1;
+  // One place words every failure (cli/resona.ts): a UserError's message, or an internal error with its stack.
+  throw e;
 }

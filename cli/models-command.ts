@@ -69,7 +69,7 @@ export async function modelsCommand(argv: string[], io: ModelsCommandIO = {}): P
     }
     if (e instanceof DownloadError || e instanceof ModelMissingError) {
       stderr.write(`resona: error: ${e.message}\n`);
-      return e instanceof DownloadError && e.code === 'aborted' ? 130 : 1;
+      return e instanceof DownloadError && e.reason === 'aborted' ? 130 : 1;
     }
     throw e;
   }

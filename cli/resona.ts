@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `resona` command. Every subcommand prints a one-line error and exits non-zero on bad input.
 import { listVoices } from '../host/voices.js';
+import { UserError } from '../protocol/errors.js';
 import { UsageError } from './args.js';
 import { CONVERT_USAGE, convertCommand } from './convert-command.js';
 import { devicesCommand } from './devices-command.js';
@@ -21,12 +22,6 @@ commands:
   serve                    the app's UI and control API over HTTP/WebSocket ('resona serve --help')
 `;
 
-// Errors whose message is written for the user (what was wrong and what to do); anything else is a bug.
-const USER_ERRORS = new Set([
-  'UsageError', 'SettingError', 'AudioFileError', 'VoiceNotFoundError', 'RangeError', 'ModelLoadError', 'ModelInputError',
-  'OnnxFormatError', 'ContractError', 'VoiceFormatError', 'IndexFormatError', 'ModelMissingError', 'UnknownModelError',
-  'DownloadError', 'F0ModelError', 'CheckpointError', 'RvcGraphError', 'HubertCheckpointError', 'DeviceError', 'PulseError',
-]);
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -66,10 +61,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    const known = e instanceof Error && USER_ERRORS.has(e.name);
-    const msg = e instanceof Error ? e.message : String(e);
-    console.error(`resona: error: ${known ? msg : `unexpected failure: ${msg}`}`);
-    if (e instanceof UsageError && /convert/.test(msg)) console.error(CONVERT_USAGE.split('\n')[0]);
+    // A UserError's message is written for the user (what was wrong and what to do); anything else is a bug,
+    // reported with its stack so it can be fixed.
+    if (e instanceof UserError) console.error(`resona: error: ${e.message}`);
+    else console.error(`resona: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    if (e instanceof UsageError && /convert/.test(e.message)) console.error(CONVERT_USAGE.split('\n')[0]);
     process.exitCode = e instanceof UsageError ? 2 : 1;
   },
 );

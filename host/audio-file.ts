@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { WaveFile as WaveFileType } from 'wavefile';
+import { UserError } from '../protocol/errors.js';
 
 const require = createRequire(import.meta.url);
 const { WaveFile } = require('wavefile') as { WaveFile: typeof WaveFileType };
@@ -23,10 +24,10 @@ export interface DecodedAudio {
 }
 
 /** A file that cannot be read as audio; the message says what was wrong and what to do. */
-export class AudioFileError extends Error {
+export class AudioFileError extends UserError {
+  override name = 'AudioFileError';
   constructor(message: string) {
-    super(message);
-    this.name = 'AudioFileError';
+    super(message, 'file');
   }
 }
 

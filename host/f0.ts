@@ -5,12 +5,13 @@ import path from 'node:path';
 import type { F0Estimator } from '../engine/f0/estimator.js';
 import { findModel, modelsDir, requireModel } from '../models/catalogue/catalogue.js';
 import { createF0Estimator, F0_METHODS } from '../models/f0/methods.js';
+import { UserError } from '../protocol/errors.js';
 
 /** A pitch method or network the user asked for that cannot be set up: the message says what to do. */
-export class F0ModelError extends Error {
+export class F0ModelError extends UserError {
+  override name = 'F0ModelError';
   constructor(message: string) {
-    super(message);
-    this.name = 'F0ModelError';
+    super(message, 'model');
   }
 }
 

@@ -14,6 +14,7 @@ import { MANIFEST_FILE, readManifest } from '../models/voices/manifest.js';
 import type { VoiceManifest } from '../protocol/voice-manifest.js';
 import type { VoiceInfo } from '../protocol/voices.js';
 import { createF0 } from './f0.js';
+import { UserError } from '../protocol/errors.js';
 
 export const DEFAULT_VOICE = 'deeper';
 
@@ -56,10 +57,10 @@ export async function listVoices(): Promise<{ voices: VoiceInfo[]; broken: strin
   return { voices, broken };
 }
 
-export class VoiceNotFoundError extends Error {
+export class VoiceNotFoundError extends UserError {
+  override name = 'VoiceNotFoundError';
   constructor(id: string, known: string[]) {
-    super(`unknown voice "${id}": choose one of ${known.join(', ')}, or give a voice file (.onnx, .zip) or folder`);
-    this.name = 'VoiceNotFoundError';
+    super(`unknown voice "${id}": choose one of ${known.join(', ')}, or give a voice file (.onnx, .zip) or folder`, 'voice', 'voice');
   }
 }
 

@@ -1,6 +1,7 @@
 // The one module that imports onnxruntime-node. Everything else asks it for sessions, so thread counts,
 // spinning, execution providers and the checks on inputs live in one place.
 import * as ort from 'onnxruntime-node';
+import { UserError } from '../protocol/errors.js';
 
 export type Provider = 'cpu' | 'cuda' | 'dml' | 'coreml';
 export type ElementType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
@@ -14,18 +15,18 @@ export interface SessionOptions {
   name?: string;
 }
 
-export class ModelLoadError extends Error {
+export class ModelLoadError extends UserError {
+  override name = 'ModelLoadError';
   constructor(message: string) {
-    super(message);
-    this.name = 'ModelLoadError';
+    super(message, 'model');
   }
 }
 
 /** A feed that does not match what the model declares: a bug or a model of another contract. */
-export class ModelInputError extends Error {
+export class ModelInputError extends UserError {
+  override name = 'ModelInputError';
   constructor(message: string) {
-    super(message);
-    this.name = 'ModelInputError';
+    super(message, 'model');
   }
 }
 

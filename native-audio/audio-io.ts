@@ -4,11 +4,12 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { AudioDeviceInfo } from '../protocol/devices.js';
 import type { SharedBuffers } from '../protocol/rings.js';
 import type { AudioReply, AudioRequest, MeasureResult, OpenRequest, StreamErrorEvent, StreamRole } from './messages.js';
+import { UserError } from '../protocol/errors.js';
 
-export class AudioWorkerError extends Error {
+export class AudioWorkerError extends UserError {
+  override name = 'AudioWorkerError';
   constructor(message: string) {
-    super(message);
-    this.name = 'AudioWorkerError';
+    super(message, 'device');
   }
 }
 

@@ -5,13 +5,14 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { promisify } from 'node:util';
 import { VIRTUAL_MIC, type PulseEndpoint } from '../protocol/devices.js';
+import { UserError } from '../protocol/errors.js';
 
 const run = promisify(execFile);
 
-export class PulseError extends Error {
+export class PulseError extends UserError {
+  override name = 'PulseError';
   constructor(message: string) {
-    super(message);
-    this.name = 'PulseError';
+    super(message, 'device');
   }
 }
 

@@ -1,5 +1,6 @@
 // The control protocol: one set of typed commands and events shared by the renderer, the server (WebSocket)
 // and Electron (IPC to the engine's utility process). Pure data: the transport only moves these objects.
+import type { UserErrorCode } from './errors.js';
 import type { EngineSettings } from './settings.js';
 import { SETTING_RANGES } from './settings.js';
 import type { LiveEvent, LiveTelemetry } from './telemetry.js';
@@ -54,8 +55,8 @@ export interface HostState {
 }
 
 export interface ControlError {
-  /** 'setting': a value out of range (field says which); 'voice', 'device', 'import', 'engine', 'request', 'auth'. */
-  code: 'setting' | 'voice' | 'device' | 'import' | 'engine' | 'request' | 'auth';
+  /** A UserError's code (protocol/errors.ts); 'engine' for an internal error (a bug, logged on the host). */
+  code: UserErrorCode | 'engine';
   message: string;
   field?: string;
 }

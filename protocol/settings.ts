@@ -1,5 +1,6 @@
 // Engine settings shared by every front end (CLI, server, Electron). Pure data and checks:
 // protocol/ imports nothing, so the ranges here are the single source of truth for all of them.
+import { UserError } from './errors.js';
 
 export interface EngineSettings {
   /** New audio per block, ms. Rounded to whole 10 ms frames: the content encoders and f0 trackers hop 10 ms. */
@@ -62,13 +63,13 @@ export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
   speaker: 0,
 };
 
-export class SettingError extends Error {
+export class SettingError extends UserError {
+  override name = 'SettingError';
   constructor(
     readonly key: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'SettingError';
+    super(message, 'setting', key);
   }
 }
 

@@ -1,40 +1,28 @@
 // Turns whatever a host call threw into the protocol's {code, message, field?}, so every front end shows the
-// same one-line message and the UI can put a settings error beside the field it concerns.
+// same one-line message and the UI can put a settings error beside the field it concerns. A UserError keeps
+// its own code and field; anything else is a bug: logged with its stack here, answered with a generic line.
 import type { ControlError } from '../../protocol/control.js';
+import { UserError } from '../../protocol/errors.js';
 
-const IMPORT_ERRORS = new Set([
-  'VoiceFormatError', 'OnnxFormatError', 'ContractError', 'ModelLoadError', 'ModelInputError', 'IndexFormatError', 'CheckpointError', 'RvcGraphError',
-]);
-
-export class RequestError extends Error {
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = 'RequestError';
+export class RequestError extends UserError {
+  override name = 'RequestError';
+  constructor(message: string, field?: string) {
+    super(message, 'request', field);
   }
 }
 
+/** Internal errors are written here (stderr by default) with their stack; tests can capture them. */
+export let logInternal: (e: unknown) => void = (e) => console.error('resona: internal error:', e instanceof Error ? (e.stack ?? e.message) : e);
+export function setInternalLogger(f: (e: unknown) => void): void {
+  logInternal = f;
+}
+
 export function toControlError(e: unknown, context?: ControlError['code']): ControlError {
-  if (!(e instanceof Error)) return { code: 'engine', message: String(e) };
-  const field = (e as { key?: unknown }).key;
-  switch (e.name) {
-    case 'SettingError':
-      return { code: 'setting', message: e.message, ...(typeof field === 'string' ? { field } : {}) };
-    case 'RequestError': {
-      const f = (e as RequestError).field;
-      return { code: 'request', message: e.message, ...(f ? { field: f } : {}) };
-    }
-    case 'VoiceNotFoundError':
-      return { code: 'voice', message: e.message };
-    case 'DeviceError':
-    case 'PulseError':
-    case 'AudioWorkerError':
-      return { code: 'device', message: e.message };
-    case 'ModelMissingError':
-      return { code: 'voice', message: e.message };
+  if (e instanceof UserError) {
+    // An import's failures (a bad model, index or checkpoint) are reported as import errors.
+    const code = context === 'import' && (e.code === 'voice' || e.code === 'model' || e.code === 'file' || e.code === 'limit') ? 'import' : e.code;
+    return { code, message: e.message, ...(e.field ? { field: e.field } : {}) };
   }
-  if (IMPORT_ERRORS.has(e.name)) return { code: context === 'import' ? 'import' : 'voice', message: e.message };
-  return { code: context ?? 'engine', message: e.message };
+  logInternal(e);
+  return { code: 'engine', message: 'internal error: the engine hit a bug (details are in the log); the request changed nothing' };
 }

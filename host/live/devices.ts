@@ -3,11 +3,12 @@
 import { listPulse, pulseServer } from '../../native-audio/pulse.js';
 import { AudioIO } from '../../native-audio/audio-io.js';
 import { VIRTUAL_CABLES, type AudioDeviceInfo, type PulseEndpoint, type ResolvedDevice } from '../../protocol/devices.js';
+import { UserError } from '../../protocol/errors.js';
 
-export class DeviceError extends Error {
+export class DeviceError extends UserError {
+  override name = 'DeviceError';
   constructor(message: string) {
-    super(message);
-    this.name = 'DeviceError';
+    super(message, 'device');
   }
 }
 

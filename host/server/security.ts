@@ -3,11 +3,12 @@
 // WebSocket's Origin must be the server's own. Bound anywhere else, a token is required as well.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { UserError } from '../../protocol/errors.js';
 
-export class ServerConfigError extends Error {
+export class ServerConfigError extends UserError {
+  override name = 'ServerConfigError';
   constructor(message: string) {
-    super(message);
-    this.name = 'ServerConfigError';
+    super(message, 'usage');
   }
 }
 

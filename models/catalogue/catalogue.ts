@@ -7,6 +7,7 @@ import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { UserError } from '../../protocol/errors.js';
 
 export type ModelKind = 'content-encoder' | 'f0';
 /** 'torch' files are PyTorch checkpoints: onnxruntime cannot load them until they are imported to ONNX. */
@@ -194,10 +195,10 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   },
 ];
 
-export class UnknownModelError extends Error {
+export class UnknownModelError extends UserError {
+  override name = 'UnknownModelError';
   constructor(id: string, catalogue: readonly CatalogueEntry[]) {
-    super(`unknown model "${id}": choose one of ${catalogue.map((e) => e.id).join(', ')}`);
-    this.name = 'UnknownModelError';
+    super(`unknown model "${id}": choose one of ${catalogue.map((e) => e.id).join(', ')}`, 'model');
   }
 }
 
@@ -333,7 +334,8 @@ export async function findModel(id: string, o: FindOptions = {}): Promise<string
   return r.problem === null ? r.status.path : null;
 }
 
-export class ModelMissingError extends Error {
+export class ModelMissingError extends UserError {
+  override name = 'ModelMissingError';
   constructor(
     readonly entry: CatalogueEntry,
     readonly dir: string,
@@ -345,8 +347,8 @@ export class ModelMissingError extends Error {
     super(
       `model "${entry.id}" (${entry.description}) is missing: ${problem}. ` +
         `Run '${cmd}', or download ${entry.url} (${facts}) yourself and put it in ${dir} as ${entry.file}`,
+      'model',
     );
-    this.name = 'ModelMissingError';
   }
 }
 

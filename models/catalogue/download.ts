@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MARKER_SUFFIX, writeMarker } from './catalogue.js';
+import { UserError } from '../../protocol/errors.js';
 
 export interface DownloadTarget {
   url: string;
@@ -56,14 +57,14 @@ export type DownloadErrorCode =
   | 'size-mismatch'
   | 'hash-mismatch';
 
-export class DownloadError extends Error {
+export class DownloadError extends UserError {
+  override name = 'DownloadError';
   constructor(
-    readonly code: DownloadErrorCode,
+    readonly reason: DownloadErrorCode,
     message: string,
     readonly details: { expected?: string | number; actual?: string | number; status?: number; partKept?: boolean } = {},
   ) {
-    super(message);
-    this.name = 'DownloadError';
+    super(message, 'model');
   }
 }
 

@@ -47,11 +47,12 @@
 // Callers may raise nprobe; up to 16 stays within ~3× the default cost at 200k.
 import { readFile, stat } from 'node:fs/promises';
 import { FeatureIndex, type IvfFlatData } from './feature-index.js';
+import { UserError } from '../../protocol/errors.js';
 
-export class IndexFormatError extends Error {
+export class IndexFormatError extends UserError {
+  override name = 'IndexFormatError';
   constructor(message: string) {
-    super(message);
-    this.name = 'IndexFormatError';
+    super(message, 'voice');
   }
 }
 

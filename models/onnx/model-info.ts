@@ -1,6 +1,7 @@
 // Reads what a voice import needs from an ONNX file without starting a session: declared inputs and
 // outputs (names, element types, shapes) and the metadata_props, where exporters leave their JSON.
 import { onnx } from './proto.js';
+import { UserError } from '../../protocol/errors.js';
 
 export interface TensorSpec {
   name: string;
@@ -18,10 +19,10 @@ export interface OnnxModelInfo {
   initializers: Record<string, number[]>;
 }
 
-export class OnnxFormatError extends Error {
+export class OnnxFormatError extends UserError {
+  override name = 'OnnxFormatError';
   constructor(message: string) {
-    super(message);
-    this.name = 'OnnxFormatError';
+    super(message, 'voice');
   }
 }
 

@@ -1,6 +1,7 @@
 // The RVC synthesizer ONNX contracts in circulation (FIELD-NOTES §2), recognised by their input names.
 // Each is mapped onto one internal description, so the voice stage has a single code path.
 import type { OnnxModelInfo, TensorSpec } from '../onnx/model-info.js';
+import { UserError } from '../../protocol/errors.js';
 
 export type ContractId = 'vcclient' | 'vcclient-skip' | 'webui';
 
@@ -45,10 +46,10 @@ export const KNOWN_CONTRACTS =
   'VC Client with skip_head/return_length/formant_length, ' +
   'RVC WebUI (phone, phone_lengths, pitch, pitchf, ds, rnd; or phone, phone_lengths, ds, rnd)';
 
-export class ContractError extends Error {
+export class ContractError extends UserError {
+  override name = 'ContractError';
   constructor(message: string) {
-    super(message);
-    this.name = 'ContractError';
+    super(message, 'voice');
   }
 }
 

@@ -8,6 +8,7 @@ import { coarsePitch, semitonesToRatio } from '../../engine/pitch.js';
 import type { VoiceBlock, VoiceConfig, VoiceStage } from '../../engine/voices/voice-stage.js';
 import { ENCODER_HOP, ENCODER_RATE, type ContentEncoder } from './content-encoder.js';
 import type { Synthesizer } from './synthesizer.js';
+import { SettingError } from '../../protocol/settings.js';
 
 /** The index's blend, as the voice needs it (models/index provides it). */
 export interface FeatureBlender {
@@ -49,7 +50,7 @@ export class RvcVoice implements VoiceStage {
 
   configure(c: VoiceConfig): void {
     if (c.speaker >= this.parts.speakers) {
-      throw new RangeError(`speaker ${c.speaker} does not exist: this voice has ${this.parts.speakers} speaker${this.parts.speakers === 1 ? '' : 's'} (0–${this.parts.speakers - 1})`);
+      throw new SettingError('speaker', `speaker ${c.speaker} does not exist: this voice has ${this.parts.speakers} speaker${this.parts.speakers === 1 ? '' : 's'} (0–${this.parts.speakers - 1})`);
     }
     this.config = c;
     const encFrames = Math.floor(c.maxWindow / ENCODER_HOP);

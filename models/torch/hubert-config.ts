@@ -1,6 +1,7 @@
 // The HuBERT / ContentVec hyper-parameters the ONNX builder needs, read from a fairseq checkpoint's saved
 // config. fairseq keeps them under `cfg.model` (hydra-era checkpoints, a plain dict once saved) or `args`
 // (older argparse checkpoints); a missing field takes HuBERT base's value, as RVC's hubert_base.pt has it.
+import { UserError } from '../../protocol/errors.js';
 
 export type ConvLayer = readonly [dim: number, kernel: number, stride: number];
 export type Activation = 'gelu' | 'gelu_accurate' | 'relu';
@@ -40,10 +41,10 @@ export const HUBERT_BASE: HubertConfig = {
 };
 
 /** A checkpoint whose weights or config do not fit the network being built. */
-export class HubertCheckpointError extends Error {
+export class HubertCheckpointError extends UserError {
+  override name = 'HubertCheckpointError';
   constructor(message: string) {
-    super(message);
-    this.name = 'HubertCheckpointError';
+    super(message, 'model');
   }
 }
 

@@ -16,8 +16,12 @@
 // weights-only loader also accepts.
 // Text-protocol opcodes (INT, GET, PUT, INST, OBJ…), extension registries and out-of-band buffers are never
 // written by torch.save and are refused with the opcode and its offset.
-export class CheckpointError extends Error {
+import { UserError } from '../../protocol/errors.js';
+export class CheckpointError extends UserError {
   override name = 'CheckpointError';
+  constructor(message: string) {
+    super(message, 'import');
+  }
 }
 
 /** Thrown by specs; the VM adds the file and the offset. */

@@ -2,6 +2,7 @@
 // RVC .pth, by name), the checks that make a config one RVC's code could run, and the state-dict shapes
 // the config implies, named as RVC saves them (weight-normed layers as weight_g / weight_v; enc_q, the
 // training-only posterior encoder, stripped).
+import { UserError } from '../../protocol/errors.js';
 
 /** RVC's positional config list, by name (infer/lib/infer_pack/models.py, SynthesizerTrnMs*NSFsid). */
 export interface RvcNetConfig {
@@ -27,10 +28,10 @@ export interface RvcNetConfig {
 
 export type RvcVersion = 'v1' | 'v2';
 
-export class RvcGraphError extends Error {
+export class RvcGraphError extends UserError {
+  override name = 'RvcGraphError';
   constructor(message: string) {
-    super(message);
-    this.name = 'RvcGraphError';
+    super(message, 'import');
   }
 }
 

@@ -3,11 +3,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RVC_CONTRACTS, RVC_RATES, VOICE_MANIFEST_VERSION, type VoiceManifest } from '../../protocol/voice-manifest.js';
+import { UserError } from '../../protocol/errors.js';
 
-export class VoiceFormatError extends Error {
+export class VoiceFormatError extends UserError {
+  override name = 'VoiceFormatError';
   constructor(message: string) {
-    super(message);
-    this.name = 'VoiceFormatError';
+    super(message, 'voice');
   }
 }
 

@@ -65,12 +65,12 @@ function hashOf(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-async function rejectsWith(p: Promise<unknown>, code: DownloadError['code']): Promise<DownloadError> {
+async function rejectsWith(p: Promise<unknown>, code: DownloadError['reason']): Promise<DownloadError> {
   try {
     await p;
   } catch (e) {
     assert.ok(e instanceof DownloadError, `expected a DownloadError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
+    assert.equal(e.reason, code, e.message);
     return e;
   }
   assert.fail(`expected a DownloadError (${code}), but the download succeeded`);
