@@ -11,8 +11,11 @@
 //              The input's frame count is the clock: when the output device stalls (it stops asking for
 //              audio for a while, as PulseAudio does after its own underflow), everything after would play
 //              that much later for good; instead the voice skips ahead to its schedule, with a fade.
-// The dry path (the input, for bypass and for passthrough while the inference worker restarts) comes
-// from a private FIFO fed by the input callback. Wet and dry cross-fade; gains are smoothed per sample.
+// The dry path (the input) comes from a private FIFO fed by the input callback. It plays only in bypass (the
+// user's deliberate choice) or, when the user chose the dry fallback, while the inference worker restarts.
+// Otherwise a missing voice is silence: the user's real voice never reaches the virtual microphone by accident.
+// A stopped voice (VOICE_OFF) is silence too, without counting underruns. Wet and dry cross-fade; gains are
+// smoothed per sample.
 import { CTRL, STATS } from '../protocol/rings.js';
 import { dbToGain } from '../protocol/live-settings.js';
 import type { Fifo } from './fifo.js';
@@ -46,6 +49,8 @@ export class OutputMixer {
   private monGain = 0;
   private growthMs = 0;
   private recovering = false;
+  /** Output frames played since the voice (re)started from scratch; underruns in its first second are 'startup'. */
+  private sinceStart = 0;
   private readonly fadeStep: number;
   private readonly smooth: number;
   private readonly wetBuf: Float32Array;
@@ -81,8 +86,14 @@ export class OutputMixer {
     return this.state === Wet.Playing;
   }
 
-  /** Forget the wet timeline (a new output stream, a restarted inference worker). */
+  /** Forget the wet timeline (a new output stream, a restarted inference worker, a stopped voice). */
   reset(): void {
+    this.reprime();
+    this.sinceStart = 0;
+  }
+
+  /** Prime again after a late block, keeping the start-up clock. */
+  private reprime(): void {
     this.state = Wet.Priming;
     this.primeEnd = -1;
     this.take(null, Infinity);
@@ -103,20 +114,24 @@ export class OutputMixer {
   render(out: Float32Array, n: number): void {
     const ctl = this.ctl;
     const bypass = ctl.get(CTRL.BYPASS) === 1;
-    const passthrough = ctl.get(CTRL.PASSTHROUGH) === 1;
+    const workerDown = ctl.get(CTRL.PASSTHROUGH) === 1;
+    const voiceOff = ctl.get(CTRL.VOICE_OFF) === 1;
+    const fallbackDry = ctl.get(CTRL.FALLBACK_DRY) === 1;
+    // No converted audio can come: the wet path rests (and counts nothing) until it can.
+    const passthrough = workerDown || voiceOff;
     const outTarget = dbToGain(ctl.stats[STATS.OUTPUT_GAIN_DB]!);
     const monTarget = dbToGain(ctl.stats[STATS.MONITOR_GAIN_DB]!);
     const wet = this.wetBuf;
 
     if (passthrough) {
-      if (this.state === Wet.Playing) this.reset(); // the voice is gone; prime afresh when it returns
-      this.recovering = true;
+      if (this.state === Wet.Playing || this.sinceStart > 0) this.reset(); // the voice is gone; prime afresh when it returns
+      this.recovering = workerDown;
     }
     this.fillWet(n, passthrough);
     const wetOn = !bypass && !passthrough && this.state === Wet.Playing;
-    // After a restart the dry input keeps playing until the voice is back, then they cross-fade.
+    // With the dry fallback, the dry input plays from a crash until the voice is back, then they cross-fade.
     if (wetOn) this.recovering = false;
-    const dryOn = bypass || passthrough || this.recovering;
+    const dryOn = bypass || (fallbackDry && (workerDown || this.recovering));
     this.fillDry(n);
     const dry = this.dryBuf;
 
@@ -145,6 +160,7 @@ export class OutputMixer {
     // While priming the wet fade rests at silence, so the next voice fades in (this buffer's own fade-out
     // is already in the wet samples).
     this.wetPhase = this.state === Wet.Playing ? wp : 0;
+    if (this.state === Wet.Playing) this.sinceStart += n;
     this.dryPhase = dp;
     this.outGain = og;
     this.monGain = mg;
@@ -221,9 +237,22 @@ export class OutputMixer {
       ctl.add(CTRL.RESYNCS, 1);
     } else {
       ctl.add(CTRL.UNDERRUNS, 1);
+      ctl.add(this.underrunCause(), 1);
       this.growthMs = Math.min(this.growthMs + this.growMs, Math.max(0, this.maxPrebufferMs - ctl.stats[STATS.PREBUFFER_MS]!));
     }
-    this.reset();
+    this.reprime();
+  }
+
+  /**
+   * Why the voice ran dry. A whole block of input waiting unconverted means the inference worker was late;
+   * otherwise the block was on time by the input's clock and the output device took audio faster than the
+   * input delivered it (a device burst or late input). The first second after a fresh start is counted apart.
+   */
+  private underrunCause(): number {
+    const s = this.ctl.stats;
+    if (this.sinceStart < this.o.outputRate) return CTRL.UNDERRUN_STARTUP;
+    const waiting = s[STATS.INPUT_FRAMES]! - s[STATS.LAST_BLOCK_INPUT_END]!;
+    return waiting >= s[STATS.BLOCK_FRAMES]! ? CTRL.UNDERRUN_INFERENCE : CTRL.UNDERRUN_DEVICE;
   }
 
   /** Plays half a buffer fading out, drops `skip` ring frames, and fades the rest of the buffer back in. */

@@ -15,11 +15,14 @@ export const CTRL = {
   INPUT_SIGNAL: 0,
   /** [host] 1: output the dry input instead of the voice (the user's bypass). */
   BYPASS: 1,
-  /** [host] 1: the inference worker is down (crashed, restarting): pass the input through. */
+  /**
+   * [host] 1: the inference worker is down (crashed, restarting). The output then carries silence, or the dry
+   * input when FALLBACK_DRY is 1: the user's real voice never reaches the virtual microphone by default.
+   */
   PASSTHROUGH: 2,
   /** [audio] frames the input ring could not take (ring full), counted. */
   DROPPED_INPUT: 3,
-  /** [audio] times the output ring ran dry and the voice was faded out. */
+  /** [audio] times the output ring ran dry and the voice was faded out (all causes; see UNDERRUN_*). */
   UNDERRUNS: 4,
   /** [audio] times the output ring held far too much (e.g. after an output device came back) and was resynchronised. */
   RESYNCS: 5,
@@ -43,8 +46,22 @@ export const CTRL = {
   DROPPED_RECORD: 14,
   /** [audio] times the output device fell behind the schedule (a stall) and the voice skipped ahead to it. */
   CATCH_UPS: 15,
+  /** [host] 1: while no converted audio exists (worker restarting), play the dry input instead of silence. */
+  FALLBACK_DRY: 16,
+  /** [host] 1: the voice is stopped (the devices and the virtual microphone stay): the output carries silence. */
+  VOICE_OFF: 17,
+  /**
+   * [audio] underruns by cause. INFERENCE: a whole block of input was waiting unconverted when the voice ran
+   * dry (the inference worker was late: CPU starvation or a slow model). DEVICE: the converted audio was on
+   * time by the input's clock but the output device took audio faster than the input delivered it (a burst
+   * after its own stall, or input arriving late). STARTUP: within the first second after the voice (re)started
+   * playing, before the schedule has settled.
+   */
+  UNDERRUN_INFERENCE: 18,
+  UNDERRUN_DEVICE: 19,
+  UNDERRUN_STARTUP: 20,
 } as const;
-export const CTRL_SLOTS = 16;
+export const CTRL_SLOTS = 24;
 
 /** Float64 slots. Writer in brackets. */
 export const STATS = {

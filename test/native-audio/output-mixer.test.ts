@@ -97,8 +97,72 @@ test('a late block is concealed with a fade, counted, and the voice comes back',
   assert.ok(back.some((v) => Math.abs(v - 0.5) < 1e-3), 'the voice returns at full level');
 });
 
-test('passthrough cross-fades to the dry input and back to the voice once it is primed', () => {
+test('a worker down gives silence by default: the dry voice never leaks unless the dry fallback was chosen', () => {
   const m = setup(20);
+  m.block(0.5);
+  for (let i = 0; i < 8; i++) m.tick(0.2);
+  m.block(0.5);
+  m.ctl.set(CTRL.PASSTHROUGH, 1);
+  let peak = 0;
+  for (let i = 0; i < 12; i++) for (const v of m.tick(0.2)) peak = Math.max(peak, Math.abs(v - 0.2) < 1e-3 ? 1 : 0);
+  let last = m.tick(0.2);
+  assert.equal(peak, 0, 'no buffer carried the dry input');
+  assert.ok(last.every((v) => v === 0), 'silence while the worker is down');
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0, 'a worker down is not an underrun');
+  m.ctl.set(CTRL.PASSTHROUGH, 0);
+  m.block(0.5);
+  for (let i = 0; i < 12; i++) last = m.tick(0.2);
+  assert.ok(Math.abs(last[B - 1]! - 0.5) < 1e-3, `the voice is back (got ${last[B - 1]})`);
+});
+
+test('a stopped voice is silence, counts no underrun, and primes afresh when started again', () => {
+  const m = setup(20);
+  m.block(0.5);
+  for (let i = 0; i < 8; i++) m.tick(0.2);
+  m.ctl.set(CTRL.VOICE_OFF, 1);
+  let y = new Float32Array(0);
+  for (let i = 0; i < 30; i++) y = m.tick(0.2);
+  assert.ok(y.every((v) => v === 0));
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
+  m.ctl.set(CTRL.VOICE_OFF, 0);
+  m.block(0.5);
+  for (let i = 0; i < 12; i++) y = m.tick(0.2);
+  assert.ok(Math.abs(y[B - 1]! - 0.5) < 1e-3, `the voice plays again (got ${y[B - 1]})`);
+});
+
+test('underruns are counted by cause: start-up, inference late, device ahead of the input clock', () => {
+  const m = setup(20);
+  m.block(0.5);
+  for (let i = 0; i < 6; i++) m.tick();
+  // Start-up: the first block runs out within the first second of playing.
+  for (let i = 0; i < 20; i++) m.tick();
+  assert.equal(m.ctl.get(CTRL.UNDERRUN_STARTUP), 1, 'an underrun in the first second is start-up');
+  // Settle: blocks on time for 2 s (a block every 4800 input frames, the device ticking in 256s).
+  const onTime = (blocks: number) => {
+    let due = m.frames();
+    for (let k = 0; k < blocks; k++) {
+      m.block(0.5);
+      due += N;
+      while (m.frames() + B <= due) m.tick();
+    }
+  };
+  onTime(20);
+  const before = m.ctl.get(CTRL.UNDERRUNS);
+  // Inference late: input keeps arriving, no block comes.
+  for (let i = 0; i < 40; i++) m.tick();
+  assert.equal(m.ctl.get(CTRL.UNDERRUN_INFERENCE), 1, 'input waiting unconverted is inference late');
+  onTime(20);
+  // Device: the block is there on the input's clock, but the output pulls buffers with no input arriving.
+  m.block(0.5);
+  const out = new Float32Array(B);
+  for (let i = 0; i < 40; i++) m.mixer.render(out, B);
+  assert.equal(m.ctl.get(CTRL.UNDERRUN_DEVICE), 1, 'output running ahead of the input is the device');
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS) - before, 2);
+});
+
+test('with the dry fallback chosen, a worker down cross-fades to the dry input and back to the voice once it is primed', () => {
+  const m = setup(20);
+  m.ctl.set(CTRL.FALLBACK_DRY, 1);
   m.block(0.5);
   for (let i = 0; i < 8; i++) m.tick(0.2);
   m.block(0.5);
