@@ -13,6 +13,15 @@ export class AudioWorkerError extends UserError {
   }
 }
 
+/** Longest a stop waits for the streams to quit (5 streams × 1.5 s watchdog, plus slack), then for the thread. */
+const STOP_QUIT_MS = 9000;
+const STOP_TERMINATE_MS = 3000;
+
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(timer));
+}
+
 export class AudioIO {
   private nextId = 1;
   private readonly pending = new Map<number, (r: AudioReply) => void>();
@@ -75,11 +84,15 @@ export class AudioIO {
   async measure(clicks: number, intervalMs: number, emit: boolean): Promise<MeasureResult> {
     return (await this.request({ kind: 'measure', clicks, intervalMs, emit })).measure!;
   }
-  /** Quits every stream, then ends the thread. */
+  /**
+   * Quits every stream, then ends the thread, within a bounded time: each stream's close has its own 1.5 s
+   * watchdog in the worker, and a worker that still does not answer (PortAudio blocked in a driver) is
+   * terminated anyway rather than hang the host.
+   */
   async stop(): Promise<void> {
     if (!this.exited) {
-      await this.request({ kind: 'quit' }).catch(() => undefined);
-      await this.worker.terminate();
+      await withinMs(this.request({ kind: 'quit' }).catch(() => undefined), STOP_QUIT_MS);
+      await withinMs(this.worker.terminate(), STOP_TERMINATE_MS);
     }
   }
 }

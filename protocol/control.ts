@@ -3,7 +3,7 @@
 import type { UserErrorCode } from './errors.js';
 import type { EngineSettings } from './settings.js';
 import { SETTING_RANGES } from './settings.js';
-import type { LiveEvent, LiveTelemetry } from './telemetry.js';
+import type { Fallback, LiveEvent, LiveTelemetry } from './telemetry.js';
 import type { VoiceInfo } from './voices.js';
 
 export type DeviceRole = 'input' | 'output' | 'monitor';
@@ -35,6 +35,8 @@ export interface Selection {
   gains: { input: number; output: number; monitor: number };
   noiseSuppression: boolean;
   bypass: boolean;
+  /** While no converted voice exists (the engine restarting): silence (default) or your own voice. */
+  fallback: Fallback;
 }
 
 export interface RecordingState {
@@ -44,7 +46,13 @@ export interface RecordingState {
 }
 
 export interface HostState {
+  /** The voice is converting. */
   running: boolean;
+  /**
+   * The devices and the virtual microphone are open. They open at the first start and stay until the host
+   * ends: Stop only stops the voice (silence goes out), so apps listening to the virtual microphone stay on it.
+   */
+  devicesOpen: boolean;
   /** A start or a voice switch is under way. */
   busy: boolean;
   selection: Selection;
@@ -62,6 +70,7 @@ export interface ControlError {
 }
 
 export interface LatencyResult {
+  /** The click through the whole chain with the voice on (the figure the headline shows once measured). */
   voiceMs: number;
   deviceMs: number;
   algorithmicMs: number;
@@ -84,7 +93,13 @@ export interface ControlCommands {
   setNoiseSuppression: { args: { on: boolean }; result: HostState };
   startRecording: { args: Record<string, never>; result: HostState };
   stopRecording: { args: Record<string, never>; result: HostState };
-  measureLatency: { args: { capture: string; click?: string }; result: LatencyResult };
+  /**
+   * Clicks timed through the whole chain. Without arguments the host finds the loopback itself (the virtual
+   * microphone or the output's monitor hears the output; a test input that is a sink's monitor hears clicks
+   * played into that sink); otherwise the error says what to connect.
+   */
+  measureLatency: { args: { capture?: string; click?: string }; result: LatencyResult };
+  setFallback: { args: { fallback: Fallback }; result: HostState };
   listDevices: { args: Record<string, never>; result: DeviceList };
   listVoices: { args: Record<string, never>; result: { voices: VoiceInfo[]; broken: string[] } };
   /** Pitch up/down and next/previous voice, for hotkeys and the tray. */
@@ -97,6 +112,7 @@ export type CommandName = keyof ControlCommands;
 export const COMMAND_NAMES = [
   'getState', 'start', 'stop', 'setSettings', 'setF0Method', 'setVoice', 'importVoice', 'setDevice', 'setGain', 'setBypass',
   'setNoiseSuppression', 'startRecording', 'stopRecording', 'measureLatency', 'listDevices', 'listVoices', 'nudgePitch', 'stepVoice',
+  'setFallback',
 ] as const satisfies readonly CommandName[];
 
 /** Fails to compile when a command is added to ControlCommands but not to COMMAND_NAMES (the preload's list). */

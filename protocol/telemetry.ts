@@ -1,6 +1,13 @@
 // What a live session reports a few times a second (CLI status line, app, server clients).
 
-export type LiveState = 'starting' | 'running' | 'passthrough' | 'stopped';
+/**
+ * starting: devices opening, first voice loading. running: the voice converts. idle: the voice is stopped but the
+ * devices and the virtual microphone stay (silence goes out). recovering: the inference worker restarts and the
+ * output is silent; passthrough: the same with the dry fallback chosen (the real voice goes out). stopped: the
+ * session ended.
+ */
+export type LiveState = 'starting' | 'running' | 'idle' | 'recovering' | 'passthrough' | 'stopped';
+export type Fallback = 'silence' | 'dry';
 
 export interface LatencyFigures {
   /** block + crossfade + search + resampling + look-ahead (+ noise suppression), ms. */
@@ -13,6 +20,13 @@ export interface LatencyFigures {
   deviceSource: 'measured' | 'nominal';
   /** Last click measurement through the whole chain with the voice on, ms (absent until measured). */
   measuredMs?: number;
+  /** What a listener waits: algorithmic + prebuffer + device, ms. The one headline figure (see latencyFigures). */
+  totalMs: number;
+}
+
+/** The one place the latency parts add up, so the CLI, the UI and the tests show the same figure. */
+export function latencyFigures(p: Omit<LatencyFigures, 'totalMs'>): LatencyFigures {
+  return { ...p, totalMs: p.algorithmicMs + p.prebufferMs + p.deviceMs };
 }
 
 export interface LiveTelemetry {
@@ -25,6 +39,10 @@ export interface LiveTelemetry {
   inputPeakDb: number;
   outputPeakDb: number;
   underruns: number;
+  /** Underruns by cause (they add up to `underruns`): see protocol/rings.ts UNDERRUN_*. */
+  underrunCauses: { startup: number; inference: number; device: number };
+  /** What goes out while no converted voice exists (worker restarting). */
+  fallback: Fallback;
   /** Input frames lost: ring full plus backlog skipped. */
   droppedInput: number;
   droppedOutput: number;

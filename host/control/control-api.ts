@@ -1,5 +1,7 @@
 // The control API: one object that owns what the user chose (voice, settings, devices, gains) and the live
-// session, and answers the protocol's commands. The WebSocket server and Electron's engine utility process
+// session, and answers the protocol's commands. The session (devices, virtual microphone) opens at the first
+// Start and stays until the host closes; Stop, voice, f0-method and settings changes act on the voice inside
+// it, so the virtual microphone never disappears from under an app that listens to it. The WebSocket server and Electron's engine utility process
 // both wrap this same object, so the app behaves exactly as server mode does (and is tested through it).
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +19,7 @@ import { AudioIO } from '../../native-audio/audio-io.js';
 import { LiveSession, type LiveOptions } from '../live/session.js';
 import { DEFAULT_VOICE, importToLibrary, listVoices, voicesDir, VoiceNotFoundError } from '../voices.js';
 import { RequestError, toControlError } from './errors.js';
+import { UserError } from '../../protocol/errors.js';
 import { PresetStore } from './presets.js';
 
 export const VIRTUAL_OUTPUT = 'virtual';
@@ -57,6 +60,7 @@ export class ControlApi {
       gains: { input: 0, output: 0, monitor: 0 },
       noiseSuppression: false,
       bypass: false,
+      fallback: 'silence',
     };
   }
 
@@ -91,6 +95,10 @@ export class ControlApi {
     try {
       return { ok: true, result: (await run) as ControlCommands[C]['result'] };
     } catch (e) {
+      // Every failed command ends with a state push, so no front end stays in "starting…" or shows a choice
+      // that did not happen.
+      this.busy = false;
+      this.changed();
       return { ok: false, error: toControlError(e, cmd === 'importVoice' ? 'import' : undefined) };
     }
   }
@@ -103,7 +111,7 @@ export class ControlApi {
         await this.start();
         return this.changed();
       case 'stop':
-        await this.stopSession();
+        await this.stopVoice();
         return this.changed();
       case 'setSettings':
         return this.setSettings(obj(a.settings, 'settings'));
@@ -112,17 +120,21 @@ export class ControlApi {
         if (!F0_METHODS.includes(m as never)) throw new RequestError(`unknown f0 method "${String(m)}": choose ${F0_METHODS.join(', ')}`, 'f0Method');
         const previous = this.selection.f0Method;
         this.selection.f0Method = m as typeof previous;
-        // The estimator lives in the inference worker: a running voice restarts with it. A failure (a missing
-        // network file) is reported inline and the previous method comes back.
-        if (this.session) {
-          try {
-            await this.restart();
-          } catch (e) {
-            this.selection.f0Method = previous;
-            await this.start().catch(() => undefined);
-            throw e instanceof RequestError ? e : new RequestError((e as Error).message, 'f0Method');
-          }
+        // The estimator lives in the inference worker: the voice reloads with it beside the running one. A
+        // failure (a missing network file) is reported inline and the running voice keeps its method.
+        try {
+          await this.switchInSession();
+        } catch (e) {
+          this.selection.f0Method = previous;
+          throw e instanceof UserError ? new RequestError(e.message, 'f0Method') : e;
         }
+        return this.changed();
+      }
+      case 'setFallback': {
+        const f = a.fallback;
+        if (f !== 'silence' && f !== 'dry') throw new RequestError(`fallback must be "silence" or "dry" (got ${String(f)})`, 'fallback');
+        this.selection.fallback = f;
+        this.session?.setFallback(f);
         return this.changed();
       }
       case 'setVoice':
@@ -153,8 +165,9 @@ export class ControlApi {
         await this.stopRecording();
         return this.changed();
       case 'measureLatency': {
-        if (!this.session) throw new RequestError('start the voice first: latency is measured through the running chain');
-        const m = await this.session.measureLatency({ capture: str(a.capture, 'capture'), ...(a.click ? { click: str(a.click, 'click') } : {}) });
+        if (!this.session || !this.session.voiceRunning) throw new RequestError('start the voice first: latency is measured through the running chain');
+        const loop = a.capture === undefined ? this.loopback() : { capture: str(a.capture, 'capture'), ...(a.click ? { click: str(a.click, 'click') } : {}) };
+        const m = await this.session.measureLatency(loop);
         return { voiceMs: m.voiceMs, deviceMs: m.deviceMs, algorithmicMs: m.algorithmicMs, prebufferMs: m.prebufferMs };
       }
       case 'listDevices':
@@ -178,7 +191,8 @@ export class ControlApi {
 
   state(): HostState {
     return {
-      running: this.session !== null,
+      running: this.session !== null && this.session.voiceRunning,
+      devicesOpen: this.session !== null,
       busy: this.busy,
       selection: structuredClone(this.selection),
       recording: { ...this.recording },
@@ -224,17 +238,14 @@ export class ControlApi {
     const previous = { voice: this.selection.voice, settings: this.selection.settings };
     this.selection.voice = voice;
     this.selection.settings = this.settingsFor(voice);
-    // The live session's voice is fixed when it starts, so a switch restarts it with the same devices. If the
-    // new voice fails to load, the previous one comes back rather than leaving the user silent.
-    if (this.session) {
-      try {
-        await this.restart();
-      } catch (e) {
-        this.selection.voice = previous.voice;
-        this.selection.settings = previous.settings;
-        await this.start().catch(() => undefined);
-        throw e;
-      }
+    // The new voice loads beside the running one and takes over with a crossfade; the devices stay. If it
+    // fails to load, the running voice was never interrupted and the selection goes back to it.
+    try {
+      await this.switchInSession();
+    } catch (e) {
+      this.selection.voice = previous.voice;
+      this.selection.settings = previous.settings;
+      throw e;
     }
     return this.changed();
   }
@@ -268,6 +279,38 @@ export class ControlApi {
     }
   }
 
+  /** Loads the selected voice, f0 method and settings into the running session (if there is one). */
+  private async switchInSession(): Promise<void> {
+    if (!this.session) return;
+    const s = this.selection;
+    this.busy = true;
+    this.changed();
+    try {
+      await this.session.switchVoice({ voice: s.voice, ...(s.f0Method !== 'yin' ? { f0: s.f0Method } : {}), settings: s.settings });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * The loopback a latency measurement needs: a capture stream that hears the output (the virtual microphone,
+   * or a PulseAudio output's monitor) and, when the input is a PulseAudio sink's monitor, clicks played into
+   * that sink. Anything else needs the user to connect something, and the error says what.
+   */
+  private loopback(): { capture: string; click?: string } {
+    const out = this.selection.devices.output;
+    const capture = out === VIRTUAL_OUTPUT ? `pulse:${VIRTUAL_MIC.sourceName}` : out?.startsWith('pulse:') ? `${out}.monitor` : null;
+    const input = this.selection.devices.input;
+    const click = input?.startsWith('pulse:') && input.endsWith('.monitor') ? input.slice(0, -'.monitor'.length) : null;
+    if (!capture || !click) {
+      throw new RequestError(
+        'no loopback to time clicks through: measuring needs an input that hears the output (route the virtual microphone or the output into the input with a cable or PulseAudio loopback), or use `resona live --measure-latency --latency-capture <dev> --latency-click <dev>`',
+        'latency',
+      );
+    }
+    return { capture, click };
+  }
+
   private liveOptions(): LiveOptions {
     const s = this.selection;
     const virtual = s.devices.output === VIRTUAL_OUTPUT;
@@ -284,6 +327,7 @@ export class ControlApi {
       monitorGainDb: s.gains.monitor,
       noiseSuppression: s.noiseSuppression,
       bypass: s.bypass,
+      fallback: s.fallback,
       ...this.o.sessionDefaults,
       onEvent: (event) => {
         this.emit({ type: 'event', event });
@@ -292,8 +336,12 @@ export class ControlApi {
     };
   }
 
+  /** Starts the voice; the first start also opens the devices and the virtual microphone. */
   private async start(): Promise<void> {
-    if (this.session) return;
+    if (this.session) {
+      this.session.startVoice();
+      return;
+    }
     this.busy = true;
     this.changed();
     try {
@@ -342,6 +390,12 @@ export class ControlApi {
     this.reopenTimer.unref();
   }
 
+  /** Stop from the user: the voice stops, the devices and the virtual microphone stay (silence goes out). */
+  private async stopVoice(): Promise<void> {
+    this.session?.stopVoice();
+  }
+
+  /** Closes the devices too: the host is ending, or a device change needs the session anew. */
   private async stopSession(): Promise<void> {
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     this.reopenTimer = null;
@@ -356,10 +410,13 @@ export class ControlApi {
     this.recording.active = false;
   }
 
+  /** Opens the session anew (only for switching to or from the virtual microphone, which the session owns). */
   private async restart(): Promise<void> {
     const wasRecording = this.recording.active;
+    const wasRunning = this.session?.voiceRunning ?? true;
     await this.stopSession();
     await this.start();
+    if (!wasRunning) this.session?.stopVoice();
     if (wasRecording) await this.startRecording();
   }
 
@@ -383,9 +440,15 @@ export class ControlApi {
   private async setDevice(r: DeviceRole, spec: string | null): Promise<HostState> {
     if (spec === '' || spec === 'default') spec = null;
     if (spec === null && r !== 'monitor' && this.session) {
-      // "System default" for input/output: the session resolves it at start.
-      this.selection.devices[r] = null;
-      await this.restart();
+      // "System default" for input/output: reopened in place (the virtual microphone, if chosen, stays).
+      const before = this.selection.devices[r];
+      if (r === 'output' && before === VIRTUAL_OUTPUT) {
+        this.selection.devices[r] = null;
+        await this.restart();
+      } else {
+        await this.session.setDevice(r, 'default');
+        this.selection.devices[r] = null;
+      }
       return this.changed();
     }
     if (spec === VIRTUAL_OUTPUT && r !== 'output') throw new RequestError('the virtual microphone is an output', r);

@@ -1,19 +1,29 @@
-// Starts the inference worker, restarts it when it dies or hangs, and switches the audio worker to
-// passthrough meanwhile (the user keeps being heard; the voice returns once the new worker is ready).
+// Starts the inference worker, switches its voice, pauses and resumes it, and restarts it when it dies or
+// hangs. While it is down the output carries silence (or the dry input, if the user chose that fallback):
+// the audio worker sees PASSTHROUGH within a device buffer. A restarted worker runs the voice that was running.
 import { Worker } from 'node:worker_threads';
 import { Control, wallMs } from '../../native-audio/rings.js';
+import { fromWire, UserError } from '../../protocol/errors.js';
 import { CTRL, STATS } from '../../protocol/rings.js';
-import type { FromInference, InferenceInit, ToInference } from './inference-messages.js';
-
-type Ready = Extract<FromInference, { kind: 'ready' }>;
+import type { FromInference, InferenceInit, ToInference, VoiceReady } from './inference-messages.js';
+import type { VoiceChoice } from './loaded-voice.js';
 
 export interface SupervisorEvents {
-  onReady(r: Ready, restart: boolean): void;
+  onReady(r: VoiceReady, restart: boolean): void;
   onCrash(message: string): void;
   onMessage(m: FromInference): void;
 }
 
 const READY_TIMEOUT_MS = 60_000;
+const SWITCH_TIMEOUT_MS = 120_000;
+
+interface PendingSwitch {
+  id: number;
+  choice: VoiceChoice;
+  resolve: (r: VoiceReady) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
 
 export class InferenceSupervisor {
   private worker: Worker | null = null;
@@ -24,7 +34,9 @@ export class InferenceSupervisor {
   private lastBlocks = 0;
   private lastProgressAt = wallMs();
   private readyAt = 0;
-  /** Settings sent since start, replayed into a restarted worker. */
+  private nextSwitchId = 1;
+  private pending: PendingSwitch | null = null;
+  /** What a restarted worker starts with: the running voice, its settings since, noise, paused. */
   private init: InferenceInit;
 
   constructor(
@@ -32,15 +44,15 @@ export class InferenceSupervisor {
     private readonly ctl: Control,
     private readonly ev: SupervisorEvents,
   ) {
-    this.init = { ...init };
+    this.init = { ...init, choice: { ...init.choice, settings: { ...init.choice.settings } } };
   }
 
   get restartCount(): number {
     return this.restarts;
   }
 
-  /** Starts the first worker and resolves when it is ready (rejects if it cannot start at all). */
-  start(): Promise<Ready> {
+  /** Starts the first worker and resolves when it is ready; rejects with the load's own error otherwise. */
+  start(): Promise<VoiceReady> {
     return new Promise((resolve, reject) => {
       this.spawn(false, resolve, reject);
       this.watchdog = setInterval(() => this.checkAlive(), 100);
@@ -48,13 +60,17 @@ export class InferenceSupervisor {
     });
   }
 
-  private spawn(restart: boolean, resolve?: (r: Ready) => void, reject?: (e: Error) => void): void {
+  private spawn(restart: boolean, resolve?: (r: VoiceReady) => void, reject?: (e: Error) => void): void {
     this.ctl.set(CTRL.STOP, 0);
     const w = new Worker(new URL('./inference-worker.js', import.meta.url), { workerData: this.init });
     this.worker = w;
     let ready = false;
+    let failure: Error | null = null;
     const timer = setTimeout(() => {
-      if (!ready) void w.terminate();
+      if (!ready) {
+        failure = new UserError(`the voice "${this.init.choice.voice}" did not load within ${READY_TIMEOUT_MS / 1000} s`, 'voice');
+        void w.terminate();
+      }
     }, READY_TIMEOUT_MS);
     w.on('message', (m: FromInference) => {
       if (m.kind === 'ready') {
@@ -66,6 +82,19 @@ export class InferenceSupervisor {
         this.ctl.set(CTRL.PASSTHROUGH, 0);
         this.ev.onReady(m, restart);
         resolve?.(m);
+      } else if (m.kind === 'failed') {
+        failure = fromWire(m.error);
+      } else if (m.kind === 'switched' || m.kind === 'switch-failed') {
+        const p = this.pending;
+        if (!p || p.id !== m.id) return;
+        this.pending = null;
+        clearTimeout(p.timer);
+        if (m.kind === 'switched') {
+          this.init = { ...this.init, choice: p.choice };
+          p.resolve(m);
+        } else {
+          p.reject(fromWire(m.error));
+        }
       } else {
         this.ev.onMessage(m);
       }
@@ -76,14 +105,16 @@ export class InferenceSupervisor {
       if (this.worker !== w || reported) return;
       reported = true;
       this.worker = null;
+      // A switch in flight dies with the worker; the restarted worker runs the voice that was running.
+      this.failPending(new UserError('the voice switch was interrupted (the inference worker restarted); the previous voice is back', 'voice'));
       if (this.stopping) return;
       if (!ready && !restart) {
-        reject?.(new Error(why));
+        reject?.(failure ?? new Error(why));
         return;
       }
-      // Passthrough first (the audio worker sees it within a device buffer), then restart.
+      // Silence (or the chosen dry fallback) first: the audio worker sees it within a device buffer.
       this.ctl.set(CTRL.PASSTHROUGH, 1);
-      this.ev.onCrash(why);
+      this.ev.onCrash(failure ? `${why}: ${failure.message}` : why);
       // A worker that keeps dying young backs off; one that ran for a while restarts at once.
       this.backoffMs = wallMs() - this.readyAt > 10_000 ? 100 : Math.min(this.backoffMs * 2, 5000);
       setTimeout(() => {
@@ -96,9 +127,32 @@ export class InferenceSupervisor {
     w.on('exit', (code) => down(`the inference worker exited (code ${code})`));
   }
 
+  private failPending(e: Error): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    clearTimeout(p.timer);
+    p.reject(e);
+  }
+
+  /**
+   * Loads a voice beside the running one; resolves when it has taken over, rejects with the load's error (the
+   * running voice is untouched then).
+   */
+  switchVoice(choice: VoiceChoice): Promise<VoiceReady> {
+    if (!this.worker) return Promise.reject(new UserError('the voice engine is restarting; try again in a moment', 'voice'));
+    this.failPending(new UserError('superseded by a newer voice choice', 'voice'));
+    const id = this.nextSwitchId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.failPending(new UserError(`the voice "${choice.voice}" did not load within ${SWITCH_TIMEOUT_MS / 1000} s; the running voice continues`, 'voice')), SWITCH_TIMEOUT_MS);
+      this.pending = { id, choice, resolve, reject, timer };
+      this.worker!.postMessage({ kind: 'switch', id, choice } satisfies ToInference);
+    });
+  }
+
   /** A worker that stops converting while input flows is hung: end it, and the exit handler restarts it. */
   private checkAlive(): void {
-    if (!this.worker || this.stopping) return;
+    if (!this.worker || this.stopping || this.init.paused) return;
     const blocks = this.ctl.get(CTRL.BLOCKS);
     const now = wallMs();
     if (blocks !== this.lastBlocks) {
@@ -115,8 +169,12 @@ export class InferenceSupervisor {
   }
 
   post(m: ToInference): void {
-    if (m.kind === 'update') this.init = { ...this.init, settings: { ...this.init.settings, ...m.settings } };
+    if (m.kind === 'update') this.init = { ...this.init, choice: { ...this.init.choice, settings: { ...this.init.choice.settings, ...m.settings } } };
     if (m.kind === 'noise') this.init = { ...this.init, noiseSuppression: m.on };
+    if (m.kind === 'pause' || m.kind === 'resume') {
+      this.init = { ...this.init, paused: m.kind === 'pause' };
+      this.lastProgressAt = wallMs();
+    }
     this.worker?.postMessage(m);
   }
 
@@ -128,6 +186,7 @@ export class InferenceSupervisor {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.watchdog) clearInterval(this.watchdog);
+    this.failPending(new UserError('the session stopped', 'voice'));
     this.ctl.set(CTRL.STOP, 1);
     this.ctl.signalInput();
     const w = this.worker;
@@ -135,7 +194,7 @@ export class InferenceSupervisor {
     if (w) {
       const exited = new Promise((r) => w.once('exit', r));
       await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
-      await w.terminate();
+      await Promise.race([w.terminate(), new Promise((r) => setTimeout(r, 2000))]);
     }
   }
 }

@@ -1,36 +1,43 @@
-// The inference worker: reads the input ring a block at a time, runs the streaming engine, writes the
-// output ring. It owns the voice (and so, for neural voices, onnxruntime); the audio worker never waits
-// for it. Everything per block is allocated here at start or on a settings change.
+// The inference worker: reads the input ring a block at a time, runs the running voice's streaming engine,
+// writes the output ring. It owns the voices (and so, for neural voices, onnxruntime); the audio worker never
+// waits for it. A voice switch loads the new voice beside the running one, which keeps converting meanwhile;
+// the new one takes over at a block boundary with a crossfade, and a failed load leaves the running one as it
+// was. Everything per block is allocated at start, on a settings change or on a switch, never per block.
 import { parentPort, workerData } from 'node:worker_threads';
-import { StreamingEngine } from '../../engine/engine.js';
-import type { F0Estimator } from '../../engine/f0/estimator.js';
 import { StreamResampler } from '../../engine/resampler.js';
 import { AudioRing, Control, wallMs } from '../../native-audio/rings.js';
+import { toWire } from '../../protocol/errors.js';
 import { MAX_INPUT_BACKLOG_SEC, CTRL, STATS } from '../../protocol/rings.js';
+import type { EngineSettings } from '../../protocol/settings.js';
 import { SETTING_RANGES } from '../../protocol/settings.js';
-import { resolveVoice } from '../voices.js';
-import type { FromInference, InferenceInit, ToInference } from './inference-messages.js';
+import type { FromInference, InferenceInit, ToInference, VoiceReady } from './inference-messages.js';
+import { LoadedVoice } from './loaded-voice.js';
 import { NoiseSuppressor } from './noise-suppressor.js';
 
 const init = workerData as InferenceInit;
 const port = parentPort!;
 const post = (m: FromInference) => port.postMessage(m);
 
-const WARMUP_BLOCKS = 6;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const P95_WINDOW = 64;
+/** Fade of a switch between voices whose block sizes differ (the old one out, the new one in), ms. */
+const SWITCH_FADE_MS = 10;
 
 async function main(): Promise<void> {
   const ctl = new Control(init.buffers);
   const inRing = new AudioRing(init.buffers.inputRing);
   const outRing = new AudioRing(init.buffers.outputRing);
-  const rv = await resolveVoice({ voice: init.voice, f0: init.f0, encoder: init.encoder, threads: 2 });
-  // The engine owns the estimator from here (its destroy() disposes it).
-  const f0 = (rv as { f0?: F0Estimator }).f0;
-  const settings = { pitch: rv.info.defaultPitch, formant: rv.info.defaultFormant, ...init.settings };
-  const engine = await StreamingEngine.create({ streamRate: init.streamRate, voice: rv.stage, settings, ...(f0 ? { f0 } : {}) });
+  let cur: LoadedVoice;
+  try {
+    cur = await LoadedVoice.load(init.choice, init.streamRate);
+  } catch (e) {
+    // The host rebuilds the error with its type (a UserError stays one) and reports it to the user.
+    post({ kind: 'failed', error: toWire(e) });
+    return;
+  }
   const maxBlock = Math.round((SETTING_RANGES.blockMs.max * init.streamRate) / 1000);
-  const toOutput = init.outputRate === init.streamRate ? null : await StreamResampler.create(init.streamRate, init.outputRate, engine.maxOutput);
+  const maxOut = Math.ceil(maxBlock * 1.5) + 4096;
+  const toOutput = init.outputRate === init.streamRate ? null : await StreamResampler.create(init.streamRate, init.outputRate, maxOut);
   let noise = null as NoiseSuppressor | null;
   let noiseOn = init.noiseSuppression;
   const loadNoise = async () => {
@@ -44,8 +51,7 @@ async function main(): Promise<void> {
   };
   if (noiseOn) await loadNoise();
 
-  let block = new Float32Array(engine.blockSize);
-  const out = new Float32Array(engine.maxOutput);
+  let block = new Float32Array(cur.engine.blockSize);
   const times = new Float64Array(P95_WINDOW);
   const sorted = new Float64Array(P95_WINDOW);
   let timeCount = 0;
@@ -54,56 +60,128 @@ async function main(): Promise<void> {
   const outputDelayMs = () => (toOutput ? (toOutput.delay / init.outputRate) * 1000 : 0);
   const noiseDelayMs = () => (noise && noiseOn ? noise.delaySec * 1000 : 0);
   const publishGeometry = () => {
-    ctl.stats[STATS.BLOCK_FRAMES] = engine.blockSize;
-    ctl.stats[STATS.ALGORITHMIC_MS] = engine.latency().totalMs + outputDelayMs() + noiseDelayMs();
+    ctl.stats[STATS.BLOCK_FRAMES] = cur.engine.blockSize;
+    ctl.stats[STATS.ALGORITHMIC_MS] = cur.engine.latency().totalMs + outputDelayMs() + noiseDelayMs();
   };
-
-  // Warm-up: JIT-compiles the per-block path and measures what a block costs here, for the prebuffer.
-  // Quiet (−40 dBFS) so the little of it left in the engine's context is inaudible.
-  const warmupMs: number[] = [];
-  for (let b = 0; b < WARMUP_BLOCKS; b++) {
-    for (let i = 0; i < block.length; i++) {
-      const t = (b * block.length + i) / init.streamRate;
-      block[i] = 0.01 * (Math.sin(2 * Math.PI * 140 * t) + 0.5 * Math.sin(2 * Math.PI * 280 * t) + 0.2 * (Math.random() - 0.5));
-    }
-    const t0 = performance.now();
-    if (noise && noiseOn) noise.process(block);
-    await engine.processBlock(block, out);
-    warmupMs.push(performance.now() - t0);
-  }
+  const readyOf = (v: LoadedVoice): VoiceReady => ({
+    warmupMs: v.warmupMs,
+    latency: v.engine.latency(),
+    blockFrames: v.engine.blockSize,
+    settings: { ...v.engine.currentSettings },
+    noiseDelayMs: noiseDelayMs(),
+    f0Method: v.engine.f0Method,
+  });
   publishGeometry();
 
-  let pendingSettings: Record<string, unknown> | null = null;
+  // Switching: one load at a time is kept; a newer request supersedes an older one still loading.
+  let next: LoadedVoice | null = null;
+  let nextId = 0;
+  let loadToken = 0;
+  /** Settings sent while a switch loads: the new voice takes them over too. */
+  let sinceSwitch: Partial<EngineSettings> = {};
+  const startSwitch = (id: number, choice: LoadedVoice['choice']) => {
+    const token = ++loadToken;
+    sinceSwitch = {};
+    LoadedVoice.load(choice, init.streamRate).then(
+      (v) => {
+        if (token !== loadToken || ctl.get(CTRL.STOP) === 1) return void v.destroy();
+        if (next) void next.destroy();
+        next = v;
+        nextId = id;
+      },
+      (e: unknown) => {
+        if (token === loadToken) post({ kind: 'switch-failed', id, error: toWire(e) });
+      },
+    );
+  };
+
+  let pendingSettings: Partial<EngineSettings> | null = null;
+  let paused = init.paused;
+  let resumeAsked = false;
   port.on('message', (m: ToInference) => {
-    if (m.kind === 'update') pendingSettings = { ...(pendingSettings ?? {}), ...m.settings };
-    else if (m.kind === 'noise') {
-      noiseOn = m.on;
-      if (m.on) void loadNoise().then(publishGeometry);
-      else publishGeometry();
-    } else if (m.kind === 'crash') {
-      setImmediate(() => {
-        throw new Error('inference worker crashed on request (test hook)');
-      });
+    switch (m.kind) {
+      case 'update':
+        pendingSettings = { ...(pendingSettings ?? {}), ...m.settings };
+        sinceSwitch = { ...sinceSwitch, ...m.settings };
+        break;
+      case 'noise':
+        noiseOn = m.on;
+        if (m.on) void loadNoise().then(publishGeometry);
+        else publishGeometry();
+        break;
+      case 'switch':
+        startSwitch(m.id, m.choice);
+        break;
+      case 'pause':
+        paused = true;
+        break;
+      case 'resume':
+        resumeAsked = true;
+        break;
+      case 'crash':
+        setImmediate(() => {
+          throw new Error('inference worker crashed on request (test hook)');
+        });
     }
   });
 
-  // Start from the present: whatever queued while this worker was starting is stale.
-  inRing.discard();
-  let consumed = ctl.stats[STATS.INPUT_FRAMES]! - inRing.availableRead();
+  let consumed = 0;
+  // Start from the present: whatever queued while this worker was starting (or paused) is stale.
+  const fromNow = () => {
+    inRing.discard();
+    consumed = ctl.stats[STATS.INPUT_FRAMES]! - inRing.availableRead();
+  };
+  fromNow();
   // Ring positions continue across restarts (the audio worker's read count does).
   let written = ctl.stats[STATS.OUTPUT_WRITTEN_END]!;
-  post({ kind: 'ready', warmupMs, latency: engine.latency(), blockFrames: engine.blockSize, settings: { ...engine.currentSettings }, noiseDelayMs: noiseDelayMs(), f0Method: engine.f0Method });
+  post({ kind: 'ready', ...readyOf(cur) });
 
+  /** Makes `v` the running voice (block buffer, geometry) and tells the host. */
+  const takeOver = (v: LoadedVoice, id: number) => {
+    const old = cur;
+    cur = v;
+    next = null;
+    if (Object.keys(sinceSwitch).length) {
+      try {
+        cur.engine.update(sinceSwitch);
+      } catch {
+        /* checked on the host already; the voice's own defaults stand */
+      }
+    }
+    if (cur.engine.blockSize !== block.length) block = new Float32Array(cur.engine.blockSize);
+    publishGeometry();
+    post({ kind: 'switched', id, ...readyOf(cur) });
+    void old.destroy();
+  };
+
+  let fadeInFrames = 0;
   let seen = ctl.get(CTRL.INPUT_SIGNAL);
   const maxBacklog = Math.round(MAX_INPUT_BACKLOG_SEC * init.streamRate);
   while (ctl.get(CTRL.STOP) === 0) {
+    if (resumeAsked) {
+      resumeAsked = false;
+      paused = false;
+      fromNow();
+    }
+    if (paused) {
+      // Stopped: nothing is converted; a switch asked for meanwhile takes over without a crossfade.
+      if (next) takeOver(next, nextId);
+      fromNow();
+      await ctl.waitInput(seen, 50);
+      seen = ctl.get(CTRL.INPUT_SIGNAL);
+      continue;
+    }
     if (pendingSettings) {
       const s = pendingSettings;
       pendingSettings = null;
-      const next = engine.update(s);
-      if (engine.blockSize !== block.length) block = new Float32Array(engine.blockSize);
-      publishGeometry();
-      post({ kind: 'settings', latency: engine.latency(), blockFrames: engine.blockSize, settings: next });
+      try {
+        const settings = cur.engine.update(s);
+        if (cur.engine.blockSize !== block.length) block = new Float32Array(cur.engine.blockSize);
+        publishGeometry();
+        post({ kind: 'settings', latency: cur.engine.latency(), blockFrames: cur.engine.blockSize, settings });
+      } catch (e) {
+        post({ kind: 'settings-failed', error: toWire(e) });
+      }
     }
     const N = block.length;
     const avail = inRing.availableRead();
@@ -123,7 +201,39 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     if (noise && noiseOn) noise.process(block);
     ctl.set(CTRL.NOISE_ACTIVE, noise && noiseOn ? 1 : 0);
-    const n = await engine.processBlock(block, out);
+    let out = cur.out;
+    let n = await cur.engine.processBlock(block, out);
+    const incoming = next as LoadedVoice | null;
+    if (incoming) {
+      const fade = Math.round((SWITCH_FADE_MS * init.streamRate) / 1000);
+      if (incoming.engine.blockSize === N) {
+        // Both voices render this block; equal-power crossfade over it, then the new one runs alone.
+        const m = await incoming.engine.processBlock(block, incoming.out);
+        const k = Math.min(n, m);
+        for (let i = 0; i < k; i++) {
+          const w = Math.sin((0.5 * Math.PI * (i + 1)) / k);
+          incoming.out[i] = (1 - w * w) * out[i]! + w * w * incoming.out[i]!;
+        }
+        out = incoming.out;
+        n = m;
+      } else {
+        // Block sizes differ: the old voice fades out at the end of its last block, the new one fades in.
+        const k = Math.min(n, fade);
+        for (let i = 0; i < k; i++) {
+          const c = Math.cos((0.5 * Math.PI * (i + 1)) / k);
+          out[n - k + i] = out[n - k + i]! * c * c;
+        }
+        fadeInFrames = fade;
+      }
+      takeOver(incoming, nextId);
+    } else if (fadeInFrames > 0) {
+      const k = Math.min(n, fadeInFrames);
+      for (let i = 0; i < k; i++) {
+        const s = Math.sin((0.5 * Math.PI * (i + 1)) / k);
+        out[i] = out[i]! * s * s;
+      }
+      fadeInFrames = 0;
+    }
     const y = toOutput ? toOutput.process(out.subarray(0, n)) : out.subarray(0, n);
     const load = ctl.get(CTRL.LOAD_MS);
     if (load > 0) {
@@ -153,14 +263,15 @@ async function main(): Promise<void> {
     ctl.add(CTRL.BLOCKS, 1);
     ctl.stats[STATS.HEARTBEAT_AT] = wallMs();
   }
-  engine.destroy();
-  await (rv as { release?: () => Promise<void> }).release?.();
+  loadToken++;
+  await cur.destroy();
+  if (next) await (next as LoadedVoice).destroy();
   toOutput?.destroy();
   noise?.destroy();
 }
 
 main().catch((e: unknown) => {
-  // Let the host see it as a crash (it restarts the worker and passes audio through meanwhile).
+  // Let the host see it as a crash (it restarts the worker; the output is silent meanwhile).
   setImmediate(() => {
     throw e;
   });

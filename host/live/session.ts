@@ -2,23 +2,29 @@
 // (devices) and the inference worker (the voice), sizes the output prebuffer from the measured inference
 // time, follows devices that disappear and return, records to WAV and reports telemetry.
 //
+// Devices outlive voices: the streams, the rings and the virtual microphone live as long as the session.
+// Switching the voice, its f0 method, encoder or settings happens inside the running inference worker, and
+// stopping the voice (stopVoice) leaves every device open with silence going out, so an app listening to the
+// virtual microphone is never moved to the real one.
+//
 //   mic ─▶ audio worker ─▶ [input ring] ─▶ inference worker (engine) ─▶ [output ring] ─▶ audio worker ─▶ output
 //                      └─▶ dry FIFO (bypass, passthrough) ─────────────────────────────────────┘   └─▶ monitor
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
 import { checkLive, LIVE_RANGES } from '../../protocol/live-settings.js';
 import { CTRL, STATS, type SharedBuffers } from '../../protocol/rings.js';
-import type { LiveEvent, LiveTelemetry } from '../../protocol/telemetry.js';
+import { type Fallback, latencyFigures, type LiveEvent, type LiveTelemetry } from '../../protocol/telemetry.js';
 import type { ResolvedDevice } from '../../protocol/devices.js';
 import { AudioIO } from '../../native-audio/audio-io.js';
 import type { StreamRole } from '../../native-audio/messages.js';
 import { createVirtualMic, PulseWatcher, type VirtualMic } from '../../native-audio/pulse.js';
-import { AudioRing, Control, createSharedBuffers } from '../../native-audio/rings.js';
+import { Control, createSharedBuffers } from '../../native-audio/rings.js';
 import { findBuiltinVoice } from '../../engine/voices/builtin.js';
 import { listVoices, VoiceNotFoundError } from '../voices.js';
 import { type DeviceCatalogue, DeviceError, readCatalogue, resolveDevice, routingEnv } from './devices.js';
-import type { FromInference } from './inference-messages.js';
+import type { FromInference, VoiceReady } from './inference-messages.js';
 import { InferenceSupervisor } from './inference-supervisor.js';
-import { WavWriter } from './wav-writer.js';
+import type { VoiceChoice } from './loaded-voice.js';
+import { Recorder } from './recorder.js';
 
 export interface LiveOptions {
   voice: string;
@@ -44,6 +50,8 @@ export interface LiveOptions {
   bufferFrames?: number;
   noiseSuppression?: boolean;
   bypass?: boolean;
+  /** What goes out while no converted voice exists (the inference worker restarting): silence (default) or the dry input. */
+  fallback?: Fallback;
   recordInput?: string;
   recordOutput?: string;
   onEvent?: (e: LiveEvent) => void;
@@ -75,11 +83,7 @@ export class LiveSession {
   private readonly ctl: Control;
   private readonly chosen = new Map<StreamRole, Chosen>();
   private readonly missing = new Set<StreamRole>();
-  private recorders: { input: WavWriter | null; output: WavWriter | null } = { input: null, output: null };
-  private recordTimer: NodeJS.Timeout | null = null;
-  private readonly recIn: AudioRing;
-  private readonly recOut: AudioRing;
-  private readonly recBuf: Float32Array;
+  private readonly recorder: Recorder;
   private watcher: PulseWatcher | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private vmic: VirtualMic | null = null;
@@ -87,8 +91,10 @@ export class LiveSession {
   private settings!: EngineSettings;
   /** The pitch estimator the inference worker runs ('yin', 'crepe', …). */
   f0Method = 'yin';
-  private algorithmicMs = 0;
+  private voice: string;
+  private voiceOn = true;
   private prebufferMs = MIN_PREBUFFER_MS;
+  private prebufferSized = false;
   private measuredDeviceMs: number | null = null;
   private measuredVoiceMs: number | null = null;
   private nominalDeviceMs = 0;
@@ -107,18 +113,22 @@ export class LiveSession {
     private catalogue: DeviceCatalogue,
   ) {
     this.ctl = new Control(buffers);
-    this.recIn = new AudioRing(buffers.recordIn);
-    this.recOut = new AudioRing(buffers.recordOut);
-    this.recBuf = new Float32Array(Math.max(streamRate, outputRate));
+    this.recorder = new Recorder(buffers, this.ctl, streamRate, outputRate);
+    this.voice = o.voice;
+  }
+
+  /** A voice id that names no voice fails here, before anything loads. */
+  static async checkVoice(voice: string): Promise<void> {
+    const isPath = /[\\/]/.test(voice) || /\.(onnx|zip|pth|pt)$/i.test(voice);
+    if (!findBuiltinVoice(voice) && !isPath) {
+      const ids = (await listVoices()).voices.map((v) => v.id);
+      if (!ids.includes(voice)) throw new VoiceNotFoundError(voice, ids);
+    }
   }
 
   /** Checks every option before any device or worker starts, so a typo costs nothing. */
   static async validate(o: LiveOptions): Promise<void> {
-    const isPath = /[\\/]/.test(o.voice) || /\.(onnx|zip|pth|pt)$/i.test(o.voice);
-    if (!findBuiltinVoice(o.voice) && !isPath) {
-      const ids = (await listVoices()).voices.map((v) => v.id);
-      if (!ids.includes(o.voice)) throw new VoiceNotFoundError(o.voice, ids);
-    }
+    await LiveSession.checkVoice(o.voice);
     mergeSettings(DEFAULT_SETTINGS, o.settings ?? {});
     if (o.inputGainDb !== undefined) checkLive('inputGainDb', o.inputGainDb);
     if (o.outputGainDb !== undefined) checkLive('outputGainDb', o.outputGainDb);
@@ -164,6 +174,7 @@ export class LiveSession {
     stats[STATS.MONITOR_GAIN_DB] = o.monitorGainDb ?? 0;
     stats[STATS.PREBUFFER_MS] = MAX_PREBUFFER_MS; // until the inference time is known
     this.ctl.set(CTRL.BYPASS, o.bypass ? 1 : 0);
+    this.ctl.set(CTRL.FALLBACK_DRY, o.fallback === 'dry' ? 1 : 0);
     this.noise = Boolean(o.noiseSuppression);
 
     // Resolve every device first: a wrong name fails before anything opens.
@@ -185,25 +196,31 @@ export class LiveSession {
     this.audio.onStreamError((e) => this.onStreamLost(e.role, `${e.label}: ${e.message}`));
 
     this.supervisor = new InferenceSupervisor(
-      { buffers: this.buffers, streamRate: this.streamRate, outputRate: this.outputRate, voice: o.voice, f0: o.f0, encoder: o.encoder, settings: o.settings ?? {}, noiseSuppression: this.noise },
+      {
+        buffers: this.buffers,
+        streamRate: this.streamRate,
+        outputRate: this.outputRate,
+        choice: { voice: o.voice, ...(o.f0 ? { f0: o.f0 } : {}), ...(o.encoder ? { encoder: o.encoder } : {}), settings: o.settings ?? {} },
+        noiseSuppression: this.noise,
+        paused: false,
+      },
       this.ctl,
       {
         onReady: (r, restart) => {
-          this.f0Method = r.f0Method;
-          this.onGeometry(r.latency.totalMs + r.noiseDelayMs, r.settings);
-          this.sizePrebuffer(r.warmupMs, r.blockFrames);
+          this.onVoice(r);
           if (restart) {
             this.state = 'running';
             this.emit('inference-restarted', `the voice is back (inference worker restarted, ${this.supervisor.restartCount} restart(s) so far)`);
           }
         },
         onCrash: (why) => {
-          this.state = 'passthrough';
-          this.emit('inference-crashed', `${why}; passing your voice through while it restarts`);
+          this.state = 'recovering';
+          const fallback = this.ctl.get(CTRL.FALLBACK_DRY) === 1 ? 'passing your voice through (dry fallback)' : 'the output is silent';
+          this.emit('inference-crashed', `${why}; ${fallback} while it restarts`);
         },
         onMessage: (m: FromInference) => {
-          if (m.kind === 'settings') this.onGeometry(m.latency.totalMs, m.settings);
-          else if (m.kind === 'warning') this.emit('warning', m.message);
+          if (m.kind === 'settings') this.settings = m.settings;
+          else if (m.kind === 'warning' || m.kind === 'settings-failed') this.emit('warning', m.kind === 'warning' ? m.message : m.error.message);
         },
       },
     );
@@ -217,9 +234,55 @@ export class LiveSession {
     this.state = 'running';
   }
 
-  private onGeometry(algorithmicMs: number, settings: EngineSettings): void {
-    this.algorithmicMs = algorithmicMs;
-    this.settings = settings;
+  /** A voice took over (first start, restart or switch): its settings, f0 method and cost. */
+  private onVoice(r: VoiceReady): void {
+    this.f0Method = r.f0Method;
+    this.settings = r.settings;
+    this.sizePrebuffer(r.warmupMs, r.blockFrames);
+  }
+
+  /** The algorithmic latency: one formula, the inference worker's (engine + output resampler + noise suppression). */
+  private get algorithmicMs(): number {
+    return this.ctl.stats[STATS.ALGORITHMIC_MS]!;
+  }
+
+  /**
+   * Switches the voice (and/or its f0 method, encoder, settings) inside the running inference worker: the new
+   * voice loads beside the running one and takes over at a block boundary with a crossfade. Devices and the
+   * virtual microphone are untouched. A voice that fails to load leaves the running one as it was, and the
+   * error says why.
+   */
+  async switchVoice(choice: VoiceChoice): Promise<void> {
+    await LiveSession.checkVoice(choice.voice);
+    mergeSettings(DEFAULT_SETTINGS, choice.settings);
+    const r = await this.supervisor.switchVoice(choice);
+    this.voice = choice.voice;
+    this.onVoice(r);
+    this.emit('info', `voice "${choice.voice}" took over${choice.f0 ? ` (f0 ${r.f0Method})` : ''}`);
+  }
+
+  /** Stops converting; every device stays open and the output (the virtual microphone) carries silence. */
+  stopVoice(): void {
+    if (!this.voiceOn) return;
+    this.voiceOn = false;
+    this.ctl.set(CTRL.VOICE_OFF, 1);
+    this.supervisor.post({ kind: 'pause' });
+  }
+
+  /** Converts again from the present moment. */
+  startVoice(): void {
+    if (this.voiceOn) return;
+    this.voiceOn = true;
+    this.supervisor.post({ kind: 'resume' });
+    this.ctl.set(CTRL.VOICE_OFF, 0);
+  }
+
+  get voiceRunning(): boolean {
+    return this.voiceOn;
+  }
+
+  setFallback(f: Fallback): void {
+    this.ctl.set(CTRL.FALLBACK_DRY, f === 'dry' ? 1 : 0);
   }
 
   /**
@@ -232,7 +295,10 @@ export class LiveSession {
     const worst = Math.max(...(steady.length ? steady : warmupMs));
     const bufMs = (this.bufferFrames * 1000) / this.streamRate;
     const p = 1.5 * worst + 3 * bufMs + 10;
-    this.prebufferMs = Math.min(MAX_PREBUFFER_MS, Math.max(MIN_PREBUFFER_MS, p));
+    // A switch to a cheaper voice keeps the prebuffer (the schedule in use stays); a costlier one raises it.
+    const floor = this.prebufferSized ? this.prebufferMs : 0;
+    this.prebufferSized = true;
+    this.prebufferMs = Math.min(MAX_PREBUFFER_MS, Math.max(MIN_PREBUFFER_MS, p, floor));
     this.ctl.stats[STATS.PREBUFFER_MS] = this.prebufferMs;
     void blockFrames;
   }
@@ -360,47 +426,21 @@ export class LiveSession {
 
   /** Starts recording what goes in and/or what comes out to WAV files (also while running). */
   async startRecording(inPath?: string, outPath?: string): Promise<void> {
-    this.recorders = {
-      input: inPath ? await WavWriter.create(inPath, this.streamRate) : null,
-      output: outPath ? await WavWriter.create(outPath, this.outputRate) : null,
-    };
-    this.recIn.discard();
-    this.recOut.discard();
-    this.ctl.set(CTRL.RECORD, 1);
-    this.recordTimer = setInterval(() => this.drainRecording(), 50);
-  }
-
-  private drainRecording(): void {
-    for (const [ring, w] of [
-      [this.recIn, this.recorders.input],
-      [this.recOut, this.recorders.output],
-    ] as const) {
-      const n = ring.pop(this.recBuf, this.recBuf.length);
-      if (w && n) w.append(this.recBuf.subarray(0, n));
-    }
+    await this.recorder.start(inPath, outPath);
   }
 
   /** Frames of output recorded so far (tests line the recording up with events through this). */
   recordedOutputFrames(): number {
-    this.drainRecording();
-    return this.recorders.output?.frames ?? 0;
+    return this.recorder.outputFrames();
   }
 
   /** Writes what is recorded so far to the files (they stay open). */
   async flushRecording(): Promise<void> {
-    this.drainRecording();
-    await this.recorders.input?.flush();
-    await this.recorders.output?.flush();
+    await this.recorder.flush();
   }
 
   async stopRecording(): Promise<void> {
-    if (this.recordTimer) clearInterval(this.recordTimer);
-    this.recordTimer = null;
-    this.ctl.set(CTRL.RECORD, 0);
-    this.drainRecording();
-    await this.recorders.input?.close();
-    await this.recorders.output?.close();
-    this.recorders = { input: null, output: null };
+    await this.recorder.stop();
   }
 
   /**
@@ -485,14 +525,24 @@ export class LiveSession {
     const blockMsNominal = (s[STATS.BLOCK_FRAMES]! / this.streamRate) * 1000;
     const label = (r: StreamRole) => this.chosen.get(r)?.device.label ?? null;
     return {
-      state: this.stopped ? 'stopped' : c.get(CTRL.PASSTHROUGH) === 1 ? 'passthrough' : this.state,
+      state: this.stopped
+        ? 'stopped'
+        : c.get(CTRL.PASSTHROUGH) === 1
+          ? c.get(CTRL.FALLBACK_DRY) === 1
+            ? 'passthrough'
+            : 'recovering'
+          : this.state === 'running' && !this.voiceOn
+            ? 'idle'
+            : this.state,
       bypass: c.get(CTRL.BYPASS) === 1,
-      voice: this.o.voice,
+      voice: this.voice,
+      fallback: c.get(CTRL.FALLBACK_DRY) === 1 ? 'dry' : 'silence',
       streamRate: this.streamRate,
       outputRate: this.outputRate,
       inputPeakDb: db(s[STATS.INPUT_PEAK]!),
       outputPeakDb: db(s[STATS.OUTPUT_PEAK]!),
       underruns: c.get(CTRL.UNDERRUNS),
+      underrunCauses: { startup: c.get(CTRL.UNDERRUN_STARTUP), inference: c.get(CTRL.UNDERRUN_INFERENCE), device: c.get(CTRL.UNDERRUN_DEVICE) },
       droppedInput: c.get(CTRL.DROPPED_INPUT) + c.get(CTRL.DROPPED_BACKLOG),
       droppedOutput: c.get(CTRL.DROPPED_OUTPUT),
       resyncs: c.get(CTRL.RESYNCS),
@@ -507,13 +557,13 @@ export class LiveSession {
       noiseSuppression: c.get(CTRL.NOISE_ACTIVE) === 1,
       devices: { input: label('input'), output: label('output'), monitor: label('monitor') },
       missing: [...this.missing],
-      latency: {
-        algorithmicMs: s[STATS.ALGORITHMIC_MS]! || this.algorithmicMs,
+      latency: latencyFigures({
+        algorithmicMs: this.algorithmicMs,
         prebufferMs: s[STATS.PREBUFFER_IN_USE_MS]! || this.prebufferMs,
         deviceMs: this.measuredDeviceMs ?? this.nominalDeviceMs,
         deviceSource: this.measuredDeviceMs === null ? 'nominal' : 'measured',
         ...(this.measuredVoiceMs !== null ? { measuredMs: this.measuredVoiceMs } : {}),
-      },
+      }),
     };
   }
 
@@ -521,6 +571,11 @@ export class LiveSession {
     return [...this.events];
   }
 
+  /**
+   * Ends the session within a bounded time: the recording is closed, the inference worker stopped, every
+   * stream quit (each close has its own watchdog in the audio worker, and the worker is terminated if it
+   * does not answer), and the virtual microphone removed.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -529,7 +584,7 @@ export class LiveSession {
     await this.stopRecording().catch(() => undefined);
     await this.supervisor?.stop().catch(() => undefined);
     await this.audio.stop();
-    await this.vmic?.remove();
+    await this.vmic?.remove().catch(() => undefined);
   }
 }
 
