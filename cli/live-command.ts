@@ -20,6 +20,8 @@ export const LIVE_USAGE = `usage: resona live [options]
   --buffer <frames>      device buffer, ${LIVE_RANGES.deviceBufferFrames.min}..${LIVE_RANGES.deviceBufferFrames.max} (default 256)
   --noise-suppression    RNNoise on the input
   --bypass               start bypassed (your own voice); press b to toggle
+  --fallback <silence|dry>  what goes out while the voice engine restarts after a failure (default silence:
+                         your real voice never reaches the output unless you choose dry or bypass)
   --record-input <f.wav> --record-output <f.wav>   record what goes in and what comes out
   --measure-latency      time clicks through the whole chain; needs --latency-capture <dev> (hears the output)
                          and --latency-click <dev> (its sound reaches the input), or clicks you make yourself
@@ -31,10 +33,12 @@ Keys (in a terminal): b bypass, n noise suppression, q quit.`;
 export function formatTelemetry(t: LiveTelemetry): string {
   const db = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)}` : '-inf');
   const l = t.latency;
-  const lat = `latency ${l.algorithmicMs.toFixed(0)} algorithmic + ${l.prebufferMs.toFixed(0)} prebuffer + ${l.deviceMs.toFixed(0)} device (${l.deviceSource})${l.measuredMs !== undefined ? `, measured ${l.measuredMs.toFixed(0)}` : ''} ms`;
+  const lat = `latency ${l.totalMs.toFixed(0)} ms (${l.algorithmicMs.toFixed(0)} algorithmic + ${l.prebufferMs.toFixed(0)} prebuffer + ${l.deviceMs.toFixed(0)} device, ${l.deviceSource})${l.measuredMs !== undefined ? `, measured ${l.measuredMs.toFixed(0)} ms` : ''}`;
+  const c = t.underrunCauses;
+  const under = t.underruns ? `underruns ${t.underruns} (start-up ${c.startup}, inference ${c.inference}, device ${c.device})` : 'underruns 0';
   return (
     `${t.state}${t.bypass ? ' BYPASS' : ''}  in ${db(t.inputPeakDb)} dB  out ${db(t.outputPeakDb)} dB  block ${t.blockMsP95.toFixed(1)} ms p95 (rtf ${t.rtf.toFixed(2)})  ` +
-    `underruns ${t.underruns}  dropped ${t.droppedInput}  ${lat}${t.noiseSuppression ? '  NS' : ''}${t.missing.length ? `  missing: ${t.missing.join(', ')}` : ''}`
+    `${under}  dropped ${t.droppedInput}  ${lat}${t.noiseSuppression ? '  NS' : ''}${t.missing.length ? `  missing: ${t.missing.join(', ')}` : ''}`
   );
 }
 
@@ -56,6 +60,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     buffer: { type: 'string' },
     'noise-suppression': { type: 'boolean' },
     bypass: { type: 'boolean' },
+    fallback: { type: 'string' },
     'record-input': { type: 'string' },
     'record-output': { type: 'string' },
     'measure-latency': { type: 'boolean' },
@@ -92,6 +97,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     bufferFrames: num('buffer'),
     noiseSuppression: Boolean(values['noise-suppression']),
     bypass: Boolean(values.bypass),
+    fallback: fallbackOption(values.fallback as string | undefined),
     recordInput: str('record-input'),
     recordOutput: str('record-output'),
     onEvent: (e) => console.error(`resona: ${e.kind === 'warning' || e.kind === 'device-lost' || e.kind === 'inference-crashed' ? 'warning' : 'note'}: ${e.message}`),
@@ -150,7 +156,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
   }
   const t = session.telemetry();
   await session.stop();
-  if (!quiet) console.log(`stopped: ${t.blocks} blocks, ${t.underruns} underruns, ${t.droppedInput} input frames dropped, ${t.inferenceRestarts} inference restarts`);
+  if (!quiet) console.log(`stopped: ${t.blocks} blocks, ${t.underruns} underruns (start-up ${t.underrunCauses.startup}, inference ${t.underrunCauses.inference}, device ${t.underrunCauses.device}), ${t.droppedInput} input frames dropped, ${t.inferenceRestarts} inference restarts`);
   return 0;
 }
 
@@ -158,4 +164,9 @@ async function reportError(e: unknown, session?: LiveSession): Promise<number> {
   await session?.stop().catch(() => undefined);
   // One place words every failure (cli/resona.ts): a UserError's message, or an internal error with its stack.
   throw e;
+}
+
+function fallbackOption(v: string | undefined): 'silence' | 'dry' {
+  if (v === undefined || v === 'silence' || v === 'dry') return v ?? 'silence';
+  throw new UsageError(`--fallback must be silence or dry (got "${v}")`);
 }

@@ -61,20 +61,28 @@ export function LatencyPanel({ store, ui }: { store: Store; ui: UiState }) {
           }}
         />
       ))}
+      {t ? (
+        <p className="headline" data-testid="latency-total" aria-live="polite">
+          Latency: <strong>{t.latency.totalMs.toFixed(0)} ms</strong>{' '}
+          <span className="hint">
+            = {t.latency.algorithmicMs.toFixed(0)} engine + {t.latency.prebufferMs.toFixed(0)} prebuffer + {t.latency.deviceMs.toFixed(0)} device
+            {t.latency.deviceSource === 'nominal' ? ' (nominal)' : ' (measured)'}
+          </span>
+          {t.latency.measuredMs !== undefined ? (
+            <>
+              {' '}
+              · measured click <strong data-testid="latency-measured">{t.latency.measuredMs.toFixed(0)} ms</strong>
+            </>
+          ) : null}
+        </p>
+      ) : null}
       <p className="cost" data-testid="latency-preview" aria-live="polite">
-        Engine latency: <strong>{now.totalMs.toFixed(0)} ms</strong>
+        Engine part: <strong>{now.totalMs.toFixed(0)} ms</strong>
         {dirty ? (
           <>
             {' '}
             → <strong className={next.totalMs > now.totalMs ? 'worse' : 'better'}>{next.totalMs.toFixed(0)} ms</strong> ({next.blockMs} block + {next.crossfadeMs} crossfade + {next.searchMs} search)
           </>
-        ) : null}
-        {t ? (
-          <span className="hint">
-            {' '}
-            · running: {t.latency.algorithmicMs.toFixed(0)} algorithmic + {t.latency.prebufferMs.toFixed(0)} prebuffer + {t.latency.deviceMs.toFixed(0)} device ({t.latency.deviceSource})
-            {t.latency.measuredMs !== undefined ? `, measured ${t.latency.measuredMs.toFixed(0)} ms` : ''}
-          </span>
         ) : null}
       </p>
       <div className="row">
@@ -84,7 +92,21 @@ export function LatencyPanel({ store, ui }: { store: Store; ui: UiState }) {
         <button type="button" onClick={() => setDraft({})} disabled={!dirty}>
           Revert
         </button>
+        <button
+          type="button"
+          data-testid="measure-latency"
+          disabled={!ui.host?.running || Boolean(ui.pending.measureLatency)}
+          title="Times clicks through the whole chain (needs a loopback from the output to the input)"
+          onClick={() => void store.run('measureLatency', {}, 'latency')}
+        >
+          {ui.pending.measureLatency ? 'Measuring…' : 'Measure latency'}
+        </button>
       </div>
+      {ui.fieldErrors.latency ? (
+        <p className="error" role="alert" data-testid="latency-error">
+          {ui.fieldErrors.latency}
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -6,7 +6,16 @@ export function Transport({ store, ui }: { store: Store; ui: UiState }) {
   const running = Boolean(h?.running);
   const busy = Boolean(h?.busy || ui.pending.start || ui.pending.stop || ui.pending.setVoice);
   const t = ui.telemetry;
-  const state = !ui.connected ? 'disconnected' : busy ? 'starting…' : running ? (t?.state ?? 'running') : 'stopped';
+  // Stop keeps the devices and the virtual microphone open (silence goes out): say so, so nobody re-routes.
+  const state = !ui.connected
+    ? 'disconnected'
+    : busy
+      ? 'starting…'
+      : running
+        ? (t?.state ?? 'running')
+        : h?.devicesOpen
+          ? 'stopped · virtual microphone kept (silent)'
+          : 'stopped';
   return (
     <div className="transport" role="toolbar" aria-label="Engine">
       <button type="button" className="primary" data-testid="start-stop" disabled={busy || !ui.connected} onClick={() => void store.run(running ? 'stop' : 'start', {})}>
@@ -25,7 +34,16 @@ export function Transport({ store, ui }: { store: Store; ui: UiState }) {
       >
         {h?.recording.active ? 'Stop recording' : 'Record'}
       </button>
-      <span className={`state state-${state.replace(/\W/g, '')}`} data-testid="engine-state" role="status">
+      <label className="inline" title="While the voice engine restarts after a failure: silence, or your own voice">
+        <input
+          type="checkbox"
+          data-testid="fallback-dry"
+          checked={h?.selection.fallback === 'dry'}
+          onChange={(e) => void store.run('setFallback', { fallback: e.currentTarget.checked ? 'dry' : 'silence' })}
+        />{' '}
+        Own voice if the engine fails
+      </label>
+      <span className={`state state-${state.split(' ')[0]!.replace(/\W/g, '')}`} data-testid="engine-state" role="status">
         {state}
         {h?.selection.bypass ? ' · BYPASS' : ''}
       </span>
