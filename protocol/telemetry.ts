@@ -61,6 +61,8 @@ export interface LiveTelemetry {
   devices: { input: string | null; output: string | null; monitor: string | null };
   /** Devices that are chosen but gone, waiting to return. */
   missing: string[];
+  /** Streams that stopped while their device was still there (a busy machine), reopened at once. */
+  deviceStalls: number;
   latency: LatencyFigures;
 }
 

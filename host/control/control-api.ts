@@ -44,7 +44,6 @@ export class ControlApi {
   private recording: HostState['recording'] = { active: false, file: null };
   private portAudioCache: DeviceChoice[] | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  private reopenTimer: NodeJS.Timeout | null = null;
   private selection: Selection;
 
   private constructor(
@@ -329,10 +328,7 @@ export class ControlApi {
       bypass: s.bypass,
       fallback: s.fallback,
       ...this.o.sessionDefaults,
-      onEvent: (event) => {
-        this.emit({ type: 'event', event });
-        if (event.kind === 'device-lost') this.scheduleReopen();
-      },
+      onEvent: (event) => this.emit({ type: 'event', event }),
     };
   }
 
@@ -356,40 +352,6 @@ export class ControlApi {
     }, 1000 / TELEMETRY_HZ);
   }
 
-  /**
-   * The session waits for a lost PulseAudio device to be re-added, but a stream can also stall on a device
-   * that never left (a starved machine, a server hiccup): then nothing would ever bring it back. While a
-   * role is missing and its device still resolves, reopen it, a few times with growing pauses.
-   */
-  private scheduleReopen(attempt = 0): void {
-    if (this.reopenTimer || attempt >= 6) return;
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = null;
-      const s = this.session;
-      if (!s) return;
-      const missing = s.telemetry().missing as DeviceRole[];
-      if (missing.length === 0) return;
-      const spec = (r: DeviceRole): string | null => {
-        const d = this.selection.devices[r];
-        return d === VIRTUAL_OUTPUT ? `pulse:${VIRTUAL_MIC.sinkName}` : d;
-      };
-      const run = this.queue.then(async () => {
-        for (const r of missing) {
-          if (this.session !== s) return;
-          const sp = spec(r) ?? (r === 'monitor' ? null : 'default');
-          if (!sp) continue;
-          const ok = await s.setDevice(r, sp).then(() => true, () => false);
-          if (ok) this.emit({ type: 'event', event: { at: Date.now(), kind: 'device-back', message: `${r} device reopened after it stalled` } });
-        }
-      });
-      this.queue = run.catch(() => undefined);
-      void run.finally(() => {
-        if (this.session === s && s.telemetry().missing.length) this.scheduleReopen(attempt + 1);
-      });
-    }, 1000 * 2 ** Math.min(attempt, 3));
-    this.reopenTimer.unref();
-  }
-
   /** Stop from the user: the voice stops, the devices and the virtual microphone stay (silence goes out). */
   private async stopVoice(): Promise<void> {
     this.session?.stopVoice();
@@ -397,8 +359,6 @@ export class ControlApi {
 
   /** Closes the devices too: the host is ending, or a device change needs the session anew. */
   private async stopSession(): Promise<void> {
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    this.reopenTimer = null;
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
     this.telemetryTimer = null;
     const s = this.session;

@@ -13,16 +13,16 @@ import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } 
 import { checkLive, LIVE_RANGES } from '../../protocol/live-settings.js';
 import { CTRL, STATS, type SharedBuffers } from '../../protocol/rings.js';
 import { type Fallback, latencyFigures, type LiveEvent, type LiveTelemetry } from '../../protocol/telemetry.js';
-import type { ResolvedDevice } from '../../protocol/devices.js';
 import { AudioIO } from '../../native-audio/audio-io.js';
 import type { StreamRole } from '../../native-audio/messages.js';
-import { createVirtualMic, PulseWatcher, type VirtualMic } from '../../native-audio/pulse.js';
+import { createVirtualMic, type VirtualMic } from '../../native-audio/pulse.js';
 import { Control, createSharedBuffers } from '../../native-audio/rings.js';
 import { findBuiltinVoice } from '../../engine/voices/builtin.js';
 import { listVoices, VoiceNotFoundError } from '../voices.js';
 import { type DeviceCatalogue, DeviceError, readCatalogue, resolveDevice, routingEnv } from './devices.js';
 import type { FromInference, VoiceReady } from './inference-messages.js';
 import { InferenceSupervisor } from './inference-supervisor.js';
+import { DeviceFollower } from './device-follower.js';
 import type { VoiceChoice } from './loaded-voice.js';
 import { Recorder } from './recorder.js';
 
@@ -72,20 +72,11 @@ const DEFAULT_BUFFER = 256;
 const MIN_PREBUFFER_MS = 20;
 const MAX_PREBUFFER_MS = 400;
 
-interface Chosen {
-  role: StreamRole;
-  dir: 'input' | 'output';
-  device: ResolvedDevice;
-  rate: number;
-}
 
 export class LiveSession {
   private readonly ctl: Control;
-  private readonly chosen = new Map<StreamRole, Chosen>();
-  private readonly missing = new Set<StreamRole>();
+  private readonly devices: DeviceFollower;
   private readonly recorder: Recorder;
-  private watcher: PulseWatcher | null = null;
-  private pollTimer: NodeJS.Timeout | null = null;
   private vmic: VirtualMic | null = null;
   private supervisor!: InferenceSupervisor;
   private settings!: EngineSettings;
@@ -110,8 +101,9 @@ export class LiveSession {
     readonly streamRate: number,
     readonly outputRate: number,
     readonly bufferFrames: number,
-    private catalogue: DeviceCatalogue,
+    catalogue: DeviceCatalogue,
   ) {
+    this.devices = new DeviceFollower(audio, catalogue, bufferFrames, { input: streamRate, output: outputRate }, (k, m) => this.emit(k, m));
     this.ctl = new Control(buffers);
     this.recorder = new Recorder(buffers, this.ctl, streamRate, outputRate);
     this.voice = o.voice;
@@ -181,19 +173,18 @@ export class LiveSession {
     let outputSpec = o.output;
     if (o.virtualMic && !outputSpec) {
       this.vmic = await createVirtualMic(this.outputRate);
-      this.catalogue = await readCatalogue(this.audio);
+      await this.devices.refresh();
       outputSpec = `pulse:${this.vmic.sinkName}`;
       this.emit('info', `created "Resona Virtual Microphone": in other apps choose it (pulse:${this.vmic.sourceName}) as the microphone`);
     }
-    const input = resolveDevice(o.input, 'input', this.catalogue);
-    const output = resolveDevice(outputSpec, 'output', this.catalogue);
-    const monitor = o.monitor ? resolveDevice(o.monitor, 'output', this.catalogue) : null;
-    this.chosen.set('input', { role: 'input', dir: 'input', device: input, rate: this.streamRate });
-    this.chosen.set('output', { role: 'output', dir: 'output', device: output, rate: this.outputRate });
-    if (monitor) this.chosen.set('monitor', { role: 'monitor', dir: 'output', device: monitor, rate: this.outputRate });
+    const cat = this.devices.catalogue;
+    const input = resolveDevice(o.input, 'input', cat);
+    const output = resolveDevice(outputSpec, 'output', cat);
+    const monitor = o.monitor ? resolveDevice(o.monitor, 'output', cat) : null;
+    const chosen = [this.devices.choose('input', 'input', input), this.devices.choose('output', 'output', output)];
+    if (monitor) chosen.push(this.devices.choose('monitor', 'output', monitor));
 
     await this.audio.init(this.buffers, this.streamRate, this.outputRate, Math.max(4096, this.bufferFrames));
-    this.audio.onStreamError((e) => this.onStreamLost(e.role, `${e.label}: ${e.message}`));
 
     this.supervisor = new InferenceSupervisor(
       {
@@ -227,10 +218,10 @@ export class LiveSession {
     await this.supervisor.start();
 
     // Devices last: the voice is warm, so the first block's timing is representative.
-    for (const c of this.chosen.values()) await this.openChosen(c, true);
+    for (const c of chosen) await this.devices.open(c, true);
     this.nominalDeviceMs = ((3 + 1) * this.bufferFrames * 1000) / this.streamRate;
     if (o.recordInput || o.recordOutput) await this.startRecording(o.recordInput, o.recordOutput);
-    await this.watchDevices();
+    await this.devices.watch();
     this.state = 'running';
   }
 
@@ -303,94 +294,9 @@ export class LiveSession {
     void blockFrames;
   }
 
-  private async openChosen(c: Chosen, initial: boolean): Promise<void> {
-    const env = routingEnv(c.device, c.dir);
-    try {
-      await this.audio.open({
-        role: c.role,
-        deviceId: c.device.id,
-        label: c.device.label,
-        sampleRate: c.rate,
-        bufferFrames: this.bufferFrames,
-        ...(env ? { env } : {}),
-      });
-      this.missing.delete(c.role);
-    } catch (e) {
-      const msg = (e as Error).message;
-      const busy = /unavailable|busy|Device unavailable/i.test(msg) ? ' (is another program using it exclusively?)' : '';
-      if (initial) throw new DeviceError(`could not open ${c.role} device "${c.device.label}": ${msg}${busy}`);
-      throw e;
-    }
-  }
-
-  private onStreamLost(role: StreamRole, why: string): void {
-    if (this.stopped || !this.chosen.has(role)) return;
-    if (!this.missing.has(role)) {
-      this.missing.add(role);
-      this.emit('device-lost', `${role} device lost (${why}); it resumes when the device returns or another is chosen`);
-    }
-    void this.audio.close(role).catch(() => undefined);
-  }
-
-  /** PulseAudio devices are followed by events; others are polled by name once a second while missing. */
-  private async watchDevices(): Promise<void> {
-    if (this.catalogue.pulseServer && [...this.chosen.values()].some((c) => c.device.pulseName)) {
-      this.watcher = await PulseWatcher.start();
-      this.watcher.on('removed', (kind: string, name: string) => {
-        for (const c of this.chosen.values()) {
-          if (c.device.pulseName === name && (kind === 'sink') === (c.dir === 'output')) this.onStreamLost(c.role, `PulseAudio ${kind} "${name}" was removed`);
-        }
-      });
-      this.watcher.on('added', (kind: string, name: string) => {
-        for (const c of this.chosen.values()) {
-          if (c.device.pulseName === name && this.missing.has(c.role) && (kind === 'sink') === (c.dir === 'output')) void this.reopen(c);
-        }
-      });
-    }
-    this.pollTimer = setInterval(() => void this.pollMissing(), 1000);
-    this.pollTimer.unref();
-  }
-
-  private async pollMissing(): Promise<void> {
-    for (const role of this.missing) {
-      const c = this.chosen.get(role);
-      if (!c || c.device.pulseName) continue; // PulseAudio ones come back through events
-      try {
-        const cat = await readCatalogue(this.audio);
-        const again = cat.devices.find((d) => d.name === c.device.label);
-        if (again) await this.reopen({ ...c, device: { ...c.device, id: again.id } });
-      } catch {
-        // still gone
-      }
-    }
-  }
-
-  private async reopen(c: Chosen): Promise<void> {
-    try {
-      await this.openChosen(c, false);
-      this.chosen.set(c.role, c);
-      this.emit('device-back', `${c.role} device "${c.device.label}" is back; ${c.role} resumed`);
-    } catch (e) {
-      this.emit('warning', `${c.role} device "${c.device.label}" could not be reopened: ${(e as Error).message}`);
-    }
-  }
-
   /** Chooses another device for a role (output, input or monitor; null closes the monitor). */
   async setDevice(role: 'input' | 'output' | 'monitor', spec: string | null): Promise<void> {
-    if (spec === null) {
-      if (role !== 'monitor') throw new DeviceError(`the ${role} cannot be turned off; choose another device`);
-      this.chosen.delete('monitor');
-      this.missing.delete('monitor');
-      await this.audio.close('monitor');
-      return;
-    }
-    this.catalogue = await readCatalogue(this.audio);
-    const dir = role === 'input' ? 'input' : 'output';
-    const device = resolveDevice(spec, dir, this.catalogue);
-    const c: Chosen = { role, dir, device, rate: role === 'input' ? this.streamRate : this.outputRate };
-    await this.openChosen(c, true);
-    this.chosen.set(role, c);
-    if (device.pulseName && !this.watcher && this.catalogue.pulseServer) await this.watchDevices();
+    await this.devices.setDevice(role, spec);
   }
 
   update(settings: Partial<EngineSettings>): EngineSettings {
@@ -452,10 +358,11 @@ export class LiveSession {
   async measureLatency(o: { capture: string; click?: string; clicks?: number; intervalMs?: number; keepVoice?: boolean }): Promise<LatencyMeasurement> {
     const clicks = o.clicks ?? 8;
     const intervalMs = o.intervalMs ?? Math.max(600, Math.round(this.algorithmicMs + this.prebufferMs + 300));
-    const capture = resolveDevice(o.capture, 'input', this.catalogue);
-    const click = o.click ? resolveDevice(o.click, 'output', this.catalogue) : null;
+    const cat = await this.devices.refresh();
+    const capture = resolveDevice(o.capture, 'input', cat);
+    const click = o.click ? resolveDevice(o.click, 'output', cat) : null;
     // The audio library blocks one thread-pool thread per stream: make room for the two probe streams.
-    const hadMonitor = this.chosen.has('monitor') && !this.missing.has('monitor');
+    const hadMonitor = this.devices.chosen.has('monitor') && !this.devices.missing.has('monitor');
     if (hadMonitor) await this.audio.close('monitor');
     const wasBypass = this.ctl.get(CTRL.BYPASS) === 1;
     const env = routingEnv(capture, 'input');
@@ -514,7 +421,7 @@ export class LiveSession {
       this.setBypass(wasBypass);
       await this.audio.close('capture').catch(() => undefined);
       if (click) await this.audio.close('click').catch(() => undefined);
-      if (hadMonitor) await this.openChosen(this.chosen.get('monitor')!, false).catch(() => undefined);
+      if (hadMonitor) await this.devices.open(this.devices.chosen.get('monitor')!, false).catch(() => undefined);
     }
   }
 
@@ -523,7 +430,7 @@ export class LiveSession {
     const s = c.stats;
     const db = (x: number) => (x > 0 ? 20 * Math.log10(x) : -Infinity);
     const blockMsNominal = (s[STATS.BLOCK_FRAMES]! / this.streamRate) * 1000;
-    const label = (r: StreamRole) => this.chosen.get(r)?.device.label ?? null;
+    const label = (r: StreamRole) => this.devices.chosen.get(r)?.device.label ?? null;
     return {
       state: this.stopped
         ? 'stopped'
@@ -556,7 +463,8 @@ export class LiveSession {
       inferenceRestarts: this.supervisor?.restartCount ?? 0,
       noiseSuppression: c.get(CTRL.NOISE_ACTIVE) === 1,
       devices: { input: label('input'), output: label('output'), monitor: label('monitor') },
-      missing: [...this.missing],
+      missing: [...this.devices.missing],
+      deviceStalls: this.devices.stalls,
       latency: latencyFigures({
         algorithmicMs: this.algorithmicMs,
         prebufferMs: s[STATS.PREBUFFER_IN_USE_MS]! || this.prebufferMs,
@@ -579,8 +487,7 @@ export class LiveSession {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    this.watcher?.stop();
+    this.devices.stop();
     await this.stopRecording().catch(() => undefined);
     await this.supervisor?.stop().catch(() => undefined);
     await this.audio.stop();

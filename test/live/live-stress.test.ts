@@ -58,7 +58,7 @@ after(async () => {
   tmp.cleanup();
 });
 
-test('an inference worker slowed past real time underruns with faded gaps and recovers when the load ends', async (t) => {
+test('an inference worker slowed past real time underruns with faded gaps and recovers when the load ends', { timeout: 60_000 }, async (t) => {
   const rec = env.record('resona_vmic');
   await sleep(1500);
   const ownFrom = session.recordedOutputFrames();
@@ -111,34 +111,61 @@ function firstAt(f0: Float32Array, hz: number, from: number): number {
   return -1;
 }
 
-test('killing the inference worker gives passthrough within 200 ms and the voice back after the restart', async (t) => {
+/** Frames (10 ms) in [from, to) whose f0 is within 50 cents of hz. */
+function countAt(f0: Float32Array, hz: number, from: number, to: number): number {
+  let n = 0;
+  for (let i = Math.max(0, from); i < Math.min(f0.length, to); i++) if (f0[i]! > 0 && Math.abs(1200 * Math.log2(f0[i]! / hz)) < 50) n++;
+  return n;
+}
+
+async function killAndWatch(): Promise<{ f0: Float32Array; killF: number; flagMs: number; restartMs: number }> {
   const restartsBefore = session.telemetry().inferenceRestarts;
   await sleep(500);
   const killFrame = session.recordedOutputFrames();
   const killedAt = Date.now();
   session.killInference();
-  const passthroughFlagMs = await until('passthrough', () => session.telemetry().state === 'passthrough', 2000);
+  const flagMs = await until('the worker down', () => ['recovering', 'passthrough'].includes(session.telemetry().state), 2000);
   await until('the restart', () => session.telemetry().inferenceRestarts > restartsBefore && session.telemetry().state === 'running', 20_000);
   const restartMs = Date.now() - killedAt;
   await sleep(1500);
   await session.flushRecording();
   const y = readWav(outWav);
   const f0 = f0Track(y.subarray(0, Math.min(y.length, killFrame + 10 * RATE)), RATE);
-  const killF = Math.floor(killFrame / (RATE / 100));
-  const dryAt = firstAt(f0, TONE, killF);
-  const voiceAt = dryAt < 0 ? -1 : firstAt(f0, SHIFTED, dryAt);
-  const passMs = (dryAt - killF) * 10;
-  const backMs = (voiceAt - killF) * 10;
-  const msg = `kill → passthrough flag ${passthroughFlagMs} ms, dry voice in the output ${passMs} ms after the kill; worker restarted after ${restartMs} ms, converted voice back ${backMs} ms after the kill`;
-  t.diagnostic(msg);
-  console.log(`live-kill: ${msg}`);
-  assert.ok(f0[killF - 5]! > 0 && Math.abs(1200 * Math.log2(f0[killF - 5]! / SHIFTED)) < 50, `the voice was converted before the kill: ${msg}`);
-  assert.ok(dryAt >= 0 && passMs <= 200, `no passthrough within 200 ms: ${msg}`);
-  assert.ok(voiceAt > dryAt, `the converted voice did not come back: ${msg}`);
-  assert.ok(events.some((e) => e.kind === 'inference-crashed') && events.some((e) => e.kind === 'inference-restarted'));
+  return { f0, killF: Math.floor(killFrame / (RATE / 100)), flagMs, restartMs };
+}
+
+test('a killed inference worker gives silence, never the dry voice, then the voice back (default fallback)', { timeout: 60_000 }, async (t) => {
+  for (let k = 0; k < 2; k++) {
+    const { f0, killF, flagMs, restartMs } = await killAndWatch();
+    const voiceAt = firstAt(f0, SHIFTED, killF + 5);
+    const dry = countAt(f0, TONE, killF, voiceAt < 0 ? f0.length : voiceAt + 20);
+    const msg = `kill ${k + 1}: worker-down flag ${flagMs} ms; ${dry} dry frames; restarted after ${restartMs} ms, converted voice back ${(voiceAt - killF) * 10} ms after the kill`;
+    t.diagnostic(msg);
+    console.log(`live-kill: ${msg}`);
+    assert.ok(f0[killF - 5]! > 0 && Math.abs(1200 * Math.log2(f0[killF - 5]! / SHIFTED)) < 50, `the voice was converted before the kill: ${msg}`);
+    assert.equal(dry, 0, `the dry voice leaked: ${msg}`);
+    assert.ok(voiceAt > killF, `the converted voice did not come back: ${msg}`);
+  }
+  assert.ok(events.some((e) => e.kind === 'inference-crashed' && /silent/.test(e.message)) && events.some((e) => e.kind === 'inference-restarted'));
 });
 
-test('removing the output sink mid-stream: no crash, resumes when it returns and on another sink', async (t) => {
+test('with the dry fallback chosen, a killed worker passes the dry voice within 200 ms and the voice comes back', { timeout: 60_000 }, async (t) => {
+  session.setFallback('dry');
+  try {
+    const { f0, killF, flagMs, restartMs } = await killAndWatch();
+    const dryAt = firstAt(f0, TONE, killF);
+    const voiceAt = dryAt < 0 ? -1 : firstAt(f0, SHIFTED, dryAt);
+    const msg = `kill → flag ${flagMs} ms, dry voice in the output ${(dryAt - killF) * 10} ms after the kill; restarted after ${restartMs} ms, converted voice back ${(voiceAt - killF) * 10} ms after the kill`;
+    t.diagnostic(msg);
+    console.log(`live-kill-dry: ${msg}`);
+    assert.ok(dryAt >= 0 && (dryAt - killF) * 10 <= 200, `no dry fallback within 200 ms: ${msg}`);
+    assert.ok(voiceAt > dryAt, `the converted voice did not come back: ${msg}`);
+  } finally {
+    session.setFallback('silence');
+  }
+});
+
+test('removing the output sink mid-stream: no crash, resumes when it returns and on another sink', { timeout: 60_000 }, async (t) => {
   const lostBefore = events.filter((e) => e.kind === 'device-lost').length;
   const modules = await env.pactl('list', 'short', 'modules');
   const sinkModule = modules.split('\n').find((l) => l.includes('sink_name=resona_vmic_sink'))!.split('\t')[0]!;
@@ -181,7 +208,7 @@ test('removing the output sink mid-stream: no crash, resumes when it returns and
   assert.ok(voiced(yAlt) > 0.8, msg);
 });
 
-test('input and output were recorded to WAV', async () => {
+test('input and output were recorded to WAV, keeping the session\'s time', { timeout: 30_000 }, async () => {
   await sleep(2000);
   await session.flushRecording();
   const x = readWav(inWav);
