@@ -14,7 +14,7 @@ export interface VoiceChoice {
   settings: Partial<EngineSettings>;
 }
 
-const WARMUP_BLOCKS = 6;
+const WARMUP_BLOCKS = 8;
 
 export class LoadedVoice {
   private constructor(
@@ -51,17 +51,27 @@ export class LoadedVoice {
 }
 
 /**
- * JIT-compiles the per-block path and measures what a block costs here, for the prebuffer. Quiet (−40 dBFS)
- * so the little of it left in the engine's context is inaudible. Each block yields to the event loop, so a
+ * JIT-compiles the per-block path and measures what a block costs here, for the prebuffer. Real speech takes
+ * paths a steady tone does not (the silence gate opening and closing, voiced and unvoiced grains, louder
+ * input), and the first real blocks ran slower than a tone warm-up predicted; so the warm-up alternates a
+ * voiced pulse train at speech level with near-silence. The last blocks are near-silent, so what is left in
+ * the engine's context when the voice goes live is inaudible. Each block yields to the event loop, so a
  * voice warming up beside a running one delays it by at most one block's work at a time.
  */
 async function warmUp(engine: StreamingEngine, out: Float32Array, rate: number): Promise<number[]> {
   const block = new Float32Array(engine.blockSize);
   const ms: number[] = [];
+  let seed = 12345;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
   for (let b = 0; b < WARMUP_BLOCKS; b++) {
+    const loud = b < WARMUP_BLOCKS - 2 && b % 2 === 0;
+    const f0 = 110 + 40 * b;
     for (let i = 0; i < block.length; i++) {
       const t = (b * block.length + i) / rate;
-      block[i] = 0.01 * (Math.sin(2 * Math.PI * 140 * t) + 0.5 * Math.sin(2 * Math.PI * 280 * t) + 0.2 * (Math.random() - 0.5));
+      const phase = (t * f0) % 1;
+      // A glottal-like pulse train with a little breath noise: voiced, harmonic-rich, speech level.
+      const pulse = Math.exp(-phase * 12) - 0.08;
+      block[i] = loud ? 0.25 * pulse + 0.01 * noise() : 0.001 * Math.sin(2 * Math.PI * 140 * t);
     }
     const t0 = performance.now();
     await engine.processBlock(block, out);

@@ -224,6 +224,62 @@ test('block and crossfade show their latency cost before they are applied', asyn
   await until('block back to 100', async () => (await state()).selection.settings.blockMs === 100);
 });
 
+test('an f0 method whose network is missing: the error shows inline within 2 s, the voice keeps running and the app stays usable', { timeout: 60_000 }, async () => {
+  assert.ok((await state()).running, 'the voice runs');
+  const t0 = Date.now();
+  await page.locator('#f0-method').selectOption('swiftf0');
+  await until('the inline f0 error', async () => /swiftf0\.onnx/.test((await page.getByTestId('f0-error').textContent().catch(() => '')) ?? ''), 5000);
+  const ms = Date.now() - t0;
+  console.log(`ui-f0: inline error after ${ms} ms`);
+  assert.ok(ms <= 2000, `the error took ${ms} ms`);
+  const s = await state();
+  assert.ok(s.running && !s.busy, 'the voice kept running and nothing is left busy');
+  assert.equal(s.selection.f0Method, 'yin', 'the running method stays');
+  assert.doesNotMatch((await page.getByTestId('engine-state').textContent()) ?? '', /starting/);
+  assert.equal(await page.getByTestId('start-stop').isEnabled(), true, 'Start/Stop stays usable');
+  assert.equal(await page.locator('#f0-method').inputValue(), 'yin', 'the menu shows the method that runs');
+});
+
+test('the latency headline is the sum of its parts, and Measure latency times a click through the chain as the CLI does', { timeout: 180_000 }, async (t) => {
+  await until('the headline', async () => /Latency: \d+ ms/.test((await page.getByTestId('latency-total').textContent()) ?? ''));
+  const parts = async () => {
+    const text = (await page.getByTestId('latency-total').textContent()) ?? '';
+    const m = /Latency: (\d+) ms = (\d+) engine \+ (\d+) prebuffer \+ (\d+) device/.exec(text);
+    assert.ok(m, `headline: ${text}`);
+    const [total, a, p, d] = m.slice(1, 5).map(Number) as [number, number, number, number];
+    return { text, total, a, p, d };
+  };
+  const h = await parts();
+  assert.ok(Math.abs(h.total - (h.a + h.p + h.d)) <= 1.5, `the headline adds up: ${h.text}`);
+  const tel = probe.lastTelemetry!;
+  assert.ok(Math.abs(tel.latency.totalMs - (tel.latency.algorithmicMs + tel.latency.prebufferMs + tel.latency.deviceMs)) < 1e-6);
+
+  await page.getByTestId('measure-latency').click();
+  await page.getByTestId('latency-measured').waitFor({ timeout: 120_000 });
+  const ui = probe.lastTelemetry!.latency;
+  const uiMeasured = ui.measuredMs!;
+  const h2 = await parts();
+  // The same chain timed by the CLI, on another sink so the running app is left alone.
+  const { spawnSync } = await import('node:child_process');
+  const { CLI } = await import('../helpers.js');
+  const r = spawnSync(process.execPath, [CLI, 'live', '--input', INPUT, '--output', 'pulse:resona_test_alt', '--voice', 'natural', '--measure-latency',
+    '--latency-capture', 'pulse:resona_test_alt.monitor', '--latency-click', `pulse:${MIC_SINK}`, '--duration', '1', '--quiet'], {
+    env: { ...process.env, PULSE_SERVER: env.server, UV_THREADPOOL_SIZE: '16', RESONA_HOME: home }, encoding: 'utf8', timeout: 120_000,
+  });
+  const m = /measured ([\d.]+) ms end to end; algorithmic ([\d.]+) \+ prebuffer ([\d.]+) \+ device ([\d.]+)/.exec(r.stdout + r.stderr);
+  assert.ok(m, `the CLI measured: ${r.stdout.slice(-500)} ${r.stderr.slice(-800)}`);
+  const [cliMeasured, cliAlg, cliPre] = m.slice(1, 4).map(Number) as [number, number, number];
+  // Both time algorithmic + prebuffer + devices; the prebuffer is sized per run from its own warm-up, so the
+  // figures are compared with each run's own prebuffer taken out.
+  const uiChain = uiMeasured - ui.prebufferMs;
+  const cliChain = cliMeasured - cliPre;
+  const msg = `UI: measured ${uiMeasured.toFixed(1)} ms (algorithmic ${ui.algorithmicMs.toFixed(1)}, prebuffer ${ui.prebufferMs.toFixed(1)}, device ${ui.deviceMs.toFixed(1)}); headline ${h2.text}; CLI: measured ${cliMeasured.toFixed(1)} (algorithmic ${cliAlg.toFixed(1)}, prebuffer ${cliPre.toFixed(1)}); without prebuffer ${uiChain.toFixed(1)} vs ${cliChain.toFixed(1)}`;
+  t.diagnostic(msg);
+  console.log(`ui-latency: ${msg}`);
+  assert.ok(Math.abs(uiMeasured - ui.totalMs) <= 30, `the measured click matches the headline's parts: ${msg}`);
+  assert.ok(Math.abs(uiChain - cliChain) <= 10, `the UI's measurement agrees with the CLI's: ${msg}`);
+});
+
 test('import a voice file: it appears, can be chosen, and survives a host restart', async () => {
   await page.getByTestId('import-input').setInputFiles(voiceFile);
   await page.locator('[data-voice="tiny-alto"]').waitFor({ timeout: 30000 });

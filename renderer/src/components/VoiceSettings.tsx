@@ -46,7 +46,7 @@ export function VoiceSettings({ store, ui }: { store: Store; ui: UiState }) {
           ))}
         </select>
         {ui.fieldErrors.f0Method ? (
-          <p className="error" role="alert">
+          <p className="error" role="alert" data-testid="f0-error">
             {ui.fieldErrors.f0Method}
           </p>
         ) : null}
