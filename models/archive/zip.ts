@@ -64,10 +64,12 @@ export function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
 }
 
-export function openZip(bytes: Uint8Array, budget: ZipBudget, o: ZipOptions): ZipReader {
+export function openZip(input: Uint8Array, budget: ZipBudget, o: ZipOptions): ZipReader {
+  // A plain Uint8Array view, not a Buffer: Buffer's slice() shares memory, and callers slice() entries to copy.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const damaged = (why: string): never => {
-    throw o.error(`${o.name}: not a readable zip (${why}); the file is truncated or damaged: copy it again`);
+    throw o.error(`${o.name}: not a readable zip (${why}): the file is truncated or damaged; copy it again`);
   };
   const u16 = (at: number): number => view.getUint16(at, true);
   const u32 = (at: number): number => view.getUint32(at, true);
@@ -164,7 +166,7 @@ export function openZip(bytes: Uint8Array, budget: ZipBudget, o: ZipOptions): Zi
     const prev = byOffset[i - 1]!;
     const cur = byOffset[i]!;
     if (cur.headerAt < prev.dataAt + prev.compressedSize) {
-      return damaged(`entries ${prev.name} and ${cur.name} share bytes, which no zip writer produces; it may be malicious`);
+      throw o.error(`${o.name}: entries ${prev.name} and ${cur.name} share compressed bytes, which no zip writer produces; the file is damaged or malicious`);
     }
   }
 
@@ -213,7 +215,7 @@ function inflateEntry(src: Uint8Array, size: number, fail: (why: string) => neve
     if (src.length === 0) inflater.push(src, true);
     for (let i = 0; i < src.length; i += CHUNK) inflater.push(src.subarray(i, i + CHUNK), i + CHUNK >= src.length);
   } catch (e) {
-    if (over) return fail(`inflates to more than the ${count(size)} bytes its directory declares; it may be malicious`);
+    if (over) return fail(`inflates to more than the ${count(size)} bytes its directory declares`);
     return fail(`does not inflate: ${(e as Error).message}`);
   }
   if (n !== size) fail(`inflates to ${count(n)} bytes where its directory declares ${count(size)}`);
