@@ -60,17 +60,16 @@ export const CONV_SPEC = {
   stride: 1024,
 } as const;
 
-/** HuBERT/ContentVec sizes the encoder builder accepts; the largest real model, HuBERT X-Large, has 1280-d,
- * 5120 ffn, 16 heads, 48 layers, conv_pos 128 in 16 groups. */
+/** HuBERT/ContentVec sizes the encoder builder accepts, each far above HuBERT X-Large, the largest real one. */
 export const HUBERT_SIZES = {
-  embedDim: 8192,
-  ffnDim: 32768,
-  heads: 128,
-  layers: 128,
-  convPos: 1024,
-  convPosGroups: 1024,
-  finalDim: 8192,
-} as const;
+  embedDim: { max: 8192, sizedFrom: 'HuBERT X-Large has 1280' },
+  ffnDim: { max: 32768, sizedFrom: 'HuBERT X-Large has 5120' },
+  heads: { max: 128, sizedFrom: 'HuBERT X-Large has 16' },
+  layers: { max: 128, sizedFrom: 'HuBERT X-Large has 48' },
+  convPos: { max: 1024, sizedFrom: 'every real one has 128' },
+  convPosGroups: { max: 1024, sizedFrom: 'every real one has 16' },
+  finalDim: { max: 8192, sizedFrom: 'HuBERT X-Large has 1024' },
+} as const satisfies Record<string, Limit>;
 
 /** RVC's config lists (upsample_rates, kernel sizes, dilations): real voices have 3 to 5 entries. */
 export const RVC_CONFIG_LIST = 32;
