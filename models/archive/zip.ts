@@ -101,7 +101,6 @@ export function openZip(input: Uint8Array, budget: ZipBudget, o: ZipOptions): Zi
   const utf8 = new TextDecoder('utf-8');
   const byName = new Map<string, Located>();
   const located: Located[] = [];
-  let total = 0;
   let p = dirAt;
   for (let i = 0; i < entries; i++) {
     if (p + 46 > dirAt + dirSize || u32(p) !== SIG.central) return damaged(`directory entry ${i + 1} of ${count(entries)} is missing`);
@@ -148,11 +147,6 @@ export function openZip(input: Uint8Array, budget: ZipBudget, o: ZipOptions): Zi
     const dataAt = headerAt + 30 + u16(headerAt + 26) + u16(headerAt + 28);
     if (dataAt + compressedSize > dirAt) return damaged(`entry ${name} runs past the end of the file's data`);
     if (method === 0 && compressedSize !== size) return damaged(`stored entry ${name} declares ${size} bytes but holds ${compressedSize}`);
-    if (method !== 0 && size > compressedSize * budget.ratio.max + SMALL_ENTRY) {
-      throw overLimit(`${o.name}: entry ${name} would expand ${count(compressedSize)} bytes to ${count(size)},`, 'a ratio', budget.ratio);
-    }
-    total += size;
-    if (total > budget.totalBytes.max) throw overLimit(`${o.name}:`, 'holds', budget.totalBytes, (n) => `${byteSize(n)} uncompressed`);
     const e: Located = { name, size, compressedSize, method, flags, headerAt, dataAt };
     byName.set(name, e);
     located.push(e);
@@ -168,6 +162,14 @@ export function openZip(input: Uint8Array, budget: ZipBudget, o: ZipOptions): Zi
     if (cur.headerAt < prev.dataAt + prev.compressedSize) {
       throw o.error(`${o.name}: entries ${prev.name} and ${cur.name} share compressed bytes, which no zip writer produces; the file is damaged or malicious`);
     }
+  }
+  let total = 0;
+  for (const e of located) {
+    if (e.method !== 0 && e.size > e.compressedSize * budget.ratio.max + SMALL_ENTRY) {
+      throw overLimit(`${o.name}: entry ${e.name} would expand ${count(e.compressedSize)} bytes to ${count(e.size)},`, 'a ratio', budget.ratio);
+    }
+    total += e.size;
+    if (total > budget.totalBytes.max) throw overLimit(`${o.name}:`, 'holds', budget.totalBytes, (n) => `${byteSize(n)} uncompressed`);
   }
 
   const names = located.filter((e) => !e.name.endsWith('/')).map((e) => e.name);
