@@ -155,7 +155,18 @@ export async function liveCommand(argv: string[]): Promise<number> {
     if (process.stderr.isTTY && !quiet) process.stderr.write('\n');
   }
   const t = session.telemetry();
+  // Stopping is bounded inside the session; this is the last line of defence (and a second Ctrl-C ends at once),
+  // so `q` or Ctrl-C never leaves a terminal waiting on a wedged audio driver.
+  const force = () => {
+    console.error('resona: the audio devices did not close in time; exiting anyway');
+    process.exit(1);
+  };
+  const hard = setTimeout(force, 20_000);
+  hard.unref();
+  process.once('SIGINT', force);
   await session.stop();
+  clearTimeout(hard);
+  process.removeListener('SIGINT', force);
   if (!quiet) console.log(`stopped: ${t.blocks} blocks, ${t.underruns} underruns (start-up ${t.underrunCauses.startup}, inference ${t.underrunCauses.inference}, device ${t.underrunCauses.device}), ${t.droppedInput} input frames dropped, ${t.inferenceRestarts} inference restarts`);
   return 0;
 }
