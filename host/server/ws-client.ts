@@ -1,0 +1,90 @@
+// One WebSocket client: its messages are taken in at a bounded rate, each checked (JSON, the request's
+// envelope, the size its command may have) before it reaches the control API, and every problem is answered
+// as a protocol error on that connection. Nothing a client sends can throw out of here.
+import type { RawData, WebSocket } from 'ws';
+import type { HostEvent, ServerMessage } from '../../protocol/control.js';
+import { EnvelopeError, parseEnvelope } from '../control/command-schema.js';
+import type { ControlApi } from '../control/control-api.js';
+import { logInternal, toControlError } from '../control/errors.js';
+import { RateGate, type RateLimit } from './rate.js';
+
+/** Every command but an import is a few hundred bytes; 64 KiB leaves room for any settings object. */
+export const MAX_COMMAND_BYTES = 64 * 1024;
+
+/**
+ * importVoice carries the voice file as base64 (4/3 of its size). The largest single-file RVC voice is an
+ * fp32 ONNX export of the v2 48 kHz generator, about 110 MB, which is 147 MB (140 MiB) as base64; its .pth
+ * is about 55 MB (74 MB as base64). 160 MiB takes that ONNX with room for JSON and metadata (files up to
+ * about 125 MB) and refuses more before a byte of it is decoded. A voice folder with a large retrieval index
+ * is imported by path (the desktop app, the CLI) rather than uploaded.
+ */
+export const MAX_IMPORT_BYTES = 160 * 1024 * 1024;
+
+/**
+ * The UI sends at most one settings change per animation frame while a slider moves (about 60 a second) and
+ * a handful of other commands; a script may send a few thousand at once. A burst of 2,000 is taken at once
+ * (queued settings changes then merge into one), then 200 a second; beyond that the client waits.
+ */
+export const CLIENT_RATE: RateLimit = { perSecond: 200, burst: 2000, maxBacklog: 256 };
+
+/** Commands sent and not yet answered, per client, before its messages stop being read. */
+export const MAX_UNANSWERED = 4096;
+
+/** Telemetry is dropped for a client that is not keeping up rather than queued without bound. */
+const MAX_BUFFERED = 1 << 20;
+
+export function serveClient(ws: WebSocket, api: ControlApi): void {
+  // The client's lane in the control API: its commands take turns with other clients', one at a time.
+  const lane = {};
+  let unanswered = 0;
+  const send = (m: ServerMessage) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+  };
+  const off = api.onEvent((e: HostEvent) => {
+    if (e.type === 'telemetry' && ws.bufferedAmount > MAX_BUFFERED) return;
+    send(e);
+  });
+  const gate = new RateGate<{ data: RawData; binary: boolean }>(CLIENT_RATE, ws, (m) => take(m.data, m.binary), () => unanswered >= MAX_UNANSWERED);
+  // A frame that breaks the protocol (bad UTF-8, over the size limit) makes ws close this connection itself;
+  // the error concerns that client alone and must not become the server's.
+  ws.on('error', () => undefined);
+  ws.on('close', () => {
+    off();
+    gate.close();
+  });
+  ws.on('message', (data, binary) => gate.push({ data, binary }));
+
+  function take(data: RawData, binary: boolean): void {
+    let id: number | null = null;
+    try {
+      if (binary) throw new EnvelopeError('messages are JSON text, not binary frames', null);
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      let raw: unknown;
+      try {
+        raw = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        throw new EnvelopeError('a message was not valid JSON', null);
+      }
+      const req = parseEnvelope(raw);
+      id = req.id;
+      if (bytes.length > MAX_COMMAND_BYTES && req.cmd !== 'importVoice') {
+        throw new EnvelopeError(`a ${req.cmd} message may be at most ${MAX_COMMAND_BYTES / 1024} KiB (this one was ${Math.ceil(bytes.length / 1024)} KiB)`, req.id);
+      }
+      unanswered++;
+      const rid = req.id;
+      api.call(req.cmd, req.args, lane)
+        .then((r) => send(r.ok ? { type: 'result', id: rid, ok: true, result: r.result } : { type: 'result', id: rid, ok: false, error: r.error }))
+        .catch(logInternal)
+        .finally(() => {
+          unanswered--;
+          gate.kick();
+        });
+    } catch (e) {
+      const error = toControlError(e);
+      const to = e instanceof EnvelopeError ? e.id : id;
+      send(to === null ? { type: 'error', error } : { type: 'result', id: to, ok: false, error });
+    }
+  }
+
+  send({ type: 'state', state: api.state() });
+}
