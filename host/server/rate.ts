@@ -1,11 +1,15 @@
 // How fast one connection's messages are taken in. A token bucket: a burst up to `burst` is taken at once,
 // then `perSecond`. Messages past the budget are not refused (that would lose a user's change): they wait, and
 // once `maxBacklog` wait, the connection stops being read, so the client's own socket holds the rest.
+// Messages are taken a slice at a time, the event loop turning in between: a socket chunk can hold a
+// thousand small messages, and taking them all at once would keep every other client waiting meanwhile.
 
 export interface RateLimit {
   perSecond: number;
   burst: number;
   maxBacklog: number;
+  /** Messages taken before other work gets a turn. */
+  slice: number;
 }
 
 export interface Flow {
@@ -19,6 +23,7 @@ export class RateGate<T> {
   private readonly backlog: T[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private paused = false;
   private closed = false;
 
@@ -43,7 +48,14 @@ export class RateGate<T> {
     const now = performance.now();
     this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.last) * this.limit.perSecond) / 1000);
     this.last = now;
-    while (this.head < this.backlog.length && this.tokens >= 1 && !this.held()) {
+    for (let taken = 0; this.head < this.backlog.length && this.tokens >= 1 && !this.held(); taken++) {
+      if (taken === this.limit.slice) {
+        this.immediate ??= setImmediate(() => {
+          this.immediate = null;
+          this.kick();
+        });
+        break;
+      }
       this.tokens -= 1;
       const m = this.backlog[this.head]!;
       this.backlog[this.head++] = undefined as T;
@@ -72,6 +84,7 @@ export class RateGate<T> {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.backlog.length = 0;
   }
 }

@@ -25,7 +25,7 @@ export const MAX_IMPORT_BYTES = 160 * 1024 * 1024;
  * a handful of other commands; a script may send a few thousand at once. A burst of 2,000 is taken at once
  * (queued settings changes then merge into one), then 200 a second; beyond that the client waits.
  */
-export const CLIENT_RATE: RateLimit = { perSecond: 200, burst: 2000, maxBacklog: 256 };
+export const CLIENT_RATE: RateLimit = { perSecond: 200, burst: 2000, maxBacklog: 256, slice: 64 };
 
 /** Commands sent and not yet answered, per client, before its messages stop being read. */
 export const MAX_UNANSWERED = 4096;
@@ -39,6 +39,15 @@ export function serveClient(ws: WebSocket, api: ControlApi): void {
   let unanswered = 0;
   const send = (m: ServerMessage) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+  };
+  // Merged settings updates answer all their callers with one state object: it is serialised once.
+  const serialised = new WeakMap<object, string>();
+  const sendResult = (id: number, result: unknown) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (result === null || typeof result !== 'object') return send({ type: 'result', id, ok: true, result });
+    let json = serialised.get(result);
+    if (json === undefined) serialised.set(result, (json = JSON.stringify(result)));
+    ws.send(`{"type":"result","id":${id},"ok":true,"result":${json}}`);
   };
   const off = api.onEvent((e: HostEvent) => {
     if (e.type === 'telemetry' && ws.bufferedAmount > MAX_BUFFERED) return;
@@ -73,7 +82,7 @@ export function serveClient(ws: WebSocket, api: ControlApi): void {
       unanswered++;
       const rid = req.id;
       api.call(req.cmd, req.args, lane)
-        .then((r) => send(r.ok ? { type: 'result', id: rid, ok: true, result: r.result } : { type: 'result', id: rid, ok: false, error: r.error }))
+        .then((r) => (r.ok ? sendResult(rid, r.result) : send({ type: 'result', id: rid, ok: false, error: r.error })))
         .catch(logInternal)
         .finally(() => {
           unanswered--;
