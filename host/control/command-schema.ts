@@ -109,7 +109,9 @@ function toUserError(cmd: CommandName, issue: z.core.$ZodIssue, raw: unknown): E
 export function parseArgs<C extends CommandName>(cmd: C, raw: unknown): ControlCommands[C]['args'] {
   const r = (COMMAND_SCHEMAS[cmd] as z.ZodType<ControlCommands[C]['args']>).safeParse(raw);
   if (r.success) return r.data;
-  throw toUserError(cmd, r.error.issues[0]!, raw);
+  // An argument the command does not take explains more than the missing one it was probably meant as.
+  const issues = r.error.issues;
+  throw toUserError(cmd, issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!, raw);
 }
 
 export interface Envelope {

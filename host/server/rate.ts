@@ -24,6 +24,8 @@ export class RateGate<T> {
   private head = 0;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
+  /** Messages taken since the event loop last turned. */
+  private turn = 0;
   private paused = false;
   private closed = false;
 
@@ -48,13 +50,15 @@ export class RateGate<T> {
     const now = performance.now();
     this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.last) * this.limit.perSecond) / 1000);
     this.last = now;
-    for (let taken = 0; this.head < this.backlog.length && this.tokens >= 1 && !this.held(); taken++) {
-      if (taken === this.limit.slice) {
-        this.immediate ??= setImmediate(() => {
+    while (this.head < this.backlog.length && this.tokens >= 1 && !this.held()) {
+      // ws emits every message of a socket chunk synchronously: count what this turn of the loop took.
+      if (this.turn >= this.limit.slice) break;
+      if (this.turn++ === 0) {
+        this.immediate = setImmediate(() => {
           this.immediate = null;
+          this.turn = 0;
           this.kick();
         });
-        break;
       }
       this.tokens -= 1;
       const m = this.backlog[this.head]!;
