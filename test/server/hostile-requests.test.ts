@@ -110,9 +110,8 @@ async function assertServing(): Promise<void> {
 }
 
 /** Sends raw bytes and resolves with the status line and body of the answer. */
-function rawHttp(text: string): Promise<{ status: number; body: string }> {
+function rawHttp(text: string, u = new URL(served.url)): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const u = new URL(served.url);
     const s = net.connect(Number(u.port), u.hostname, () => s.write(text));
     let got = '';
     s.on('data', (d) => (got += d.toString()));
@@ -125,8 +124,8 @@ function rawHttp(text: string): Promise<{ status: number; body: string }> {
   });
 }
 
-function upgrade(target: string, extra = ''): string {
-  return `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+function upgrade(target: string, extra = '', to = host): string {
+  return `GET ${target} HTTP/1.1\r\nHost: ${to}\r\nOrigin: http://${to}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
     `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
 }
 
@@ -333,4 +332,38 @@ test('2,000 setSettings in a burst from one client do not delay another client\'
     other.close();
   }
   await assertServing();
+});
+
+test('with a token: a malformed token cookie is a 400 before any access check; the right token still gets in', { timeout: 60_000 }, async () => {
+  const token = 'a-long-enough-test-token-5678';
+  const h2 = mkdtempSync(path.join(os.tmpdir(), 'resona-hostile-'));
+  const s = await startServe(h2, ['--token', token]);
+  try {
+    const u = new URL(s.url);
+    const status = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => http.get(`http://${u.host}/voice-preview/none`, { headers }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
+    assert.equal(await status({ cookie: 'resona_token=%E0%A4%A' }), 400);
+    assert.equal(await status({ cookie: 'resona_token=wrong-token-wrong-token' }), 401);
+    assert.equal(await status({ cookie: `resona_token=${encodeURIComponent(token)}` }), 404, 'past the checks: no such voice');
+    const refused = await rawHttp(upgrade('/ws', 'Cookie: resona_token=%\r\n', u.host), u);
+    assert.equal(refused.status, 400);
+    const ws = new WebSocket(`ws://${u.host}/ws`, { headers: { authorization: `Bearer ${token}` } });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const answer = new Promise<ServerMessage>((resolve) => ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as ServerMessage;
+      if (m.type === 'result') resolve(m);
+    }));
+    ws.send('null');
+    ws.send(JSON.stringify({ id: 1, cmd: 'getState', args: {} }));
+    const r = await answer;
+    assert.ok(r.type === 'result' && r.ok && r.id === 1);
+    ws.close();
+    assert.equal(s.proc.exitCode, null);
+  } finally {
+    await s.stop();
+    rmSync(h2, { recursive: true, force: true });
+  }
 });
