@@ -95,11 +95,12 @@ export class ControlApi {
 
   /**
    * Runs one command for a client (`lane`: its connection; callers without one share a lane); every failure
-   * comes back as a ControlError, never as a throw. Arguments are checked before anything waits. Commands
-   * that change things run one at a time (a voice switch and a device change must not interleave their
-   * restarts), clients taking turns; a read answers at once; settings updates still queued merge into one.
+   * comes back as a ControlError, never as a throw. `args` may be anything: the command schema checks it
+   * before anything waits. Commands that change things run one at a time (a voice switch and a device change
+   * must not interleave their restarts), clients taking turns; a read answers at once; settings updates
+   * still queued merge into one.
    */
-  async call<C extends CommandName>(cmd: C, args: Args<C> | unknown, lane: object = this): Promise<CallResult<ControlCommands[C]['result']>> {
+  async call<C extends CommandName>(cmd: C, args: unknown, lane: object = this): Promise<CallResult<ControlCommands[C]['result']>> {
     const fail = (e: unknown) => ({ ok: false as const, error: toControlError(e, cmd === 'importVoice' ? 'import' : undefined) });
     let checked: Args<C>;
     try {
