@@ -33,6 +33,12 @@ const settings = z.preprocess(
   z.custom<Record<string, unknown>>((x) => typeof x === 'object' && x !== null && !Array.isArray(x), { error: 'settings must be an object of setting: number' }).transform((s, ctx) => {
     const out: Partial<EngineSettings> = {};
     for (const [key, value] of Object.entries(s)) {
+      if (Object.hasOwn(SETTING_RANGES, key) && value !== undefined && typeof value !== 'number') {
+        // Named here rather than printed by the range check: a deeply nested list would overflow the stack
+        // on its way to a string, and a long string would fill the message.
+        ctx.addIssue({ code: 'custom', path: [key], message: `${SETTING_RANGES[key as keyof EngineSettings].description} must be a number (got ${kindOf(value)})` });
+        continue;
+      }
       try {
         mergeSettings(DEFAULT_SETTINGS, { [key]: value });
       } catch (e) {
@@ -45,6 +51,14 @@ const settings = z.preprocess(
     return out;
   }),
 );
+
+function kindOf(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'a list';
+  if (typeof x === 'object') return 'an object';
+  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x);
+  return String(x);
+}
 
 type ArgsSchemas = { [C in CommandName]: z.ZodType<ControlCommands[C]['args']> };
 

@@ -37,6 +37,7 @@ export function serveClient(ws: WebSocket, api: ControlApi): void {
   // The client's lane in the control API: its commands take turns with other clients', one at a time.
   const lane = {};
   let unanswered = 0;
+  let uploading = false;
   const send = (m: ServerMessage) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
   };
@@ -68,6 +69,19 @@ export function serveClient(ws: WebSocket, api: ControlApi): void {
     try {
       if (binary) throw new EnvelopeError('messages are JSON text, not binary frames', null);
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      const upload = bytes.length > MAX_COMMAND_BYTES;
+      if (upload) {
+        // Only an import may be this large; say so before spending a parse on up to 160 MiB of anything else.
+        const head = sniff(bytes);
+        id = head.id;
+        const kib = Math.ceil(bytes.length / 1024);
+        if (head.cmd !== 'importVoice') {
+          throw new EnvelopeError(head.cmd
+            ? `a ${head.cmd} message may be at most ${MAX_COMMAND_BYTES / 1024} KiB (this one was ${kib} KiB)`
+            : `a message over ${MAX_COMMAND_BYTES / 1024} KiB must be an importVoice request with "cmd" ahead of its data (this one was ${kib} KiB)`, id);
+        }
+        if (uploading) throw new EnvelopeError('one voice upload at a time: wait for the one under way to finish', id);
+      }
       let raw: unknown;
       try {
         raw = JSON.parse(bytes.toString('utf8'));
@@ -76,16 +90,18 @@ export function serveClient(ws: WebSocket, api: ControlApi): void {
       }
       const req = parseEnvelope(raw);
       id = req.id;
-      if (bytes.length > MAX_COMMAND_BYTES && req.cmd !== 'importVoice') {
+      if (upload && req.cmd !== 'importVoice') {
         throw new EnvelopeError(`a ${req.cmd} message may be at most ${MAX_COMMAND_BYTES / 1024} KiB (this one was ${Math.ceil(bytes.length / 1024)} KiB)`, req.id);
       }
       unanswered++;
+      if (upload) uploading = true;
       const rid = req.id;
       api.call(req.cmd, req.args, lane)
         .then((r) => (r.ok ? sendResult(rid, r.result) : send({ type: 'result', id: rid, ok: false, error: r.error })))
         .catch(logInternal)
         .finally(() => {
           unanswered--;
+          if (upload) uploading = false;
           gate.kick();
         });
     } catch (e) {
@@ -96,4 +112,12 @@ export function serveClient(ws: WebSocket, api: ControlApi): void {
   }
 
   send({ type: 'state', state: api.state() });
+}
+
+/** The id and command of a large message, read from its first KiB (clients send {"id", "cmd", "args"} in that order). */
+function sniff(bytes: Buffer): { id: number | null; cmd: string | null } {
+  const head = bytes.subarray(0, 1024).toString('latin1');
+  const id = /"id"\s*:\s*(-?\d{1,15})\s*[,}]/.exec(head);
+  const cmd = /"cmd"\s*:\s*"([A-Za-z]{1,40})"/.exec(head);
+  return { id: id ? Number(id[1]) : null, cmd: cmd ? cmd[1]! : null };
 }

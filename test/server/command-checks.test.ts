@@ -38,6 +38,9 @@ test('every command has a schema; each refuses an argument it does not take, by 
     assert.throws(() => parseArgs('setSettings', JSON.parse(`{"settings": {"${key}": 1}}`)), (e: unknown) => e instanceof SettingError && e.key === key, key);
   }
   assert.throws(() => parseArgs('setSettings', { settings: { pitch: 99 } }), /pitch shift 99 semitones is out of range: allowed -24 to 24 semitones/);
+  const deep = JSON.parse(`{"settings": {"pitch": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}`) as unknown;
+  assert.throws(() => parseArgs('setSettings', deep), (e: unknown) => e instanceof SettingError && e.message === 'pitch shift must be a number (got a list)');
+  assert.throws(() => parseArgs('setSettings', { settings: { pitch: 'x'.repeat(60_000) } }), (e: unknown) => e instanceof SettingError && (e as Error).message.length < 100);
   assert.throws(() => parseArgs('setGain', { role: 'output', db: 'loud' }), (e: unknown) => e instanceof UserError && e.field === 'outputGain');
   assert.throws(() => parseArgs('stepVoice', { by: 5 }), /by must be 1 or -1/);
   assert.throws(() => parseArgs('importVoice', { name: 'v.onnx' }), /needs the file \(dataBase64\) or its path/);

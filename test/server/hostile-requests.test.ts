@@ -191,12 +191,21 @@ test('the WebSocket messages null, a bare number, binary and broken UTF-8 get pr
   await assertServing();
 });
 
-test('a command over 64 KiB is refused with its id; other clients are not affected', { timeout: 30_000 }, async () => {
+test('a command over 64 KiB is refused with its id unless it is an upload; the server lives on', { timeout: 30_000 }, async () => {
   const c = await Client.open();
   try {
     const r = await c.raw(JSON.stringify({ id: 3, cmd: 'setVoice', args: { voice: 'x'.repeat(70 * 1024) } }), 3);
     assert.ok(!r.ok && r.error.code === 'request');
     assert.match(r.error.message, /^a setVoice message may be at most 64 KiB \(this one was 71 KiB\)$/);
+    // Arguments first: the size is refused before the message is parsed, and the id is still found.
+    const late = await c.raw(`{"id":4,"args":{"voice":"${'y'.repeat(70 * 1024)}"},"cmd":"importVoice"}`, 4);
+    assert.ok(!late.ok && /^a message over 64 KiB must be an importVoice request with "cmd" ahead of its data/.test(late.error.message));
+    // An upload may be larger: it reaches the import, which judges the file itself.
+    const upload = await c.request('importVoice', { name: 'big.onnx', dataBase64: Buffer.alloc(300 * 1024, 7).toString('base64') });
+    assert.ok(!upload.ok);
+    assert.equal(upload.error.code, 'import');
+    assert.match(upload.error.message, /big\.onnx/);
+    assert.doesNotMatch(upload.error.message, /KiB|resona-upload-/);
   } finally {
     c.close();
   }
@@ -334,7 +343,7 @@ test('2,000 setSettings in a burst from one client do not delay another client\'
   await assertServing();
 });
 
-test('with a token: a malformed token cookie is a 400 before any access check; the right token still gets in', { timeout: 60_000 }, async () => {
+test('with a token: a malformed token cookie is a 400 before any access check; the right token still gets in; stopping flushes presets', { timeout: 60_000 }, async () => {
   const token = 'a-long-enough-test-token-5678';
   const h2 = mkdtempSync(path.join(os.tmpdir(), 'resona-hostile-'));
   const s = await startServe(h2, ['--token', token]);
@@ -352,16 +361,25 @@ test('with a token: a malformed token cookie is a 400 before any access check; t
       ws.once('open', resolve);
       ws.once('error', reject);
     });
-    const answer = new Promise<ServerMessage>((resolve) => ws.on('message', (d) => {
+    const results = new Map<number, (m: ServerMessage) => void>();
+    ws.on('message', (d) => {
       const m = JSON.parse(d.toString()) as ServerMessage;
-      if (m.type === 'result') resolve(m);
-    }));
+      if (m.type === 'result') results.get(m.id)?.(m);
+    });
+    const answer = (id: number) => new Promise<ServerMessage>((resolve) => results.set(id, resolve));
     ws.send('null');
     ws.send(JSON.stringify({ id: 1, cmd: 'getState', args: {} }));
-    const r = await answer;
+    const r = await answer(1);
     assert.ok(r.type === 'result' && r.ok && r.id === 1);
+    // A change answered just before the server stops is in presets.json: the delayed write is flushed on close.
+    const set = answer(2);
+    ws.send(JSON.stringify({ id: 2, cmd: 'setSettings', args: { settings: { pitch: -7 } } }));
+    assert.ok((await set).type === 'result');
     ws.close();
     assert.equal(s.proc.exitCode, null);
+    await s.stop();
+    const saved = JSON.parse(readFileSync(path.join(h2, 'presets.json'), 'utf8')) as Record<string, { pitch: number }>;
+    assert.equal(saved.deeper?.pitch, -7);
   } finally {
     await s.stop();
     rmSync(h2, { recursive: true, force: true });
