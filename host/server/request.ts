@@ -9,6 +9,8 @@ import { TOKEN_COOKIE } from './security.js';
 export interface ParsedRequest {
   /** The path, %-decoded. */
   path: string;
+  /** The path as sent (still %-encoded), with one leading slash: safe to send back as a same-site Location. */
+  rawPath: string;
   query: URLSearchParams;
   /** The token the request carries: Authorization: Bearer, the cookie set on the first visit, or ?token=. */
   token: string | null;
@@ -51,5 +53,5 @@ export function parseRequest(req: IncomingMessage): ParsedRequest {
   }
   token ??= url.searchParams.get('token');
   const origin = req.headers.origin;
-  return { path, query: url.searchParams, token, host: req.headers.host, origin: typeof origin === 'string' ? origin : undefined };
+  return { path, rawPath: `/${url.pathname.replace(/^\/+/, '')}`, query: url.searchParams, token, host: req.headers.host, origin: typeof origin === 'string' ? origin : undefined };
 }

@@ -113,7 +113,7 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, o: ServerOp
     }
     if (r.query.has('token')) {
       // First visit: keep the token in a cookie the page's scripts cannot read, and drop it from the address bar.
-      res.writeHead(303, { ...base, 'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(r.token!)}; HttpOnly; SameSite=Strict; Path=/`, location: encodeURI(r.path) });
+      res.writeHead(303, { ...base, 'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(r.token!)}; HttpOnly; SameSite=Strict; Path=/`, location: r.rawPath });
       return void res.end();
     }
   }

@@ -354,6 +354,12 @@ test('with a token: a malformed token cookie is a 400 before any access check; t
     assert.equal(await status({ cookie: 'resona_token=%E0%A4%A' }), 400);
     assert.equal(await status({ cookie: 'resona_token=wrong-token-wrong-token' }), 401);
     assert.equal(await status({ cookie: `resona_token=${encodeURIComponent(token)}` }), 404, 'past the checks: no such voice');
+    // The first visit's redirect stays on this server, whatever the path decodes or normalises to.
+    for (const p of ['/a/..//evil.example', '/%2Fevil.example', '//evil.example']) {
+      const location = await new Promise<string | undefined>((resolve, reject) =>
+        http.get({ host: u.hostname, port: u.port, path: `${p}?token=${token}` }, (res) => (res.resume(), resolve(res.statusCode === 303 ? res.headers.location : `status ${res.statusCode}`))).on('error', reject));
+      assert.ok(location === 'status 400' || /^\/(?!\/)/.test(location ?? ''), `${p} → ${location}`);
+    }
     const refused = await rawHttp(upgrade('/ws', 'Cookie: resona_token=%\r\n', u.host), u);
     assert.equal(refused.status, 400);
     const ws = new WebSocket(`ws://${u.host}/ws`, { headers: { authorization: `Bearer ${token}` } });
