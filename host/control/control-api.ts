@@ -4,28 +4,26 @@
 // it, so the virtual microphone never disappears from under an app that listens to it. The WebSocket server and Electron's engine utility process
 // both wrap this same object, so the app behaves exactly as server mode does (and is tested through it).
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
-  type CallResult, type CommandName, type ControlCommands, type DeviceChoice, type DeviceList, type DeviceRole,
+  type CallResult, type CommandName, type ControlCommands, type DeviceRole,
   type HostEvent, type HostState, isCommandName, type Selection, TELEMETRY_HZ,
 } from '../../protocol/control.js';
 import { checkLive } from '../../protocol/live-settings.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
-import type { VoiceInfo } from '../../protocol/voices.js';
-import { VIRTUAL_MIC } from '../../protocol/devices.js';
-import { listPulse, pulseServer } from '../../native-audio/pulse.js';
-import { AudioIO } from '../../native-audio/audio-io.js';
+import { pulseServer } from '../../native-audio/pulse.js';
 import { LiveSession, type LiveOptions } from '../live/session.js';
-import { DEFAULT_VOICE, importToLibrary, listVoices, voicesDir, VoiceNotFoundError } from '../voices.js';
+import { DEFAULT_VOICE, voicesDir, VoiceNotFoundError } from '../voices.js';
 import { parseArgs } from './command-schema.js';
 import { RequestError, toControlError } from './errors.js';
 import { UserError } from '../../protocol/errors.js';
-import { checkVoiceSource } from './import-source.js';
 import { type Job, Lanes } from './lanes.js';
 import { PresetStore } from './presets.js';
+import { DeviceDirectory, VIRTUAL_OUTPUT } from './device-directory.js';
+import { SettingsBatch } from './settings-batch.js';
+import { VoiceLibrary } from './voice-library.js';
 
-export const VIRTUAL_OUTPUT = 'virtual';
+export { VIRTUAL_OUTPUT };
 
 export interface ControlApiOptions {
   /** Where recordings go; default $RESONA_HOME/recordings (beside the voice library). */
@@ -43,10 +41,9 @@ export class ControlApi {
   private busy = false;
   private listeners = new Set<Listener>();
   private telemetryTimer: NodeJS.Timeout | null = null;
-  private voices: VoiceInfo[] = [];
-  private broken: string[] = [];
+  private readonly library: VoiceLibrary;
   private recording: HostState['recording'] = { active: false, file: null };
-  private portAudioCache: DeviceChoice[] | null = null;
+  private readonly devices = new DeviceDirectory();
   private queue: Promise<unknown> = Promise.resolve();
   /** Clients take turns on the queue above, one command each. */
   private readonly lanes = new Lanes((run) => {
@@ -61,6 +58,7 @@ export class ControlApi {
     private readonly o: ControlApiOptions,
     hasPulse: boolean,
   ) {
+    this.library = new VoiceLibrary(presets);
     this.selection = {
       voice: DEFAULT_VOICE,
       settings: { ...DEFAULT_SETTINGS },
@@ -76,8 +74,8 @@ export class ControlApi {
   static async create(o: ControlApiOptions = {}): Promise<ControlApi> {
     const home = path.dirname(voicesDir());
     const api = new ControlApi(await PresetStore.open(path.join(home, 'presets.json')), o, (await pulseServer()) !== null);
-    await api.refreshVoices();
-    api.selection.settings = api.settingsFor(DEFAULT_VOICE);
+    await api.library.refresh();
+    api.selection.settings = api.library.settingsFor(DEFAULT_VOICE);
     return api;
   }
 
@@ -163,8 +161,10 @@ export class ControlApi {
       }
       case 'setVoice':
         return this.setVoice((a as Args<'setVoice'>).voice);
-      case 'importVoice':
-        return this.importVoice(a as Args<'importVoice'>);
+      case 'importVoice': {
+        const voice = await this.library.import(a as Args<'importVoice'>);
+        return { voice, state: this.changed() };
+      }
       case 'setDevice': {
         const { role, spec } = a as Args<'setDevice'>;
         return this.setDevice(role, spec);
@@ -193,24 +193,25 @@ export class ControlApi {
       case 'measureLatency': {
         if (!this.session || !this.session.voiceRunning) throw new RequestError('start the voice first: latency is measured through the running chain');
         const { capture, click } = a as Args<'measureLatency'>;
-        const loop = capture === undefined ? this.loopback() : { capture, ...(click ? { click } : {}) };
+        const loop = capture === undefined ? this.devices.loopback(this.selection.devices) : { capture, ...(click ? { click } : {}) };
         const m = await this.session.measureLatency(loop);
         return { voiceMs: m.voiceMs, deviceMs: m.deviceMs, algorithmicMs: m.algorithmicMs, prebufferMs: m.prebufferMs };
       }
       case 'listDevices':
-        return this.listDevices();
+        return this.devices.list(this.session !== null);
       case 'listVoices':
-        await this.refreshVoices();
-        return { voices: this.voices, broken: this.broken };
+        await this.library.refresh();
+        return { voices: this.library.voices, broken: this.library.broken };
       case 'nudgePitch': {
         const { by } = a as Args<'nudgePitch'>;
         const r = SETTING_RANGES.pitch;
         return this.setSettings({ pitch: Math.min(r.max, Math.max(r.min, this.selection.settings.pitch + by)) });
       }
       case 'stepVoice': {
-        const i = this.voices.findIndex((v) => v.id === this.selection.voice);
-        const n = this.voices.length;
-        const next = this.voices[(((i + (a as Args<'stepVoice'>).by) % n) + n) % n]!;
+        const voices = this.library.voices;
+        const i = voices.findIndex((v) => v.id === this.selection.voice);
+        const n = voices.length;
+        const next = voices[(((i + (a as Args<'stepVoice'>).by) % n) + n) % n]!;
         return this.setVoice(next.id);
       }
     }
@@ -223,8 +224,8 @@ export class ControlApi {
       busy: this.busy,
       selection: structuredClone(this.selection),
       recording: { ...this.recording },
-      voices: this.voices,
-      brokenVoices: this.broken,
+      voices: this.library.voices,
+      brokenVoices: this.library.broken,
     };
   }
 
@@ -234,19 +235,6 @@ export class ControlApi {
     return s;
   }
 
-  private async refreshVoices(): Promise<void> {
-    const { voices, broken } = await listVoices();
-    this.voices = voices;
-    this.broken = broken;
-  }
-
-  /** The voice's preset if one was saved, else the defaults with the voice's own pitch and formant. */
-  private settingsFor(voice: string): EngineSettings {
-    const saved = this.presets.get(voice);
-    if (saved) return saved;
-    const v = this.voices.find((x) => x.id === voice);
-    return { ...DEFAULT_SETTINGS, pitch: v?.defaultPitch ?? 0, formant: v?.defaultFormant ?? 0 };
-  }
 
   private async setSettings(update: Partial<EngineSettings>): Promise<HostState> {
     // Checked here first: a bad value changes nothing, on the host or in the engine.
@@ -259,13 +247,13 @@ export class ControlApi {
   }
 
   private async setVoice(voice: string): Promise<HostState> {
-    if (!this.voices.some((v) => v.id === voice)) {
-      await this.refreshVoices();
-      if (!this.voices.some((v) => v.id === voice)) throw new VoiceNotFoundError(voice, this.voices.map((v) => v.id));
+    if (!this.library.has(voice)) {
+      await this.library.refresh();
+      if (!this.library.has(voice)) throw new VoiceNotFoundError(voice, this.library.voices.map((v) => v.id));
     }
     const previous = { voice: this.selection.voice, settings: this.selection.settings };
     this.selection.voice = voice;
-    this.selection.settings = this.settingsFor(voice);
+    this.selection.settings = this.library.settingsFor(voice);
     // The new voice loads beside the running one and takes over with a crossfade; the devices stay. If it
     // fails to load, the running voice was never interrupted and the selection goes back to it.
     try {
@@ -278,34 +266,6 @@ export class ControlApi {
     return this.changed();
   }
 
-  private async importVoice(a: Args<'importVoice'>): Promise<{ voice: VoiceInfo; state: HostState }> {
-    const name = path.basename(a.name);
-    if (!/\.(onnx|zip|pth|pt)$/i.test(name)) {
-      throw new RequestError(`"${name}" is not a voice file: import an RVC .onnx or .pth model, or a .zip of a voice folder`, 'file');
-    }
-    let src: string;
-    let tmp: string | null = null;
-    if (a.path !== undefined) {
-      src = await checkVoiceSource(a.path);
-    } else if (a.dataBase64 !== undefined) {
-      tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'resona-upload-'));
-      src = path.join(tmp, name);
-      await fs.writeFile(src, Buffer.from(a.dataBase64, 'base64'));
-    } else {
-      throw new RequestError('importVoice needs the file (dataBase64) or its path', 'file');
-    }
-    try {
-      const voice = await importToLibrary(src);
-      await this.refreshVoices();
-      return { voice, state: this.changed() };
-    } catch (e) {
-      // The upload's temporary path means nothing to the user: name their file instead.
-      if (tmp && e instanceof Error) e.message = e.message.split(src).join(name);
-      throw e;
-    } finally {
-      if (tmp) await fs.rm(tmp, { recursive: true, force: true });
-    }
-  }
 
   /** Loads the selected voice, f0 method and settings into the running session (if there is one). */
   private async switchInSession(): Promise<void> {
@@ -318,25 +278,6 @@ export class ControlApi {
     } finally {
       this.busy = false;
     }
-  }
-
-  /**
-   * The loopback a latency measurement needs: a capture stream that hears the output (the virtual microphone,
-   * or a PulseAudio output's monitor) and, when the input is a PulseAudio sink's monitor, clicks played into
-   * that sink. Anything else needs the user to connect something, and the error says what.
-   */
-  private loopback(): { capture: string; click?: string } {
-    const out = this.selection.devices.output;
-    const capture = out === VIRTUAL_OUTPUT ? `pulse:${VIRTUAL_MIC.sourceName}` : out?.startsWith('pulse:') ? `${out}.monitor` : null;
-    const input = this.selection.devices.input;
-    const click = input?.startsWith('pulse:') && input.endsWith('.monitor') ? input.slice(0, -'.monitor'.length) : null;
-    if (!capture || !click) {
-      throw new RequestError(
-        'no loopback to time clicks through: measuring needs an input that hears the output (route the virtual microphone or the output into the input with a cable or PulseAudio loopback), or use `resona live --measure-latency --latency-capture <dev> --latency-click <dev>`',
-        'latency',
-      );
-    }
-    return { capture, click };
   }
 
   private liveOptions(): LiveOptions {
@@ -371,7 +312,7 @@ export class ControlApi {
     this.changed();
     try {
       // Device names are listed before the session opens PortAudio: only one audio worker may exist at a time.
-      if (!this.portAudioCache) await this.listDevices().catch(() => undefined);
+      if (!this.devices.listed) await this.devices.list(false).catch(() => undefined);
       this.session = await LiveSession.start(this.liveOptions());
     } finally {
       this.busy = false;
@@ -456,69 +397,11 @@ export class ControlApi {
     return this.changed();
   }
 
-  private async listDevices(): Promise<DeviceList> {
-    const inputs: DeviceChoice[] = [{ spec: '', label: 'System default' }];
-    const outputs: DeviceChoice[] = [{ spec: '', label: 'System default' }];
-    const hasPulse = (await pulseServer()) !== null;
-    if (hasPulse) outputs.unshift({ spec: VIRTUAL_OUTPUT, label: `${VIRTUAL_MIC.description} (built in)` });
-    // PortAudio is asked only while no session holds the audio worker; during a session the last list stands.
-    if (!this.session) {
-      const audio = AudioIO.start();
-      try {
-        const devs = await audio.listDevices();
-        this.portAudioCache = devs.flatMap((d) => [
-          ...(d.maxInputChannels > 0 ? [{ spec: String(d.id), label: `${d.name} (input)` }] : []),
-          ...(d.maxOutputChannels > 0 ? [{ spec: String(d.id), label: `${d.name} (output)` }] : []),
-        ]);
-      } finally {
-        await audio.stop();
-      }
-    }
-    for (const c of this.portAudioCache ?? []) (c.label.endsWith('(input)') ? inputs : outputs).push({ spec: c.spec, label: c.label.replace(/ \((input|output)\)$/, '') });
-    if (hasPulse) {
-      for (const e of await listPulse()) {
-        if (e.name.startsWith(VIRTUAL_MIC.sinkName) || e.name === VIRTUAL_MIC.sourceName) continue;
-        (e.kind === 'source' ? inputs : outputs).push({ spec: `pulse:${e.name}`, label: `${e.description} (pulse:${e.name})` });
-      }
-    }
-    return { inputs, outputs, virtualMic: hasPulse };
-  }
 
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
     await this.stopSession();
     await this.presets.flush();
     this.listeners.clear();
-  }
-}
-
-/**
- * setSettings calls waiting for their turn: later updates merge into this one (a later value wins), so a
- * burst costs one engine update and one state broadcast; every caller is answered with the resulting state.
- */
-class SettingsBatch implements Job {
-  private readonly update: Partial<EngineSettings>;
-  private readonly callers: ((result: Promise<unknown>) => void)[];
-
-  constructor(
-    private readonly apply: (update: Partial<EngineSettings>) => Promise<unknown>,
-    update: Partial<EngineSettings>,
-    caller: (result: Promise<unknown>) => void,
-  ) {
-    this.update = { ...update };
-    this.callers = [caller];
-  }
-
-  absorb(next: Job): boolean {
-    if (!(next instanceof SettingsBatch)) return false;
-    Object.assign(this.update, next.update);
-    this.callers.push(...next.callers);
-    return true;
-  }
-
-  run(): Promise<void> {
-    const result = this.apply(this.update);
-    for (const c of this.callers) c(result);
-    return result.then(() => undefined, () => undefined);
   }
 }

@@ -19,12 +19,13 @@ import { createVirtualMic, type VirtualMic } from '../../native-audio/pulse.js';
 import { Control, createSharedBuffers } from '../../native-audio/rings.js';
 import { findBuiltinVoice } from '../../engine/voices/builtin.js';
 import { listVoices, VoiceNotFoundError } from '../voices.js';
-import { type DeviceCatalogue, DeviceError, readCatalogue, resolveDevice, routingEnv } from './devices.js';
+import { type DeviceCatalogue, readCatalogue, resolveDevice } from './devices.js';
 import type { FromInference, VoiceReady } from './inference-messages.js';
 import { InferenceSupervisor } from './inference-supervisor.js';
 import { DeviceFollower } from './device-follower.js';
 import type { VoiceChoice } from './loaded-voice.js';
 import { Recorder } from './recorder.js';
+import { type LatencyMeasurement, measureLatency, type ProbeOptions } from './latency-probe.js';
 
 export interface LiveOptions {
   voice: string;
@@ -57,15 +58,7 @@ export interface LiveOptions {
   onEvent?: (e: LiveEvent) => void;
 }
 
-export interface LatencyMeasurement {
-  /** Click through the whole chain with the voice on, ms (median). */
-  voiceMs: number;
-  /** The same in bypass: the devices alone (and the short dry queue), ms (median). */
-  deviceMs: number;
-  algorithmicMs: number;
-  prebufferMs: number;
-  clicks: { voice: number[]; device: number[] };
-}
+export type { LatencyMeasurement };
 
 const DEFAULT_RATE = 48000;
 const DEFAULT_BUFFER = 256;
@@ -349,80 +342,28 @@ export class LiveSession {
     await this.recorder.stop();
   }
 
-  /**
-   * Loopback latency: clicks go through the whole chain and are timed between the input stream and a
-   * capture stream that hears the output (the virtual microphone's source, a cable's other end, a mic near
-   * the speakers). Measured twice: in bypass (the devices alone) and with the voice. `click` is a device
-   * whose sound reaches the input (played by Resona); without it, clicks must come from outside.
-   */
-  async measureLatency(o: { capture: string; click?: string; clicks?: number; intervalMs?: number; keepVoice?: boolean }): Promise<LatencyMeasurement> {
-    const clicks = o.clicks ?? 8;
-    const intervalMs = o.intervalMs ?? Math.max(600, Math.round(this.algorithmicMs + this.prebufferMs + 300));
-    const cat = await this.devices.refresh();
-    const capture = resolveDevice(o.capture, 'input', cat);
-    const click = o.click ? resolveDevice(o.click, 'output', cat) : null;
-    // The audio library blocks one thread-pool thread per stream: make room for the two probe streams.
-    const hadMonitor = this.devices.chosen.has('monitor') && !this.devices.missing.has('monitor');
-    if (hadMonitor) await this.audio.close('monitor');
-    const wasBypass = this.ctl.get(CTRL.BYPASS) === 1;
-    const env = routingEnv(capture, 'input');
-    await this.audio.open({ role: 'capture', deviceId: capture.id, label: capture.label, sampleRate: this.outputRate, bufferFrames: this.bufferFrames, ...(env ? { env } : {}) });
-    if (click) {
-      const cenv = routingEnv(click, 'output');
-      await this.audio.open({ role: 'click', deviceId: click.id, label: click.label, sampleRate: this.streamRate, bufferFrames: this.bufferFrames, ...(cenv ? { env: cenv } : {}) });
-    }
-    try {
-      await sleep(1000); // let the new streams start and their clocks settle
-      // Devices, voice, devices again: a device hiccup between them (an underflow makes PulseAudio re-buffer)
-      // changes the device latency, and then the pair is measured again.
-      let device = NaN;
-      let voiceRun: Awaited<ReturnType<AudioIO['measure']>> | null = null;
-      let deviceRuns: number[] = [];
-      for (let attempt = 0; attempt < 3; attempt++) {
-        this.setBypass(true);
-        await sleep(300);
-        const d1 = await this.audio.measure(clicks, intervalMs, Boolean(click));
-        this.setBypass(false);
-        // Pitch and formant shifts smear a click in time (a PSOLA grain spans tens of ms), which moved its
-        // detected onset by up to ~30 ms or hid it; the chain's latency is the same at pitch 0, so the
-        // voice is neutral while it is timed, unless asked otherwise.
-        const shaped = { pitch: this.settings.pitch, formant: this.settings.formant };
-        if (!o.keepVoice) this.update({ pitch: 0, formant: 0 });
-        await sleep(Math.max(300, this.prebufferMs + this.algorithmicMs + 100));
-        try {
-          voiceRun = await this.audio.measure(clicks, intervalMs, Boolean(click));
-        } finally {
-          if (!o.keepVoice) this.update(shaped);
-        }
-        this.setBypass(true);
-        await sleep(300);
-        const d2 = await this.audio.measure(Math.max(3, clicks >> 1), intervalMs, Boolean(click));
-        // The bypass click also waits in the dry queue, which the voice path never sees: take it out.
-        const dryMs = (this.ctl.stats[STATS.DRY_QUEUE_FRAMES]! * 1000) / this.streamRate;
-        const [m1, m2] = [median(d1.latenciesMs) - dryMs, median(d2.latenciesMs) - dryMs];
-        deviceRuns = [...d1.latenciesMs, ...d2.latenciesMs];
-        device = (m1 + m2) / 2;
-        if (Math.abs(m1 - m2) <= 5) break;
-        this.emit('warning', `device latency moved from ${m1.toFixed(1)} to ${m2.toFixed(1)} ms during the measurement; measuring again`);
-      }
-      this.setBypass(wasBypass);
-      const voice = voiceRun!;
-      const deviceMs = device;
-      const voiceMs = median(voice.latenciesMs);
-      if (!Number.isFinite(voiceMs) || !Number.isFinite(deviceMs)) {
-        throw new DeviceError(
-          `the latency clicks were not heard (input found ${voice.foundInInput}, capture ${voice.foundInCapture}): the capture device must hear the output and the input must hear the clicks`,
-        );
-      }
-      this.measuredDeviceMs = deviceMs;
-      this.measuredVoiceMs = voiceMs;
-      return { voiceMs, deviceMs, algorithmicMs: this.algorithmicMs, prebufferMs: this.ctl.stats[STATS.PREBUFFER_IN_USE_MS]!, clicks: { voice: voice.latenciesMs, device: deviceRuns } };
-    } finally {
-      this.setBypass(wasBypass);
-      await this.audio.close('capture').catch(() => undefined);
-      if (click) await this.audio.close('click').catch(() => undefined);
-      if (hadMonitor) await this.devices.open(this.devices.chosen.get('monitor')!, false).catch(() => undefined);
-    }
+  /** Click latency through the whole chain (host/live/latency-probe.ts); the figures then show as measured. */
+  async measureLatency(o: ProbeOptions): Promise<LatencyMeasurement> {
+    const m = await measureLatency(
+      {
+        audio: this.audio,
+        ctl: this.ctl,
+        devices: this.devices,
+        bufferFrames: this.bufferFrames,
+        streamRate: this.streamRate,
+        outputRate: this.outputRate,
+        algorithmicMs: () => this.algorithmicMs,
+        prebufferMs: () => this.prebufferMs,
+        settings: () => this.settings,
+        update: (s) => this.update(s),
+        setBypass: (on) => this.setBypass(on),
+        emit: (k, msg) => this.emit(k, msg),
+      },
+      o,
+    );
+    this.measuredDeviceMs = m.deviceMs;
+    this.measuredVoiceMs = m.voiceMs;
+    return m;
   }
 
   telemetry(): LiveTelemetry {
@@ -493,17 +434,6 @@ export class LiveSession {
     await this.audio.stop();
     await this.vmic?.remove().catch(() => undefined);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function median(a: number[]): number {
-  if (a.length === 0) return NaN;
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export { LIVE_RANGES };
