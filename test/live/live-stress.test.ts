@@ -120,7 +120,7 @@ function countAt(f0: Float32Array, hz: number, from: number, to: number): number
 
 async function killAndWatch(): Promise<{ f0: Float32Array; killF: number; flagMs: number; restartMs: number }> {
   const restartsBefore = session.telemetry().inferenceRestarts;
-  await sleep(500);
+  await sleep(1500);
   const killFrame = session.recordedOutputFrames();
   const killedAt = Date.now();
   session.killInference();
@@ -142,7 +142,8 @@ test('a killed inference worker gives silence, never the dry voice, then the voi
     const msg = `kill ${k + 1}: worker-down flag ${flagMs} ms; ${dry} dry frames; restarted after ${restartMs} ms, converted voice back ${(voiceAt - killF) * 10} ms after the kill`;
     t.diagnostic(msg);
     console.log(`live-kill: ${msg}`);
-    assert.ok(f0[killF - 5]! > 0 && Math.abs(1200 * Math.log2(f0[killF - 5]! / SHIFTED)) < 50, `the voice was converted before the kill: ${msg}`);
+    const before = countAt(f0, SHIFTED, killF - 30, killF);
+    assert.ok(before >= 15, `the voice was converted before the kill (${before} of 30 frames): ${msg}`);
     assert.equal(dry, 0, `the dry voice leaked: ${msg}`);
     assert.ok(voiceAt > killF, `the converted voice did not come back: ${msg}`);
   }
