@@ -32,7 +32,8 @@ export class InferenceSupervisor {
   private backoffMs = 100;
   private watchdog: NodeJS.Timeout | null = null;
   private lastBlocks = 0;
-  private lastProgressAt = wallMs();
+  /** Input frame count when a block was last converted (-1: not yet seen since a (re)start). */
+  private inputAtProgress = -1;
   private readyAt = 0;
   private nextSwitchId = 1;
   private pending: PendingSwitch | null = null;
@@ -77,7 +78,7 @@ export class InferenceSupervisor {
         ready = true;
         clearTimeout(timer);
         this.readyAt = wallMs();
-        this.lastProgressAt = wallMs();
+        this.inputAtProgress = -1;
         this.lastBlocks = this.ctl.get(CTRL.BLOCKS);
         this.ctl.set(CTRL.PASSTHROUGH, 0);
         this.ev.onReady(m, restart);
@@ -150,20 +151,26 @@ export class InferenceSupervisor {
     });
   }
 
-  /** A worker that stops converting while input flows is hung: end it, and the exit handler restarts it. */
+  /**
+   * A worker that stops converting while input flows is hung: end it, and the exit handler restarts it.
+   * "Input flows" is judged by the input's own frame count since the last converted block, not by the wall
+   * clock: right after start the devices take seconds to deliver their first audio, and a starved machine
+   * delays everything; neither is a hang. Only two seconds of input (and at least ten blocks) arriving with
+   * no block converted is.
+   */
   private checkAlive(): void {
-    if (!this.worker || this.stopping || this.init.paused) return;
+    if (!this.worker || this.stopping || this.init.paused || this.readyAt === 0) return;
     const blocks = this.ctl.get(CTRL.BLOCKS);
-    const now = wallMs();
-    if (blocks !== this.lastBlocks) {
+    const input = this.ctl.stats[STATS.INPUT_FRAMES]!;
+    if (blocks !== this.lastBlocks || this.inputAtProgress < 0) {
       this.lastBlocks = blocks;
-      this.lastProgressAt = now;
+      this.inputAtProgress = input;
       return;
     }
-    const blockMs = (this.ctl.stats[STATS.BLOCK_FRAMES]! / this.init.streamRate) * 1000;
-    const inputFlowing = now - this.lastProgressAt > 0 && this.ctl.stats[STATS.INPUT_FRAMES]! > 0;
-    if (this.readyAt > 0 && inputFlowing && now - this.lastProgressAt > Math.max(2000, 10 * blockMs)) {
-      this.lastProgressAt = now;
+    const rate = this.init.streamRate;
+    const waiting = input - this.inputAtProgress;
+    if (waiting > Math.max(2 * rate, 10 * this.ctl.stats[STATS.BLOCK_FRAMES]!)) {
+      this.inputAtProgress = -1;
       void this.worker.terminate();
     }
   }
@@ -173,7 +180,7 @@ export class InferenceSupervisor {
     if (m.kind === 'noise') this.init = { ...this.init, noiseSuppression: m.on };
     if (m.kind === 'pause' || m.kind === 'resume') {
       this.init = { ...this.init, paused: m.kind === 'pause' };
-      this.lastProgressAt = wallMs();
+      this.inputAtProgress = -1;
     }
     this.worker?.postMessage(m);
   }
