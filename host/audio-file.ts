@@ -7,7 +7,8 @@ import path from 'node:path';
 import { openRegularFile, readRange, type OpenedFile } from '../models/regular-file.js';
 import { AudioFileError } from './audio/audio-error.js';
 import { decodeCompressed } from './audio/compressed.js';
-import { MAX_AUDIO_SAMPLES, MAX_COMPRESSED_BYTES } from './audio/limits.js';
+import { byteSize, LimitError } from '../models/archive/limit.js';
+import { AUDIO_LIMITS, tooLong } from './audio/limits.js';
 import { bufferSource, floatWavData, floatWavHeader, readWav, type ByteSource } from './audio/wav.js';
 
 export { AudioFileError } from './audio/audio-error.js';
@@ -45,6 +46,7 @@ function looksLikeText(bytes: Uint8Array): boolean {
 
 const fileError = (message: string) => new AudioFileError(message);
 
+
 function fileSource(f: OpenedFile, file: string): ByteSource {
   return { size: f.size, read: (offset, length) => readRange(f, offset, length, file, fileError) };
 }
@@ -75,12 +77,10 @@ async function decodeSource(src: ByteSource, name: string): Promise<DecodedAudio
   if (format === 'wav') {
     audio = await readWav(src, name);
   } else {
-    if (src.size > MAX_COMPRESSED_BYTES) {
-      throw new AudioFileError(`${name}: ${src.size} bytes of ${format.toUpperCase()} is more than Resona decodes at once (${MAX_COMPRESSED_BYTES} bytes); split the file`, 'limit');
-    }
+    const l = AUDIO_LIMITS.compressedBytes;
+    if (src.size > l.max) throw new LimitError(`${name}: ${byteSize(src.size)} of ${format.toUpperCase()} is more than Resona decodes at once (${byteSize(l.max)}, ${l.sizedFrom}); split the file first`);
     audio = await decodeCompressed(await src.read(0, src.size), format, name);
-    const total = audio.channels.reduce((n, c) => n + c.length, 0);
-    if (total > MAX_AUDIO_SAMPLES) throw new AudioFileError(`${name}: ${total} samples is more than the ${MAX_AUDIO_SAMPLES} Resona converts at once; split the file`, 'limit');
+    tooLong(name, audio.channels.reduce((n, c) => n + c.length, 0));
   }
   const frames = audio.channels[0]?.length ?? 0;
   if (frames === 0) throw new AudioFileError(`${name}: the ${format.toUpperCase()} file holds no audio samples`);

@@ -9,16 +9,20 @@
 // copied into the library and served by the UI). A path the user names on the command line is followed.
 import { constants, promises as fs, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { byteSize, type Limit, overLimit } from './archive/limit.js';
+
+/** Why a file was refused, for callers that word some cases their own way (a voice's missing model). */
+export type FileProblem = 'missing' | 'link' | 'not-regular' | 'denied' | 'unreadable';
 
 export interface RegularFileOptions {
   /** What the file is meant to be, for messages: "audio file", "voice model". */
   what: string;
   /** Builds the error to throw (each caller has its own UserError subclass). */
-  fail: (message: string) => Error;
+  fail: (message: string, problem: FileProblem) => Error;
   /** Refuse a symbolic link instead of following it (files inside a voice folder). */
   noFollow?: boolean;
-  /** Largest size accepted, in bytes, with the name of the budget for the message. */
-  maxBytes?: number;
+  /** Largest size accepted; a larger file is a LimitError. */
+  limit?: Limit;
 }
 
 export interface OpenedFile {
@@ -42,33 +46,32 @@ const NONBLOCK = constants.O_NONBLOCK ?? 0;
 
 /** Opens a regular file for reading; anything else (or a link, with noFollow) is refused with a one-line error. */
 export async function openRegularFile(file: string, o: RegularFileOptions): Promise<OpenedFile> {
-  const notRegular = (kind: string) => o.fail(`${file}: is ${kind}, not a regular file; give the ${o.what} itself`);
+  const notRegular = (kind: string) => o.fail(`${file}: is ${kind}, not a regular file; give the ${o.what} itself`, 'not-regular');
+  const link = () => o.fail(`${file}: is a symbolic link; a voice folder must hold its files themselves, not links to files elsewhere`, 'link');
   if (o.noFollow) {
     // O_NOFOLLOW does the job where it exists; lstat covers the platforms without it.
     const l = await fs.lstat(file).catch(() => null);
-    if (l?.isSymbolicLink()) throw o.fail(`${file}: is a symbolic link; a voice folder must hold its files themselves, not links to files elsewhere`);
+    if (l?.isSymbolicLink()) throw link();
   }
   let handle: FileHandle;
   try {
     handle = await fs.open(file, constants.O_RDONLY | NONBLOCK | (o.noFollow ? NOFOLLOW : 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw o.fail(`${file}: no such file`);
-    if (code === 'ELOOP') throw o.fail(`${file}: is a symbolic link; a voice folder must hold its files themselves, not links to files elsewhere`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw o.fail(`${file}: no such file`, 'missing');
+    if (code === 'ELOOP' && o.noFollow) throw link();
     if (code === 'EISDIR') throw notRegular('a folder');
     if (code === 'ENXIO' || code === 'EOPNOTSUPP') {
       const st = await fs.stat(file).catch(() => null);
       throw notRegular(st ? describeKind(st) : 'not a regular file');
     }
-    if (code === 'EACCES' || code === 'EPERM') throw o.fail(`${file}: permission denied; check the file's permissions`);
-    throw o.fail(`${file}: cannot be opened (${code ?? (e as Error).message})`);
+    if (code === 'EACCES' || code === 'EPERM') throw o.fail(`${file}: permission denied; check the file's permissions`, 'denied');
+    throw o.fail(`${file}: cannot be opened (${code ?? (e as Error).message})`, 'unreadable');
   }
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw notRegular(describeKind(st));
-    if (o.maxBytes !== undefined && st.size > o.maxBytes) {
-      throw o.fail(`${file}: ${st.size} bytes is more than a ${o.what} may be (${o.maxBytes} bytes at most); the file is damaged or not a ${o.what}`);
-    }
+    if (o.limit && st.size > o.limit.max) throw overLimit(`${file}:`, `${byteSize(st.size)} is`, o.limit, byteSize);
     return { handle, size: st.size };
   } catch (e) {
     await handle.close();
@@ -77,12 +80,12 @@ export async function openRegularFile(file: string, o: RegularFileOptions): Prom
 }
 
 /** Reads bytes [offset, offset + length) of an opened file; a file that shrank meanwhile is an error. */
-export async function readRange(f: OpenedFile, offset: number, length: number, file: string, fail: (m: string) => Error): Promise<Uint8Array> {
+export async function readRange(f: OpenedFile, offset: number, length: number, file: string, fail: RegularFileOptions['fail']): Promise<Uint8Array> {
   const buf = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await f.handle.read(buf, done, length - done, offset + done);
-    if (bytesRead === 0) throw fail(`${file}: the file got shorter while it was being read; try again`);
+    if (bytesRead === 0) throw fail(`${file}: the file got shorter while it was being read; try again`, 'unreadable');
     done += bytesRead;
   }
   return buf;

@@ -7,7 +7,7 @@
 // checked against what the file holds before anything is allocated; samples are decoded straight into one
 // Float32Array per channel.
 import { AudioFileError } from './audio-error.js';
-import { MAX_AUDIO_SAMPLES } from './limits.js';
+import { tooLong } from './limits.js';
 
 /** Random access to the bytes of a file or a buffer. */
 export interface ByteSource {
@@ -128,12 +128,7 @@ export async function readWavLayout(src: ByteSource, name: string): Promise<WavL
   if (!data) throw fail('the WAV file holds no data chunk (no audio samples)');
   const available = Math.min(data.declared, src.size - data.offset);
   const dataBytes = available - (available % fmt.blockAlign);
-  if ((dataBytes / fmt.blockAlign) * fmt.channels > MAX_AUDIO_SAMPLES) {
-    throw new AudioFileError(
-      `${name}: ${dataBytes / fmt.blockAlign} frames × ${fmt.channels} channels is more than the ${MAX_AUDIO_SAMPLES} samples Resona converts at once; split the file (e.g. sox in.wav part.wav trim 0 600 : newfile : restart)`,
-      'limit',
-    );
-  }
+  tooLong(name, (dataBytes / fmt.blockAlign) * fmt.channels);
   return { ...fmt, bigEndian, dataOffset: data.offset, dataBytes, missingBytes: Math.max(0, data.declared - available) };
 }
 
