@@ -10,8 +10,12 @@
 //                                                    exp_avg_sq and (PyTorch ≥ 1.12) a step tensor: ~2,200 entries
 //   hubert_base.pt (fairseq HuBERT base, fp16)       189,507,909 B, 213 tensors
 //   ContentVec checkpoint_best_legacy_500.pt (fp32)  ≈ 360 MB, ~215 tensors
-// Their pickles are state dicts plus fairseq's cfg (a few hundred fields) and label dictionaries (~500
-// symbols): about 10,000 values at most, nested at most 6 deep (root → optimizer → state → index → exp_avg).
+// No real checkpoint can be downloaded here, so the pickle figures are counted from what those files hold
+// rather than measured: a training G_*.pth's state dict (~530 tensors, ~1,100 values with keys), AdamW's
+// state ({index: {step, exp_avg, exp_avg_sq}}, ~8 values per parameter, ~4,300) and param_groups (~550);
+// hubert_base.pt's 213 tensors, fairseq's cfg (a few hundred fields) and its label dictionary (504 symbols
+// with counts and an index, ~2,000). So about 6,000–10,000 values, nested at most 5 deep
+// (root → optimizer → state → index → exp_avg).
 import type { Limit } from '../archive/limit.js';
 import type { ZipBudget } from '../archive/zip.js';
 

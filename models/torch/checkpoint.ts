@@ -11,6 +11,8 @@
 // over those storages, so a tensor is a strided view; it is materialised into a contiguous typed array, and
 // every count is checked against the bytes the zip holds before anything is allocated from it.
 //
+// The zip is read by ../archive/zip.ts within CHECKPOINT_ZIP (./budgets.ts), and only the records needed are
+// read: data.pkl, byteorder, and each storage when a tensor over it is built.
 // The pickle runs in ./pickle.ts, which knows only the globals of torchGlobals() below and its DATA_GLOBALS.
 import { readFile } from 'node:fs/promises';
 import { isZip, openZip } from '../archive/zip.js';
