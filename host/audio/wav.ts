@@ -162,7 +162,8 @@ function parseFmt(v: DataView, le: boolean, fail: (why: string) => Error) {
   }
   const wanted = encoding === 'pcm' ? Math.ceil(bits / 8) : encoding === 'float' ? bits / 8 : 1;
   const supported = encoding === 'pcm' ? bits >= 1 && bits <= 32 : encoding === 'float' ? bits === 32 || bits === 64 : bits === 8;
-  if (!supported) throw fail(`${bits}-bit ${encoding === 'pcm' ? 'PCM' : encoding} samples are not a WAV encoding Resona reads; ${PLEASE_CONVERT}`);
+  const label = { pcm: 'PCM', float: 'float', alaw: 'A-law', ulaw: 'µ-law' }[encoding];
+  if (!supported) throw fail(`${bits}-bit ${label} samples are not a WAV encoding Resona reads; ${PLEASE_CONVERT}`);
   // Some writers pad each sample to a wider container and say so only in the block alignment.
   const container = blockAlign % channels === 0 ? blockAlign / channels : 0;
   const fits = encoding === 'pcm' ? container >= wanted && container <= 4 : container === wanted;
