@@ -6,6 +6,7 @@
 // without being read, so what a header claims never decides how much is read or allocated. Every size is
 // checked against what the file holds before anything is allocated; samples are decoded straight into one
 // Float32Array per channel.
+import { LimitError } from '../../models/archive/limit.js';
 import { AudioFileError } from './audio-error.js';
 import { tooLong } from './limits.js';
 
@@ -239,7 +240,8 @@ export function floatWavHeader(frames: number, sampleRate: number): Uint8Array {
   const ascii = (o: number, s: string) => {
     for (let i = 0; i < 4; i++) h[o + i] = s.charCodeAt(i);
   };
-  if (50 + dataBytes > 0xffffffff) throw new AudioFileError(`${frames} samples are too many for one WAV file (4 GiB at most)`, 'limit');
+  // RIFF sizes are 32-bit; the input budget keeps outputs far below this.
+  if (50 + dataBytes > 0xffffffff) throw new LimitError(`${frames} samples are too many for one WAV file (4 GiB at most); convert the input in parts`);
   ascii(0, 'RIFF');
   v.setUint32(4, 50 + dataBytes, true);
   ascii(8, 'WAVE');
