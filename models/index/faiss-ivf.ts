@@ -45,7 +45,7 @@
 // faiss.read_index hands to RVC's own search: the same neighbours RVC blends, so the same sound, even though
 // its recall against exact search is low (the blend is a weighted average of 8 near vectors, not a lookup).
 // Callers may raise nprobe; up to 16 stays within ~3× the default cost at 200k.
-import { readFile, stat } from 'node:fs/promises';
+import { readRegularFile } from '../regular-file.js';
 import { FeatureIndex, type IvfFlatData } from './feature-index.js';
 import { UserError } from '../../protocol/errors.js';
 
@@ -309,16 +309,13 @@ function firstNonFinite(x: Float32Array): number {
 }
 
 export async function readFaissIndex(file: string): Promise<FeatureIndex> {
-  let bytes: Uint8Array;
-  try {
-    const size = (await stat(file)).size;
-    // fs.readFile's own ceiling; RVC indexes stay far below it (200k × 768 features is 0.6 GB).
-    if (size > 0x7fffffff) throw new IndexFormatError(`${file}: ${size} bytes is too large to load (2 GiB at most); use a smaller index`);
-    bytes = await readFile(file);
-  } catch (e) {
-    if (e instanceof IndexFormatError) throw e;
-    throw new IndexFormatError(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`);
-  }
+  // Only a regular file (a FIFO or a device would block or never end), 2 GiB at most: fs's own ceiling, and
+  // RVC indexes stay far below it (200k × 768 features is 0.6 GB).
+  const bytes = await readRegularFile(file, {
+    what: 'index file',
+    limit: { max: 0x7fffffff, sizedFrom: 'the largest RVC indexes hold about 600 MB of features' },
+    fail: (m) => new IndexFormatError(m),
+  });
   return parseFaissIndex(bytes, file);
 }
 

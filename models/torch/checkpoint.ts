@@ -14,7 +14,7 @@
 // The zip is read by ../archive/zip.ts within CHECKPOINT_ZIP (./budgets.ts), and only the records needed are
 // read: data.pkl, byteorder, and each storage when a tensor over it is built.
 // The pickle runs in ./pickle.ts, which knows only the globals of torchGlobals() below and its DATA_GLOBALS.
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../regular-file.js';
 import { isZip, openZip } from '../archive/zip.js';
 import { overLimit } from '../archive/limit.js';
 import { CHECKPOINT_ZIP, PICKLE, TENSORS } from './budgets.js';
@@ -435,13 +435,9 @@ export function readCheckpoint(bytes: Uint8Array, name: string): unknown {
 }
 
 export async function readCheckpointFile(file: string): Promise<unknown> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a checkpoint file' : (e as Error).message}`);
-  }
+  // Only a regular file, read to the size it had when opened: a FIFO or /dev/zero given as a checkpoint
+  // would otherwise block or grow without end.
+  const bytes = await readRegularFile(file, { what: 'checkpoint file', limit: CHECKPOINT_ZIP.totalBytes, fail: (m) => new CheckpointError(m) });
   return readCheckpoint(bytes, file);
 }
 
