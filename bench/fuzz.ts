@@ -2,6 +2,7 @@
 // each from a seed, and a table of outcomes with the first example of each bad one.
 //   node dist/bench/fuzz.js --cases 2000 --seed 7 [--family wav] [--workers 2]
 //   node dist/bench/fuzz.js --case wav:7:123      reruns one case and prints its outcome and message
+//   --list prints every case's outcome and message as it finishes
 import { parseArgs } from 'node:util';
 import { buildCase } from '../test/fuzz/family.js';
 import { FAMILIES, familyNamed } from '../test/fuzz/families.js';
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     family: { type: 'string' },
     workers: { type: 'string', default: '2' },
     case: { type: 'string' },
+    list: { type: 'boolean', default: false },
   },
 });
 
@@ -47,8 +49,9 @@ if (values.case) {
     seed,
     cases,
     workers: Math.max(1, whole('workers', values.workers)),
-    onResult: () => {
-      if (++done % 100 === 0) process.stderr.write(`  ${done} cases…\n`);
+    onResult: (r) => {
+      if (values.list) console.log(`${r.id.padEnd(16)} ${r.outcome.padEnd(11)} ${String(r.ms).padStart(6)} ms  ${r.label}: ${r.message}`);
+      else if (++done % 100 === 0) process.stderr.write(`  ${done} cases…\n`);
     },
   });
   const rows = tally(results);

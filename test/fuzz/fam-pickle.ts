@@ -15,7 +15,7 @@ const DUP = 0x32;
 /** [L, L] where L is the level below, `depth` levels, every level memoised: 2^depth leaves from a few bytes. */
 function sharedGraph(depth: number, kind: 'list' | 'tuple' | 'dict') {
   return (w: PickleWriter) => {
-    w.op(OP.EMPTY_LIST, LONG_BINPUT).u32(0);
+    w.op(OP.EMPTY_LIST, LONG_BINPUT).u32(0).op(POP);
     for (let i = 1; i <= depth; i++) {
       if (kind === 'list') w.op(OP.EMPTY_LIST, OP.MARK, LONG_BINGET).u32(i - 1).op(LONG_BINGET).u32(i - 1).op(OP.APPENDS);
       else if (kind === 'tuple') w.op(LONG_BINGET).u32(i - 1).op(LONG_BINGET).u32(i - 1).op(OP.TUPLE2);

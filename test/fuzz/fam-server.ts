@@ -22,7 +22,8 @@ const http = (label: string, raw: string): Built => ({ label: `http: ${label}`, 
 const ws = (label: string, message: string): Built => ({ label: `ws: ${label}`, body: { kind: 'ws', message } });
 const cmd = (c: string, args: unknown, id: unknown = 1) => JSON.stringify({ id, cmd: c, args });
 
-const BAD_ESCAPES = ['%', '%zz', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%%', '%u0041'];
+const BAD_ESCAPES = ['%', '%zz', '%E0%A4%A', '%ED%A0%80'];
+const MORE_ESCAPES = ['%C0%AF', '%%', '%u0041'];
 
 function handmade(): Built[] {
   const cases: Built[] = [];
@@ -118,11 +119,11 @@ export const serverFamily: Family = {
   async random(rng: Rng): Promise<Built> {
     const r = rng.next();
     if (r < 0.15) {
-      const p = `/${Array.from({ length: 1 + rng.int(4) }, () => rng.pick(['ws', 'voice-preview', '%', '%zz', '[', '..', 'a', '%2e%2e', '//', '?', '#'])).join(rng.pick(['/', '']))}`;
+      const p = `/${Array.from({ length: 1 + rng.int(4) }, () => rng.pick(['ws', 'voice-preview', ...MORE_ESCAPES, '%', '%zz', '[', '..', 'a', '%2e%2e', '//', '?', '#'])).join(rng.pick(['/', '']))}`;
       return rng.next() < 0.5 ? up(`path ${p}`, upgrade(p)) : http(`path ${p}`, get(p));
     }
     if (r < 0.25) {
-      const cookie = `${rng.pick(['resona_token', 'a', ''])}=${Array.from({ length: 1 + rng.int(4) }, () => rng.pick([...BAD_ESCAPES, 'x', '=', ';'])).join('')}`;
+      const cookie = `${rng.pick(['resona_token', 'a', ''])}=${Array.from({ length: 1 + rng.int(4) }, () => rng.pick([...BAD_ESCAPES, ...MORE_ESCAPES, 'x', '=', ';'])).join('')}`;
       return up(`cookie ${cookie}`, upgrade('/ws', { Cookie: cookie }, rng.next() < 0.5));
     }
     const c = rng.pick(SAFE_COMMANDS);

@@ -86,7 +86,10 @@ function handmade(): Array<() => Built> {
     () => zip(zipSync({ 'a.onnx': m, 'b.onnx': m }), 'zip: two models'),
     () => zip(new Uint8Array(0), 'zip: empty file'),
     () => zip(utf8('this is not a zip'), 'zip: text'),
-    () => zip(zipSync({ 'v/model.onnx': m }).subarray(0, 2000), 'zip: cut short'),
+    () => {
+      const z = zipSync({ 'v/model.onnx': m });
+      return zip(z.subarray(0, z.length >> 1), 'zip: cut in half');
+    },
   );
   return cases;
 }

@@ -1,6 +1,6 @@
 // WAV files chunk by chunk, so a case can say anything in any field: the fmt, data and metadata chunks
 // (cue, smpl, bext, LIST) with sizes and counts that need not match the bytes that follow.
-import { concat, utf8 } from './rng.js';
+import { concat, concatAll, utf8 } from './rng.js';
 
 export interface Chunk {
   id: string;
@@ -40,7 +40,7 @@ export function fmtChunk(f: Fmt): Chunk {
 
 /** A RIFF file around chunks; `riffSize` overrides the RIFF header's size field. */
 export function riff(chunks: Chunk[], o: { magic?: string; riffSize?: number } = {}): Uint8Array {
-  const body = concat(utf8('WAVE'), ...chunks.map(chunk));
+  const body = concatAll([utf8('WAVE'), ...chunks.map(chunk)]);
   return concat(utf8(o.magic ?? 'RIFF'), le(4, o.riffSize ?? body.length), body);
 }
 

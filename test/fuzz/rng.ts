@@ -71,6 +71,11 @@ export function mutate(src: Uint8Array, rng: Rng): Uint8Array {
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  return concatAll(parts);
+}
+
+/** concat for lists too long to spread into arguments. */
+export function concatAll(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {

@@ -50,7 +50,10 @@ function httpVerdict(answer: string | null): Verdict {
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(answer);
   if (!m) return { outcome: 'wrong-kind', message: `not an HTTP answer: ${firstLine(answer, 120)}` };
   const status = Number(m[1]);
-  const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
+  const split = answer.indexOf('\r\n\r\n');
+  const head = answer.slice(0, split);
+  let body = answer.slice(split + 4);
+  if (/transfer-encoding:\s*chunked/i.test(head)) body = body.replace(/(^|\r\n)[0-9a-f]+\r\n/gi, '$1');
   if (status >= 500) return { outcome: 'wrong-kind', message: `HTTP ${status}: ${firstLine(body, 200) || '(no body)'}` };
   if (EXCEPTION_TEXT.test(body)) return { outcome: 'wrong-kind', message: `HTTP ${status} with exception text: ${firstLine(body, 200)}` };
   return status >= 400 ? { outcome: 'clean-error', message: `HTTP ${status}` } : { outcome: 'success', message: `HTTP ${status}` };
@@ -99,6 +102,8 @@ export class ServerRunner {
     let s = this.servers.get(which);
     if (!s) {
       const home = mkdtempSync(path.join(os.tmpdir(), 'resona-fuzz-serve-'));
+      // startServe leaves an exit hook on this process per server; a run that restarts many crashed servers adds many.
+      process.setMaxListeners(Math.max(process.getMaxListeners(), 1000));
       const served = await startServe(home, which === 'token' ? ['--token', TOKEN] : []);
       s = { served, host: new URL(served.url).host, home };
       this.servers.set(which, s);
@@ -134,7 +139,9 @@ export class ServerRunner {
       await new Promise((r) => setTimeout(r, 30));
       peak = Math.max(peak, rssBytes(proc.pid!));
       if (proc.exitCode !== null || proc.signalCode !== null) {
-        const log = s.served.log().trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-2).join(' | ');
+        // The uncaught exception's own line says what killed it; the stack and Node's banner do not.
+        const lines = s.served.log().trim().split('\n');
+        const log = lines.find((l) => /^\w*(Error|Exception)\b/.test(l)) ?? lines.filter((l) => !/^\s+at /.test(l)).slice(-2).join(' | ');
         verdict = { outcome: 'crash', message: firstLine(`the server died (${proc.signalCode ?? `exit ${proc.exitCode}`}): ${log}`) };
       } else if (peak > limits.memoryBytes) {
         verdict = { outcome: 'memory', message: `the server's resident memory reached ${Math.round(peak / 2 ** 20)} MB` };

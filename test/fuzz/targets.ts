@@ -12,6 +12,7 @@ import { hubertConfigFromCheckpoint } from '../../models/torch/hubert-config.js'
 import { hubertFraming } from '../../models/torch/hubert-graph.js';
 import { importVoice } from '../../models/voices/import-voice.js';
 import { readManifest } from '../../models/voices/manifest.js';
+import type { VoiceManifest } from '../../protocol/voice-manifest.js';
 import { ESCAPE_NAME, type TargetName } from './types.js';
 
 /** A broken promise of the product (not an error it reports): classified as wrong-kind. */
@@ -47,6 +48,12 @@ async function checkImportInvariants(work: string, library: string): Promise<voi
   });
 }
 
+/** An accepted manifest holds numbers the product can use: 1e308 speakers passes Number.isInteger, not this. */
+function checkAccepted(m: VoiceManifest): VoiceManifest {
+  if (!Number.isSafeInteger(m.speakers)) throw new InvariantError(`voice.json was accepted with speakers ${m.speakers}`);
+  return m;
+}
+
 export const TARGETS: Record<TargetName, Target> = {
   checkpoint: (input) => readCheckpointFile(input),
   async hubert(input) {
@@ -58,11 +65,11 @@ export const TARGETS: Record<TargetName, Target> = {
   async 'voice-import'(input, work) {
     const library = path.join(work, 'library');
     try {
-      return await importVoice(input, library, { threads: 1 });
+      return checkAccepted(await importVoice(input, library, { threads: 1 }));
     } finally {
       await checkImportInvariants(work, library);
     }
   },
-  'voice-manifest': (input) => readManifest(input),
+  'voice-manifest': async (input) => checkAccepted(await readManifest(input)),
 };
 

@@ -1,7 +1,7 @@
 // A zip writer that says whatever it is told: sizes, offsets and counts that disagree with the bytes, several
 // central entries over one local record, zip64 records. Readers must not trust any of it, so the fuzz cases
 // need a writer that does not either (fflate's zipSync always tells the truth).
-import { concat, utf8 } from './rng.js';
+import { concatAll, utf8 } from './rng.js';
 
 export interface ForgeEntry {
   name: string;
@@ -63,7 +63,7 @@ class Out {
     return this;
   }
   bytes() {
-    return concat(...this.parts);
+    return concatAll(this.parts);
   }
 }
 
