@@ -1,6 +1,7 @@
 // Hand-built pickles inside otherwise valid checkpoints: shared-reference graphs that explode when walked,
 // deep nesting, a list that contains itself, globals that would run code, and memo and stack abuse.
 import { OP, rawCheckpoint, type PickleWriter } from '../models/torch/torch-writer.js';
+import { rawParts, validParts, zipParts } from './gen-torch.js';
 import { oneFile, type Family } from './family.js';
 import { mutate, type Rng } from './rng.js';
 
@@ -97,14 +98,53 @@ const CASES: Array<[string, (w: PickleWriter) => void]> = [
   ['storage of 2^53 elements', (w) => w.op(OP.MARK).str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(2n ** 53n).op(OP.TUPLE, OP.BINPERSID)],
 ];
 
+const OPCODES = Object.values(OP).filter((o) => o !== OP.PROTO && o !== OP.STOP);
+const ARG_BYTES: Partial<Record<number, number>> = {
+  [OP.BININT]: 4, [OP.BININT1]: 1, [OP.BININT2]: 2, [OP.BINFLOAT]: 8, [OP.BINPUT]: 1, [OP.BINGET]: 1,
+  [LONG_BINPUT]: 4, [LONG_BINGET]: 4,
+};
+
+/** PROTO 2, 1–200 opcodes with plausible arguments (strings, globals, memo indexes), STOP. */
+function opcodeSoup(rng: Rng): Uint8Array {
+  const out: number[] = [OP.PROTO, 2];
+  const text = (s: string) => [...new TextEncoder().encode(s)];
+  for (let i = 0, n = 1 + rng.int(200); i < n; i++) {
+    const op = rng.pick([...OPCODES, LONG_BINPUT, LONG_BINGET, EMPTY_SET, ADDITEMS, POP, DUP]);
+    out.push(op);
+    if (op === OP.BINUNICODE) {
+      const s = text(rng.pick(['storage', 'cpu', 'weight', '0', 'config', '']));
+      out.push(s.length, 0, 0, 0, ...s);
+    } else if (op === OP.SHORT_BINUNICODE) {
+      const s = text(rng.pick(['torch', 'FloatStorage', 'collections', 'OrderedDict', '_rebuild_tensor_v2', 'torch._utils']));
+      out.push(s.length, ...s);
+    } else if (op === OP.GLOBAL || op === OP.INST) {
+      out.push(...text(rng.pick(['torch\nFloatStorage\n', 'collections\nOrderedDict\n', 'torch._utils\n_rebuild_tensor_v2\n', 'os\nsystem\n'])));
+    } else if (op === OP.LONG1) {
+      const n = rng.int(12);
+      out.push(n, ...rng.bytes(n));
+    } else {
+      for (let k = 0; k < (ARG_BYTES[op] ?? 0); k++) out.push(rng.next() < 0.7 ? rng.int(4) : rng.int(256));
+    }
+  }
+  out.push(OP.STOP);
+  return Uint8Array.from(out);
+}
+
 export const pickleFamily: Family = {
   name: 'pickle',
   async handmade() {
     return CASES.map(([label, write]) => () => oneFile('checkpoint', FILE, rawCheckpoint(write), label));
   },
   async random(rng: Rng) {
-    // A hand-made pickle, its data.pkl bytes mutated (records are stored, so mutating the file mutates them).
+    const r = rng.next();
+    if (r < 0.3) return oneFile('checkpoint', FILE, zipParts({ pkl: opcodeSoup(rng), storages: [] }), 'random opcodes');
+    if (r < 0.6) {
+      const p = validParts();
+      return oneFile('checkpoint', FILE, zipParts({ ...p, pkl: mutate(p.pkl, rng) }), 'the valid data.pkl mutated');
+    }
+    // A hand-made pickle mutated inside data.pkl, zipped again so the zip layer does not stop it first.
     const [label, write] = rng.pick(CASES);
-    return oneFile('checkpoint', FILE, mutate(rawCheckpoint(write), rng), `mutated: ${label}`);
+    const p = rawParts(write);
+    return oneFile('checkpoint', FILE, zipParts({ ...p, pkl: mutate(p.pkl, rng) }), `mutated: ${label}`);
   },
 };

@@ -1,6 +1,6 @@
 // Mutated checkpoints: a small valid torch.save file with bytes flipped, inserted and cut, and its zip records'
 // sizes and offsets forged.
-import { validCheckpoint } from './gen-torch.js';
+import { validCheckpoint, validParts, zipParts } from './gen-torch.js';
 import { oneFile, type Built, type Family } from './family.js';
 import { mutate, type Rng } from './rng.js';
 
@@ -66,6 +66,14 @@ export const pthFamily: Family = {
       const [field] = rng.pick(FIELDS[sig]!);
       const value = rng.next() < 0.5 ? rng.pick(FORGED) : rng.int(2 ** 32);
       return oneFile('checkpoint', FILE, forge(b, sig, rng.int(count), field, value), `forged ${field} = ${value}`);
+    }
+    if (rng.next() < 0.5) {
+      // Damage inside one record, zipped again with true sizes and CRCs, so it reaches the pickle and tensor checks.
+      const p = validParts();
+      const which = rng.int(p.storages.length + 1);
+      if (which === p.storages.length) return oneFile('checkpoint', FILE, zipParts({ ...p, pkl: mutate(p.pkl, rng) }), 'data.pkl mutated');
+      const storages = p.storages.map((st, i) => (i === which ? { ...st, bytes: mutate(st.bytes, rng) } : st));
+      return oneFile('checkpoint', FILE, zipParts({ ...p, storages }), `storage ${p.storages[which]!.key} mutated`);
     }
     return oneFile('checkpoint', FILE, mutate(b, rng), 'random mutation');
   },
