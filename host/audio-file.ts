@@ -1,16 +1,17 @@
-// Reading and writing audio files. WAV goes through wavefile (every PCM depth, float, extensible headers);
-// FLAC, MP3 and Ogg Vorbis through the WebAssembly builds of libFLAC, mpg123 and libvorbis
-// (@wasm-audio-decoders): the reference decoders, with no native build step and no ffmpeg to install.
-// The format is told by the file's first bytes, never by its name. Writing is atomic: a temporary file
-// renamed into place, so a failed conversion never leaves a partial output behind.
+// Reading and writing audio files. WAV through Resona's own reader (host/audio/wav.ts), FLAC, MP3 and Ogg
+// Vorbis through the reference decoders (host/audio/compressed.ts). The format is told by the file's first
+// bytes, never by its name, and only a regular file is opened. Writing is atomic: a temporary file renamed
+// into place, so a failed conversion never leaves a partial output behind.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import type { WaveFile as WaveFileType } from 'wavefile';
-import { UserError } from '../protocol/errors.js';
+import { openRegularFile, readRange, type OpenedFile } from '../models/regular-file.js';
+import { AudioFileError } from './audio/audio-error.js';
+import { decodeCompressed } from './audio/compressed.js';
+import { byteSize, LimitError } from '../models/archive/limit.js';
+import { AUDIO_LIMITS, tooLong } from './audio/limits.js';
+import { bufferSource, floatWavData, floatWavHeader, readWav, type ByteSource } from './audio/wav.js';
 
-const require = createRequire(import.meta.url);
-const { WaveFile } = require('wavefile') as { WaveFile: typeof WaveFileType };
+export { AudioFileError } from './audio/audio-error.js';
 
 export type AudioFormat = 'wav' | 'flac' | 'mp3' | 'ogg';
 
@@ -21,14 +22,6 @@ export interface DecodedAudio {
   channels: Float32Array[];
   /** Things the user should know that did not stop the decode (e.g. a WAV cut short). */
   warnings: string[];
-}
-
-/** A file that cannot be read as audio; the message says what was wrong and what to do. */
-export class AudioFileError extends UserError {
-  override name = 'AudioFileError';
-  constructor(message: string) {
-    super(message, 'file');
-  }
 }
 
 export function detectFormat(bytes: Uint8Array): AudioFormat | null {
@@ -51,27 +44,44 @@ function looksLikeText(bytes: Uint8Array): boolean {
   return n > 0 && printable / n > 0.95;
 }
 
+const fileError = (message: string) => new AudioFileError(message);
+
+
+function fileSource(f: OpenedFile, file: string): ByteSource {
+  return { size: f.size, read: (offset, length) => readRange(f, offset, length, file, fileError) };
+}
+
+/** Reads an audio file: only the parts of a WAV that hold the format and the samples are read. */
 export async function readAudioFile(file: string): Promise<DecodedAudio> {
-  let bytes: Uint8Array;
+  const f = await openRegularFile(file, { what: 'audio file', fail: fileError });
   try {
-    bytes = new Uint8Array(await fs.readFile(file));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new AudioFileError(`${file}: no such file`);
-    if (code === 'EISDIR') throw new AudioFileError(`${file}: is a folder, not an audio file`);
-    throw new AudioFileError(`${file}: cannot be read (${code ?? (e as Error).message})`);
+    return await decodeSource(fileSource(f, file), file);
+  } finally {
+    await f.handle.close();
   }
-  return decodeAudio(bytes, file);
 }
 
 export async function decodeAudio(bytes: Uint8Array, name = 'input'): Promise<DecodedAudio> {
-  if (bytes.length === 0) throw new AudioFileError(`${name}: the file is empty`);
-  const format = detectFormat(bytes);
+  return decodeSource(bufferSource(bytes), name);
+}
+
+async function decodeSource(src: ByteSource, name: string): Promise<DecodedAudio> {
+  if (src.size === 0) throw new AudioFileError(`${name}: the file is empty`);
+  const head = await src.read(0, Math.min(src.size, 512));
+  const format = detectFormat(head);
   if (!format) {
-    const what = looksLikeText(bytes) ? 'it looks like a text file' : 'its first bytes match no known audio format';
+    const what = looksLikeText(head) ? 'it looks like a text file' : 'its first bytes match no known audio format';
     throw new AudioFileError(`${name}: not an audio file Resona can read (${what}); use WAV, FLAC, MP3 or Ogg Vorbis`);
   }
-  const audio = format === 'wav' ? decodeWav(bytes, name) : await decodeCompressed(bytes, format, name);
+  let audio: Omit<DecodedAudio, 'format'>;
+  if (format === 'wav') {
+    audio = await readWav(src, name);
+  } else {
+    const l = AUDIO_LIMITS.compressedBytes;
+    if (src.size > l.max) throw new LimitError(`${name}: ${byteSize(src.size)} of ${format.toUpperCase()} is more than Resona decodes at once (${byteSize(l.max)}, ${l.sizedFrom}); split the file first`);
+    audio = await decodeCompressed(await src.read(0, src.size), format, name);
+    tooLong(name, audio.channels.reduce((n, c) => n + c.length, 0));
+  }
   const frames = audio.channels[0]?.length ?? 0;
   if (frames === 0) throw new AudioFileError(`${name}: the ${format.toUpperCase()} file holds no audio samples`);
   for (const ch of audio.channels) {
@@ -79,92 +89,7 @@ export async function decodeAudio(bytes: Uint8Array, name = 'input'): Promise<De
       if (!Number.isFinite(ch[i]!)) throw new AudioFileError(`${name}: sample ${i} is not a finite number (NaN or infinity)`);
     }
   }
-  return audio;
-}
-
-function riffDataShortfall(bytes: Uint8Array): number {
-  // wavefile reads a data chunk cut short without complaint; find out how much is missing ourselves.
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let o = 12;
-  while (o + 8 <= bytes.length) {
-    const id = String.fromCharCode(...bytes.subarray(o, o + 4));
-    const size = view.getUint32(o + 4, true);
-    if (id === 'data') return Math.max(0, o + 8 + size - bytes.length);
-    o += 8 + size + (size & 1);
-  }
-  return 0;
-}
-
-function decodeWav(bytes: Uint8Array, name: string): DecodedAudio {
-  const warnings: string[] = [];
-  if (bytes.length < 44) {
-    throw new AudioFileError(`${name}: the WAV header is truncated (${bytes.length} bytes; a WAV header needs at least 44)`);
-  }
-  const wav = new WaveFile();
-  try {
-    wav.fromBuffer(bytes);
-  } catch (e) {
-    throw new AudioFileError(`${name}: not a valid WAV file (${(e as Error).message})`);
-  }
-  // Copy the header fields: toBitDepth() below rebuilds wav.fmt and zeroes the old object.
-  const fmt = { ...(wav.fmt as { numChannels: number; sampleRate: number; audioFormat: number; bitsPerSample: number }) };
-  if (!fmt.numChannels || !fmt.sampleRate) {
-    throw new AudioFileError(`${name}: the WAV header is truncated or damaged (no channel count or sample rate)`);
-  }
-  const short = riffDataShortfall(bytes);
-  if (short > 0) warnings.push(`${name}: the WAV data is ${short} bytes shorter than its header says; converting what is there`);
-  let raw: Float64Array[] | Float64Array;
-  try {
-    const depth = wav.bitDepth as string;
-    if (depth !== '32f' && depth !== '64') wav.toBitDepth('32f');
-    raw = wav.getSamples(false, Float64Array) as unknown as Float64Array[] | Float64Array;
-  } catch (e) {
-    throw new AudioFileError(`${name}: WAV encoding not supported (format ${fmt.audioFormat}, ${fmt.bitsPerSample} bits): ${(e as Error).message}; convert it to 16-bit PCM or 32-bit float`);
-  }
-  // wavefile returns one array for mono files and an array of arrays otherwise.
-  const list: Float64Array[] = raw instanceof Float64Array ? [raw] : Array.from(raw as ArrayLike<Float64Array>);
-  return { format: 'wav', sampleRate: fmt.sampleRate, channels: list.map((c) => Float32Array.from(c)), warnings };
-}
-
-async function decodeCompressed(bytes: Uint8Array, format: Exclude<AudioFormat, 'wav'>, name: string): Promise<DecodedAudio> {
-  let decoded: { channelData: Float32Array[]; samplesDecoded: number; sampleRate: number; errors: { message: string }[] };
-  try {
-    if (format === 'flac') {
-      const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
-      const d = new FLACDecoder();
-      await d.ready;
-      decoded = await d.decodeFile(bytes);
-      d.free();
-    } else if (format === 'mp3') {
-      const { MPEGDecoder } = await import('mpg123-decoder');
-      const d = new MPEGDecoder();
-      await d.ready;
-      decoded = d.decode(bytes);
-      d.free();
-    } else {
-      const { OggVorbisDecoder } = await import('@wasm-audio-decoders/ogg-vorbis');
-      const d = new OggVorbisDecoder();
-      await d.ready;
-      decoded = await d.decodeFile(bytes);
-      d.free();
-    }
-  } catch (e) {
-    const hint = format === 'ogg' ? ' (Ogg files must hold Vorbis audio)' : '';
-    throw new AudioFileError(`${name}: the ${format.toUpperCase()} data could not be decoded${hint}: ${(e as Error).message}`);
-  }
-  if (!decoded.samplesDecoded || !decoded.sampleRate) {
-    const hint = format === 'ogg' ? ' (Ogg files must hold Vorbis audio)' : '';
-    throw new AudioFileError(`${name}: the ${format.toUpperCase()} data holds no decodable audio${hint}`);
-  }
-  const warnings = decoded.errors.length
-    ? [`${name}: ${decoded.errors.length} damaged ${format.toUpperCase()} frame(s) skipped (${decoded.errors[0]!.message})`]
-    : [];
-  return {
-    format,
-    sampleRate: decoded.sampleRate,
-    channels: decoded.channelData.map((c) => c.subarray(0, decoded.samplesDecoded)),
-    warnings,
-  };
+  return { format, ...audio };
 }
 
 /** Averages channels to mono (the voice is mono). */
@@ -178,12 +103,17 @@ export function toMono(channels: Float32Array[]): Float32Array {
 
 /** Writes a mono 32-bit float WAV atomically: the file appears whole or not at all. */
 export async function writeWavAtomic(file: string, samples: Float32Array, sampleRate: number): Promise<void> {
-  const wav = new WaveFile();
-  wav.fromScratch(1, sampleRate, '32f', samples);
+  const header = floatWavHeader(samples.length, sampleRate);
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.partial`);
   try {
-    await fs.writeFile(tmp, wav.toBuffer());
+    const fh = await fs.open(tmp, 'w');
+    try {
+      await fh.writeFile(header);
+      await fh.writeFile(floatWavData(samples));
+    } finally {
+      await fh.close();
+    }
     await fs.rename(tmp, file);
   } catch (e) {
     await fs.rm(tmp, { force: true });

@@ -2,10 +2,10 @@
 // out on the live timeline (first block of output after one block of input); by default the algorithmic
 // latency is then removed, and extra silent blocks are fed at the end, so the output lines up with the input
 // sample for sample and has its exact length. With keepLatency the output is what a listener would hear live.
-import { StreamingEngine } from '../engine/engine.js';
+import { MAX_STREAM_RATE, MIN_STREAM_RATE, StreamingEngine } from '../engine/engine.js';
 import type { LatencyReport } from '../engine/latency.js';
 import type { EngineSettings } from '../protocol/settings.js';
-import { readAudioFile, toMono, writeWavAtomic } from './audio-file.js';
+import { AudioFileError, readAudioFile, toMono, writeWavAtomic } from './audio-file.js';
 import { resolveVoice } from './voices.js';
 
 export interface ConvertOptions {
@@ -105,6 +105,9 @@ export interface ConvertFileResult extends ConvertResult {
 
 export async function convertFile(inPath: string, outPath: string, o: ConvertOptions): Promise<ConvertFileResult> {
   const audio = await readAudioFile(inPath);
+  if (audio.sampleRate < MIN_STREAM_RATE || audio.sampleRate > MAX_STREAM_RATE) {
+    throw new AudioFileError(`${inPath}: its sample rate is ${audio.sampleRate} Hz; Resona converts files at ${MIN_STREAM_RATE} to ${MAX_STREAM_RATE} Hz, so resample it first (e.g. sox in.wav -r 48000 out.wav)`);
+  }
   const warnings = [...audio.warnings];
   if (audio.channels.length > 1) warnings.push(`${inPath}: ${audio.channels.length} channels mixed down to mono (the voice is mono)`);
   const result = await convertSamples(toMono(audio.channels), audio.sampleRate, o);

@@ -23,7 +23,18 @@ export function voicesDir(): string {
   return path.join(path.dirname(modelsDir()), 'voices');
 }
 
-function rvcInfo(m: VoiceManifest, dir: string): VoiceInfo {
+/**
+ * The preview image's path, only while it is a regular file in the voice folder: the server sends it to any
+ * page that asks, so a link planted in the library (to /etc/passwd, say) or a FIFO must never be it.
+ */
+async function previewOf(m: VoiceManifest, dir: string): Promise<string | null> {
+  if (!m.preview) return null;
+  const file = path.join(dir, m.preview);
+  const st = await fs.lstat(file).catch(() => null);
+  return st?.isFile() ? file : null;
+}
+
+async function rvcInfo(m: VoiceManifest, dir: string): Promise<VoiceInfo> {
   return {
     id: m.id,
     name: m.name,
@@ -36,7 +47,7 @@ function rvcInfo(m: VoiceManifest, dir: string): VoiceInfo {
     f0: m.f0,
     hasIndex: m.index !== null,
     path: dir,
-    preview: m.preview ? path.join(dir, m.preview) : null,
+    preview: await previewOf(m, dir),
   };
 }
 
@@ -49,7 +60,7 @@ export async function listVoices(): Promise<{ voices: VoiceInfo[]; broken: strin
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!e.isDirectory() || e.name.startsWith('.')) continue;
     try {
-      voices.push(rvcInfo(await readManifest(path.join(dir, e.name)), path.join(dir, e.name)));
+      voices.push(await rvcInfo(await readManifest(path.join(dir, e.name)), path.join(dir, e.name)));
     } catch (err) {
       broken.push((err as Error).message);
     }
@@ -121,17 +132,18 @@ export async function resolveVoice(req: string | VoiceRequest): Promise<Resolved
     const st = await fs.stat(r.voice).catch(() => null);
     if (!st) throw new VoiceNotFoundError(r.voice, (await listVoices()).voices.map((v) => v.id));
     const hasManifest = st.isDirectory() && (await exists(path.join(r.voice, MANIFEST_FILE)));
-    if (hasManifest) {
-      dir = r.voice;
-    } else {
-      temp = await fs.mkdtemp(path.join(os.tmpdir(), 'resona-voice-'));
+    if (hasManifest) dir = r.voice;
+    else temp = await fs.mkdtemp(path.join(os.tmpdir(), 'resona-voice-'));
+  } else if (!/^[a-z0-9][a-z0-9-]*$/.test(r.voice) || !(await exists(path.join(dir, MANIFEST_FILE)))) {
+    // An id is a library folder's name; anything else (a "..", a separator) is not looked up at all.
+    throw new VoiceNotFoundError(r.voice, (await listVoices()).voices.map((v) => v.id));
+  }
+  // The temporary library of a voice given by path goes on every path out, a failed import included.
+  try {
+    if (temp) {
       const m = await importVoice(r.voice, temp, { threads: r.threads } satisfies ImportOptions);
       dir = path.join(temp, m.id);
     }
-  } else if (!(await exists(path.join(dir, MANIFEST_FILE)))) {
-    throw new VoiceNotFoundError(r.voice, (await listVoices()).voices.map((v) => v.id));
-  }
-  try {
     const manifest = await readManifest(dir);
     const encoder = r.encoder ?? (await encoderFor(manifest));
     const f0 = manifest.f0 ? await createF0(r.f0, r.threads) : undefined;
@@ -143,7 +155,7 @@ export async function resolveVoice(req: string | VoiceRequest): Promise<Resolved
       throw e;
     }
     return {
-      info: rvcInfo(manifest, dir),
+      info: await rvcInfo(manifest, dir),
       stage: loaded.stage,
       f0,
       notes: loaded.notes,
@@ -157,5 +169,5 @@ export async function resolveVoice(req: string | VoiceRequest): Promise<Resolved
 /** Imports a voice into the library. */
 export async function importToLibrary(src: string, o: ImportOptions = {}): Promise<VoiceInfo> {
   const m = await importVoice(src, voicesDir(), o);
-  return rvcInfo(m, path.join(voicesDir(), m.id));
+  return await rvcInfo(m, path.join(voicesDir(), m.id));
 }

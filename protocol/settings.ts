@@ -89,12 +89,17 @@ export function checkSetting(key: keyof EngineSettings, value: number): number {
   return value;
 }
 
-/** Merges a partial update over `base`, checking every given key; unknown keys are refused. */
+/**
+ * Merges a partial update over `base`, checking every given key; unknown keys are refused. Only the table's
+ * own keys count: `in` would also accept what every object inherits (toString, constructor, __proto__).
+ */
 export function mergeSettings(base: Readonly<EngineSettings>, update: Partial<Record<string, unknown>>): EngineSettings {
   const out: EngineSettings = { ...base };
   for (const [key, value] of Object.entries(update)) {
     if (value === undefined) continue;
-    if (!(key in SETTING_RANGES)) throw new SettingError(key, `unknown setting "${key}"`);
+    if (!Object.hasOwn(SETTING_RANGES, key)) {
+      throw new SettingError(key, `unknown setting "${key}": the settings are ${Object.keys(SETTING_RANGES).join(', ')}`);
+    }
     const k = key as keyof EngineSettings;
     out[k] = checkSetting(k, value as number);
   }

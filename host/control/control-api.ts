@@ -5,8 +5,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  type CommandName, type ControlCommands, type ControlError, type DeviceChoice, type DeviceList, type DeviceRole, F0_METHODS,
-  type HostEvent, type HostState, type Selection, TELEMETRY_HZ,
+  type CallResult, type CommandName, type ControlCommands, type DeviceChoice, type DeviceList, type DeviceRole,
+  type HostEvent, type HostState, isCommandName, type Selection, TELEMETRY_HZ,
 } from '../../protocol/control.js';
 import { checkLive } from '../../protocol/live-settings.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
@@ -16,7 +16,10 @@ import { listPulse, pulseServer } from '../../native-audio/pulse.js';
 import { AudioIO } from '../../native-audio/audio-io.js';
 import { LiveSession, type LiveOptions } from '../live/session.js';
 import { DEFAULT_VOICE, importToLibrary, listVoices, voicesDir, VoiceNotFoundError } from '../voices.js';
+import { parseArgs } from './command-schema.js';
 import { RequestError, toControlError } from './errors.js';
+import { checkVoiceSource } from './import-source.js';
+import { type Job, Lanes } from './lanes.js';
 import { PresetStore } from './presets.js';
 
 export const VIRTUAL_OUTPUT = 'virtual';
@@ -29,6 +32,7 @@ export interface ControlApiOptions {
 }
 
 type Listener = (e: HostEvent) => void;
+type Args<C extends CommandName> = ControlCommands[C]['args'];
 
 
 export class ControlApi {
@@ -41,6 +45,12 @@ export class ControlApi {
   private recording: HostState['recording'] = { active: false, file: null };
   private portAudioCache: DeviceChoice[] | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Clients take turns on the queue above, one command each. */
+  private readonly lanes = new Lanes((run) => {
+    const r = this.queue.then(run);
+    this.queue = r.catch(() => undefined);
+    return r;
+  });
   private reopenTimer: NodeJS.Timeout | null = null;
   private selection: Selection;
 
@@ -83,16 +93,30 @@ export class ControlApi {
     }
   }
 
-  /** Runs one command; every failure comes back as a ControlError, never as a throw. */
-  async call<C extends CommandName>(cmd: C, args: ControlCommands[C]['args']): Promise<{ ok: true; result: ControlCommands[C]['result'] } | { ok: false; error: ControlError }> {
-    // Commands run one at a time: a voice switch and a device change must not interleave their restarts.
-    const run = this.queue.then(() => this.dispatch(cmd, (args ?? {}) as ControlCommands[C]['args']));
-    this.queue = run.catch(() => undefined);
+  /**
+   * Runs one command for a client (`lane`: its connection; callers without one share a lane); every failure
+   * comes back as a ControlError, never as a throw. `args` may be anything: the command schema checks it
+   * before anything waits. Commands that change things run one at a time (a voice switch and a device change
+   * must not interleave their restarts), clients taking turns; a read answers at once; settings updates
+   * still queued merge into one.
+   */
+  async call<C extends CommandName>(cmd: C, args: unknown, lane: object = this): Promise<CallResult<ControlCommands[C]['result']>> {
+    const fail = (e: unknown) => ({ ok: false as const, error: toControlError(e, cmd === 'importVoice' ? 'import' : undefined) });
+    let checked: Args<C>;
     try {
-      return { ok: true, result: (await run) as ControlCommands[C]['result'] };
+      if (!isCommandName(cmd)) throw new RequestError(`unknown command "${String(cmd)}"`);
+      checked = parseArgs(cmd, args);
     } catch (e) {
-      return { ok: false, error: toControlError(e, cmd === 'importVoice' ? 'import' : undefined) };
+      return fail(e);
     }
+    if (cmd === 'getState') return { ok: true, result: this.state() as ControlCommands[C]['result'] };
+    return new Promise((resolve) => {
+      const answer = (p: Promise<unknown>) => p.then((result) => resolve({ ok: true, result: result as ControlCommands[C]['result'] }), (e: unknown) => resolve(fail(e)));
+      const job: Job = cmd === 'setSettings'
+        ? new SettingsBatch((update) => this.dispatch('setSettings', { settings: update }), (checked as Args<'setSettings'>).settings, answer)
+        : { run: () => answer(this.dispatch(cmd, checked as Record<string, unknown>)) };
+      this.lanes.push(lane, job);
+    });
   }
 
   private async dispatch(cmd: CommandName, a: Record<string, unknown>): Promise<unknown> {
@@ -106,12 +130,11 @@ export class ControlApi {
         await this.stopSession();
         return this.changed();
       case 'setSettings':
-        return this.setSettings(obj(a.settings, 'settings'));
+        return this.setSettings((a as Args<'setSettings'>).settings);
       case 'setF0Method': {
-        const m = a.method;
-        if (!F0_METHODS.includes(m as never)) throw new RequestError(`unknown f0 method "${String(m)}": choose ${F0_METHODS.join(', ')}`, 'f0Method');
+        const m = (a as Args<'setF0Method'>).method;
         const previous = this.selection.f0Method;
-        this.selection.f0Method = m as typeof previous;
+        this.selection.f0Method = m;
         // The estimator lives in the inference worker: a running voice restarts with it. A failure (a missing
         // network file) is reported inline and the previous method comes back.
         if (this.session) {
@@ -126,24 +149,26 @@ export class ControlApi {
         return this.changed();
       }
       case 'setVoice':
-        return this.setVoice(str(a.voice, 'voice'));
+        return this.setVoice((a as Args<'setVoice'>).voice);
       case 'importVoice':
-        return this.importVoice(a);
-      case 'setDevice':
-        return this.setDevice(role(a.role), a.spec === null ? null : str(a.spec, 'spec'));
+        return this.importVoice(a as Args<'importVoice'>);
+      case 'setDevice': {
+        const { role, spec } = a as Args<'setDevice'>;
+        return this.setDevice(role, spec);
+      }
       case 'setGain': {
-        const r = role(a.role);
-        const db = checkLive(`${r}GainDb` as 'inputGainDb', num(a.db, `${r}Gain`));
+        const { role: r, db: given } = a as Args<'setGain'>;
+        const db = checkLive(`${r}GainDb` as 'inputGainDb', given);
         this.selection.gains[r] = db;
         this.session?.setGain(r, db);
         return this.changed();
       }
       case 'setBypass':
-        this.selection.bypass = Boolean(a.on);
+        this.selection.bypass = (a as Args<'setBypass'>).on;
         this.session?.setBypass(this.selection.bypass);
         return this.changed();
       case 'setNoiseSuppression':
-        this.selection.noiseSuppression = Boolean(a.on);
+        this.selection.noiseSuppression = (a as Args<'setNoiseSuppression'>).on;
         this.session?.setNoiseSuppression(this.selection.noiseSuppression);
         return this.changed();
       case 'startRecording':
@@ -154,7 +179,8 @@ export class ControlApi {
         return this.changed();
       case 'measureLatency': {
         if (!this.session) throw new RequestError('start the voice first: latency is measured through the running chain');
-        const m = await this.session.measureLatency({ capture: str(a.capture, 'capture'), ...(a.click ? { click: str(a.click, 'click') } : {}) });
+        const { capture, click } = a as Args<'measureLatency'>;
+        const m = await this.session.measureLatency({ capture, ...(click ? { click } : {}) });
         return { voiceMs: m.voiceMs, deviceMs: m.deviceMs, algorithmicMs: m.algorithmicMs, prebufferMs: m.prebufferMs };
       }
       case 'listDevices':
@@ -163,14 +189,14 @@ export class ControlApi {
         await this.refreshVoices();
         return { voices: this.voices, broken: this.broken };
       case 'nudgePitch': {
-        const by = num(a.by, 'pitch');
+        const { by } = a as Args<'nudgePitch'>;
         const r = SETTING_RANGES.pitch;
         return this.setSettings({ pitch: Math.min(r.max, Math.max(r.min, this.selection.settings.pitch + by)) });
       }
       case 'stepVoice': {
         const i = this.voices.findIndex((v) => v.id === this.selection.voice);
         const n = this.voices.length;
-        const next = this.voices[(((i + (a.by === -1 ? -1 : 1)) % n) + n) % n]!;
+        const next = this.voices[(((i + (a as Args<'stepVoice'>).by) % n) + n) % n]!;
         return this.setVoice(next.id);
       }
     }
@@ -207,12 +233,13 @@ export class ControlApi {
     return { ...DEFAULT_SETTINGS, pitch: v?.defaultPitch ?? 0, formant: v?.defaultFormant ?? 0 };
   }
 
-  private async setSettings(update: Record<string, unknown>): Promise<HostState> {
+  private async setSettings(update: Partial<EngineSettings>): Promise<HostState> {
     // Checked here first: a bad value changes nothing, on the host or in the engine.
     const next = mergeSettings(this.selection.settings, update);
-    if (this.session) this.session.update(update as Partial<EngineSettings>);
+    if (this.session) this.session.update(update);
     this.selection.settings = next;
-    await this.presets.set(this.selection.voice, next);
+    // The write waits for a pause in changes (a slider drag is one write); close() flushes it.
+    this.presets.set(this.selection.voice, next);
     return this.changed();
   }
 
@@ -239,16 +266,16 @@ export class ControlApi {
     return this.changed();
   }
 
-  private async importVoice(a: Record<string, unknown>): Promise<{ voice: VoiceInfo; state: HostState }> {
-    const name = path.basename(str(a.name, 'file'));
+  private async importVoice(a: Args<'importVoice'>): Promise<{ voice: VoiceInfo; state: HostState }> {
+    const name = path.basename(a.name);
     if (!/\.(onnx|zip|pth|pt)$/i.test(name)) {
       throw new RequestError(`"${name}" is not a voice file: import an RVC .onnx or .pth model, or a .zip of a voice folder`, 'file');
     }
     let src: string;
     let tmp: string | null = null;
-    if (typeof a.path === 'string') {
-      src = a.path;
-    } else if (typeof a.dataBase64 === 'string') {
+    if (a.path !== undefined) {
+      src = await checkVoiceSource(a.path);
+    } else if (a.dataBase64 !== undefined) {
       tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'resona-upload-'));
       src = path.join(tmp, name);
       await fs.writeFile(src, Buffer.from(a.dataBase64, 'base64'));
@@ -435,23 +462,38 @@ export class ControlApi {
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
     await this.stopSession();
+    await this.presets.flush();
     this.listeners.clear();
   }
 }
 
-function obj(x: unknown, field: string): Record<string, unknown> {
-  if (!x || typeof x !== 'object' || Array.isArray(x)) throw new RequestError(`${field} must be an object`, field);
-  return x as Record<string, unknown>;
-}
-function str(x: unknown, field: string): string {
-  if (typeof x !== 'string' || x === '') throw new RequestError(`${field} must be a non-empty string`, field);
-  return x;
-}
-function num(x: unknown, field: string): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new RequestError(`${field} must be a number (got ${String(x)})`, field);
-  return x;
-}
-function role(x: unknown): DeviceRole {
-  if (x !== 'input' && x !== 'output' && x !== 'monitor') throw new RequestError(`device role must be input, output or monitor (got ${String(x)})`, 'role');
-  return x;
+/**
+ * setSettings calls waiting for their turn: later updates merge into this one (a later value wins), so a
+ * burst costs one engine update and one state broadcast; every caller is answered with the resulting state.
+ */
+class SettingsBatch implements Job {
+  private readonly update: Partial<EngineSettings>;
+  private readonly callers: ((result: Promise<unknown>) => void)[];
+
+  constructor(
+    private readonly apply: (update: Partial<EngineSettings>) => Promise<unknown>,
+    update: Partial<EngineSettings>,
+    caller: (result: Promise<unknown>) => void,
+  ) {
+    this.update = { ...update };
+    this.callers = [caller];
+  }
+
+  absorb(next: Job): boolean {
+    if (!(next instanceof SettingsBatch)) return false;
+    Object.assign(this.update, next.update);
+    this.callers.push(...next.callers);
+    return true;
+  }
+
+  run(): Promise<void> {
+    const result = this.apply(this.update);
+    for (const c of this.callers) c(result);
+    return result.then(() => undefined, () => undefined);
+  }
 }

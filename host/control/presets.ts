@@ -4,20 +4,28 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings } from '../../protocol/settings.js';
 
+/** How long a change waits for the next before the file is written: a slider drag is one write, not hundreds. */
+export const PRESET_WRITE_DELAY_MS = 500;
+
 export class PresetStore {
   private presets: Record<string, EngineSettings> = {};
   private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private dirty = false;
 
-  private constructor(readonly file: string) {}
+  private constructor(
+    readonly file: string,
+    private readonly delayMs: number,
+  ) {}
 
-  static async open(file: string): Promise<PresetStore> {
-    const s = new PresetStore(file);
+  static async open(file: string, o: { delayMs?: number } = {}): Promise<PresetStore> {
+    const s = new PresetStore(file, o.delayMs ?? PRESET_WRITE_DELAY_MS);
     try {
       const raw = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, Record<string, unknown>>;
       for (const [voice, settings] of Object.entries(raw)) {
-        // A preset that no longer passes the checks (ranges changed) is dropped, not fatal.
+        // A preset that no longer passes the checks (ranges changed, an unknown key) is dropped, not fatal.
         try {
-          s.presets[voice] = mergeSettings(DEFAULT_SETTINGS, settings);
+          s.put(voice, mergeSettings(DEFAULT_SETTINGS, settings));
         } catch {
           /* dropped */
         }
@@ -29,12 +37,30 @@ export class PresetStore {
   }
 
   get(voice: string): EngineSettings | undefined {
-    const p = this.presets[voice];
+    const p = Object.hasOwn(this.presets, voice) ? this.presets[voice] : undefined;
     return p ? { ...p } : undefined;
   }
 
-  set(voice: string, settings: EngineSettings): Promise<void> {
-    this.presets[voice] = { ...settings };
+  /** Keeps the voice's settings; the file is written once the changes pause (or on flush). */
+  set(voice: string, settings: EngineSettings): void {
+    this.put(voice, settings);
+    this.dirty = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.flush(), this.delayMs);
+    this.timer.unref();
+  }
+
+  private put(voice: string, settings: EngineSettings): void {
+    // defineProperty: a voice id is data, and "__proto__" must not reach the object's prototype.
+    Object.defineProperty(this.presets, voice, { value: { ...settings }, enumerable: true, writable: true, configurable: true });
+  }
+
+  /** Writes pending changes now; resolves when the file holds them. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.dirty) return this.writing;
+    this.dirty = false;
     const text = JSON.stringify(this.presets, null, 2);
     // Writes are chained so an older snapshot never lands after a newer one.
     this.writing = this.writing.then(async () => {
@@ -42,6 +68,9 @@ export class PresetStore {
       const tmp = `${this.file}.${process.pid}.tmp`;
       await fs.writeFile(tmp, text);
       await fs.rename(tmp, this.file);
+    }).catch((e: unknown) => {
+      // The settings stay in effect; only their memory across restarts is lost, so say so and carry on.
+      console.error(`resona: could not save presets to ${this.file} (${(e as Error).message}); the settings apply but will not be remembered`);
     });
     return this.writing;
   }

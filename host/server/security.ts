@@ -2,7 +2,6 @@
 // user's browser can still try: so the Host header must name the loopback server (defeats DNS rebinding) and a
 // WebSocket's Origin must be the server's own. Bound anywhere else, a token is required as well.
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { UserError } from '../../protocol/errors.js';
 
 export class ServerConfigError extends UserError {
@@ -35,18 +34,6 @@ export function tokenMatches(expected: string, given: string | undefined | null)
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The token a request carries: Authorization: Bearer, the cookie set on the first visit, or ?token=. */
-export function requestToken(req: IncomingMessage, url: URL): string | null {
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7);
-  const cookie = req.headers.cookie ?? '';
-  for (const part of cookie.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === TOKEN_COOKIE) return decodeURIComponent(v.join('='));
-  }
-  return url.searchParams.get('token');
-}
-
 export interface AccessPolicy {
   bindHost: string;
   port: number;
@@ -67,10 +54,9 @@ export function hostAllowed(p: AccessPolicy, hostHeader: string | undefined): bo
  * A browser WebSocket must come from the page this server served. Without an Origin (not a browser), the
  * token is required: that is the only thing that tells a legitimate script from anything else.
  */
-export function originAllowed(p: AccessPolicy, req: IncomingMessage, token: string | null): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return Boolean(p.token && tokenMatches(p.token, token));
-  return origin === `http://${req.headers.host}` && hostAllowed(p, req.headers.host);
+export function originAllowed(p: AccessPolicy, r: { origin: string | undefined; host: string | undefined; token: string | null }): boolean {
+  if (!r.origin) return Boolean(p.token && tokenMatches(p.token, r.token));
+  return r.origin === `http://${r.host}` && hostAllowed(p, r.host);
 }
 
 export function contentSecurityPolicy(host: string): string {

@@ -2,13 +2,16 @@
 // commands and events as JSON over a WebSocket at /ws.
 import { promises as fs } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { isCommandName, type HostEvent, type Request, type ServerMessage } from '../../protocol/control.js';
+import { WebSocketServer } from 'ws';
+import { UserError } from '../../protocol/errors.js';
 import type { ControlApi } from '../control/control-api.js';
-import {
-  type AccessPolicy, checkBind, contentSecurityPolicy, hostAllowed, originAllowed, requestToken, TOKEN_COOKIE, tokenMatches,
-} from './security.js';
+import { logInternal } from '../control/errors.js';
+import { readPreview } from './preview.js';
+import { type ParsedRequest, parseRequest } from './request.js';
+import { type AccessPolicy, checkBind, contentSecurityPolicy, hostAllowed, originAllowed, TOKEN_COOKIE, tokenMatches } from './security.js';
+import { MAX_IMPORT_BYTES, serveClient } from './ws-client.js';
 
 export interface ServerOptions {
   host: string;
@@ -32,8 +35,7 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Voice files are imported as base64 in one message; 200 MB covers the largest RVC exports with room. */
-const MAX_MESSAGE = 280 * 1024 * 1024;
+const BASE_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
 
 export class ResonaServer {
   private constructor(
@@ -45,25 +47,30 @@ export class ResonaServer {
   static async start(o: ServerOptions): Promise<ResonaServer> {
     checkBind(o.host, o.token);
     const policy: AccessPolicy = { bindHost: o.host, port: o.port, ...(o.token ? { token: o.token } : {}) };
-    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_IMPORT_BYTES });
     const server = http.createServer((req, res) => {
-      handleHttp(req, res, o, policy).catch((e: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`internal error: ${(e as Error).message}`);
-      });
+      handleHttp(req, res, o, policy).catch((e: unknown) => answerFailure(res, e));
     });
-    server.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const token = requestToken(req, url);
-      const refuse = (code: number, why: string) => {
-        socket.write(`HTTP/1.1 ${code} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-        socket.destroy();
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // A client that resets mid-handshake makes the socket emit an error nobody else listens for.
+      socket.on('error', () => undefined);
+      const refuse = (code: number, status: string, why = '') => {
+        const body = Buffer.from(why);
+        socket.once('finish', () => socket.destroy());
+        socket.end(`HTTP/1.1 ${code} ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n${why}`);
       };
-      if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-      if (!hostAllowed(policy, req.headers.host)) return refuse(403, 'Forbidden');
-      if (!originAllowed(policy, req, token)) return refuse(403, 'Forbidden');
-      if (policy.token && !tokenMatches(policy.token, token)) return refuse(401, 'Unauthorized');
-      wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws, o.api));
+      try {
+        const r = parseRequest(req);
+        if (r.path !== '/ws') return refuse(404, 'Not Found');
+        if (!hostAllowed(policy, r.host)) return refuse(403, 'Forbidden');
+        if (!originAllowed(policy, r)) return refuse(403, 'Forbidden');
+        if (policy.token && !tokenMatches(policy.token, r.token)) return refuse(401, 'Unauthorized');
+        wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws, o.api));
+      } catch (e) {
+        if (e instanceof UserError) return refuse(400, 'Bad Request', `bad request: ${e.message}`);
+        logInternal(e);
+        refuse(500, 'Internal Server Error', 'internal error (details are in the server log)');
+      }
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -83,48 +90,30 @@ export class ResonaServer {
   }
 }
 
-function serveClient(ws: WebSocket, api: ControlApi): void {
-  const send = (m: ServerMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
-  };
-  // Telemetry is dropped for a client that is not keeping up rather than queued without bound.
-  const off = api.onEvent((e: HostEvent) => {
-    if (e.type === 'telemetry' && ws.bufferedAmount > 1 << 20) return;
-    send(e);
-  });
-  ws.on('close', off);
-  ws.on('message', (data) => {
-    let req: Partial<Request>;
-    try {
-      req = JSON.parse(data.toString()) as Partial<Request>;
-    } catch {
-      return send({ type: 'error', error: { code: 'request', message: 'a message was not valid JSON' } });
-    }
-    const id = typeof req.id === 'number' ? req.id : -1;
-    if (!isCommandName(req.cmd)) {
-      return send({ type: 'result', id, ok: false, error: { code: 'request', message: `unknown command "${String(req.cmd)}"` } });
-    }
-    void api.call(req.cmd, (req.args ?? {}) as never).then((r) => send(r.ok ? { type: 'result', id, ok: true, result: r.result } : { type: 'result', id, ok: false, error: r.error }));
-  });
-  send({ type: 'state', state: api.state() });
+/** A request that failed: its own fault (400, with the reason) or ours (500, logged, no details sent). */
+function answerFailure(res: ServerResponse, e: unknown): void {
+  const user = e instanceof UserError;
+  if (!user) logInternal(e);
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(user ? 400 : 500, { ...BASE_HEADERS, 'content-type': 'text/plain; charset=utf-8' });
+  res.end(user ? `bad request: ${e.message}` : 'internal error (details are in the server log)');
 }
 
 async function handleHttp(req: IncomingMessage, res: ServerResponse, o: ServerOptions, policy: AccessPolicy): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const base = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
-  if (!hostAllowed(policy, req.headers.host)) {
+  const r = parseRequest(req);
+  const base = BASE_HEADERS;
+  if (!hostAllowed(policy, r.host)) {
     res.writeHead(403, { ...base, 'content-type': 'text/plain' });
     return void res.end('forbidden: unexpected Host header (open the address resona serve printed)');
   }
   if (policy.token) {
-    const given = requestToken(req, url);
-    if (!tokenMatches(policy.token, given)) {
+    if (!tokenMatches(policy.token, r.token)) {
       res.writeHead(401, { ...base, 'content-type': 'text/plain' });
       return void res.end('unauthorized: open the address with ?token=<token> once (resona serve printed it)');
     }
-    if (url.searchParams.has('token')) {
+    if (r.query.has('token')) {
       // First visit: keep the token in a cookie the page's scripts cannot read, and drop it from the address bar.
-      res.writeHead(303, { ...base, 'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(given!)}; HttpOnly; SameSite=Strict; Path=/`, location: url.pathname });
+      res.writeHead(303, { ...base, 'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(r.token!)}; HttpOnly; SameSite=Strict; Path=/`, location: r.rawPath });
       return void res.end();
     }
   }
@@ -132,8 +121,13 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, o: ServerOp
     res.writeHead(405, { ...base, allow: 'GET, HEAD' });
     return void res.end();
   }
-  if (url.pathname.startsWith('/voice-preview/')) return servePreview(decodeURIComponent(url.pathname.slice(15)), res, o, base);
-  const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+  if (r.path.startsWith('/voice-preview/')) return servePreview(r.path.slice('/voice-preview/'.length), res, o);
+  return serveStatic(r, req, res, o);
+}
+
+async function serveStatic(r: ParsedRequest, req: IncomingMessage, res: ServerResponse, o: ServerOptions): Promise<void> {
+  const base = BASE_HEADERS;
+  const rel = r.path === '/' ? 'index.html' : r.path.replace(/^\/+/, '');
   const file = path.resolve(o.staticDir, rel);
   if (!file.startsWith(path.resolve(o.staticDir) + path.sep)) {
     res.writeHead(404, base);
@@ -148,20 +142,19 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, o: ServerOp
   res.writeHead(200, {
     ...base,
     'content-type': type,
-    ...(type.startsWith('text/html') ? { 'content-security-policy': contentSecurityPolicy(req.headers.host!), 'x-frame-options': 'DENY' } : {}),
+    ...(type.startsWith('text/html') ? { 'content-security-policy': contentSecurityPolicy(r.host!), 'x-frame-options': 'DENY' } : {}),
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** A voice's preview image, by voice id (never a path from the client). */
-async function servePreview(id: string, res: ServerResponse, o: ServerOptions, base: Record<string, string>): Promise<void> {
+async function servePreview(id: string, res: ServerResponse, o: ServerOptions): Promise<void> {
   const v = o.api.state().voices.find((x) => x.id === id);
-  const file = v?.preview ?? null;
-  const body = file ? await fs.readFile(file).catch(() => null) : null;
-  if (!file || !body) {
-    res.writeHead(404, base);
+  const image = v?.preview && v.path ? await readPreview(v.path, v.preview) : null;
+  if (!image) {
+    res.writeHead(404, BASE_HEADERS);
     return void res.end();
   }
-  res.writeHead(200, { ...base, 'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream' });
-  res.end(body);
+  res.writeHead(200, { ...BASE_HEADERS, 'content-type': image.type });
+  res.end(image.body);
 }

@@ -11,9 +11,13 @@
 // over those storages, so a tensor is a strided view; it is materialised into a contiguous typed array, and
 // every count is checked against the bytes the zip holds before anything is allocated from it.
 //
+// The zip is read by ../archive/zip.ts within CHECKPOINT_ZIP (./budgets.ts), and only the records needed are
+// read: data.pkl, byteorder, and each storage when a tensor over it is built.
 // The pickle runs in ./pickle.ts, which knows only the globals of torchGlobals() below and its DATA_GLOBALS.
 import { readFile } from 'node:fs/promises';
-import { unzipSync } from 'fflate';
+import { isZip, openZip } from '../archive/zip.js';
+import { overLimit } from '../archive/limit.js';
+import { CHECKPOINT_ZIP, PICKLE, TENSORS } from './budgets.js';
 import {
   CheckpointError,
   DATA_GLOBALS,
@@ -24,6 +28,7 @@ import {
   NumpyDtype,
   PyGlobal,
   refusal,
+  shortKey,
   unpickle,
 } from './pickle.js';
 
@@ -58,9 +63,7 @@ const STORAGE_TYPES: Readonly<Record<string, TorchDtype>> = {
   LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8',
   BoolStorage: 'bool',
 };
-/** The largest tensor built: 2^28 elements (1 GiB as float32), far above any voice or encoder weight. */
-const MAX_ELEMENTS = 2 ** 28;
-const MAX_DEPTH = 200;
+const MAX_ELEMENTS = TENSORS.maxElements;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const RESAVE = "if you trust the file, re-save it with PyTorch 1.6 or newer: torch.save(torch.load('old.pth', map_location='cpu'), 'new.pth')";
 
@@ -94,6 +97,13 @@ class PendingTensor {
 function pending(args: readonly unknown[], fail: Fail, dtype?: TorchDtype): PendingTensor {
   const [storage, offset, size, stride] = args;
   if (!(storage instanceof StorageRef)) return fail(`builds a tensor over ${describe(storage)} instead of a storage`);
+  // A tensor is a leaf of the object graph the pickle VM checks, so what it keeps must hold nothing nested.
+  for (const [what, x] of [['size', size], ['stride', stride]] as const) {
+    if (!Array.isArray(x)) continue;
+    if (x.length > TENSORS.maxDims) fail(`builds a tensor with ${x.length} dimensions; the most Resona reads is ${TENSORS.maxDims}`);
+    for (const n of x) if (typeof n === 'object' && n !== null) fail(`builds a tensor whose ${what} holds ${describe(n)}, not an integer`);
+  }
+  if (typeof offset === 'object' && offset !== null) fail(`builds a tensor whose offset is ${describe(offset)}, not an integer`);
   return new PendingTensor(storage, dtype ?? storage.dtype, offset, size, stride);
 }
 
@@ -160,7 +170,8 @@ function torchGlobals(): Map<string, GlobalSpec> {
   g.set('torch.device', {
     call(a, fail) {
       if (typeof a[0] !== 'string' || a.length > 2) return fail(`calls torch.device with ${describe(a[0])}`);
-      return a.length === 2 && a[1] !== null ? `${a[0]}:${String(a[1])}` : a[0];
+      if (a.length === 2 && a[1] !== null && !Number.isSafeInteger(a[1])) return fail(`calls torch.device with the index ${describe(a[1])}`);
+      return a.length === 2 && a[1] !== null ? `${a[0]}:${a[1] as number}` : a[0];
     },
   });
   for (const [k, v] of DATA_GLOBALS) g.set(k, v);
@@ -185,15 +196,17 @@ function refuse(path: string): string {
 
 interface Archive {
   pkl: Uint8Array;
-  /** Records under the folder, by their path inside it (data/0, byteorder…). */
-  records: Map<string, Uint8Array>;
+  /** A record under the folder by its path inside it (data/0, byteorder…), read from the zip on first use. */
+  record(path: string): Uint8Array | undefined;
+  /** Its size as the zip's directory declares it, without reading it. */
+  recordSize(path: string): number | undefined;
   little: boolean;
   storedBytes: number;
 }
 
 function identify(bytes: Uint8Array, name: string): void {
+  if (isZip(bytes)) return;
   const starts = (...b: number[]): boolean => b.every((x, i) => bytes[i] === x);
-  if (starts(0x50, 0x4b, 0x03, 0x04) || starts(0x50, 0x4b, 0x05, 0x06)) return;
   // Pre-1.6 torch.save: a pickled magic number 0x1950a86a20f9469cfc6c (LONG1, 10 bytes) after PROTO 2.
   if (starts(0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19)) {
     throw new CheckpointError(`${name}: saved in PyTorch's legacy format (before PyTorch 1.6, not a zip), which Resona does not read; ${RESAVE}`);
@@ -207,38 +220,27 @@ function identify(bytes: Uint8Array, name: string): void {
 
 function openArchive(bytes: Uint8Array, name: string): Archive {
   identify(bytes, name);
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(bytes, {
-      // torch stores records uncompressed; a deflated one may not claim more than deflate can expand to,
-      // so a forged size cannot make fflate allocate gigabytes up front.
-      filter: (f) => {
-        if (f.compression !== 0 && f.originalSize > f.size * 1032 + 1024) throw new Error(`${f.name} claims ${f.originalSize} bytes from ${f.size} compressed`);
-        return !f.name.endsWith('/');
-      },
-    });
-  } catch (e) {
-    throw new CheckpointError(`${name}: not a readable zip (${(e as Error).message}): the file is truncated or damaged; copy it again`);
-  }
-  const names = Object.keys(entries);
+  const zip = openZip(bytes, CHECKPOINT_ZIP, { name, error: (m) => new CheckpointError(m) });
+  const names = zip.names;
   const pkls = names.filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pkls.length === 0) {
     const shown = names.slice(0, 8).join(', ') + (names.length > 8 ? ', …' : '');
     throw new CheckpointError(`${name}: a zip without data.pkl, so not a PyTorch checkpoint (it holds: ${shown || 'nothing'})`);
   }
-  if (pkls.length > 1) throw new CheckpointError(`${name}: a zip of several checkpoints (${pkls.join(', ')}); unpack it and pick one`);
+  if (pkls.length > 1) throw new CheckpointError(`${name}: a zip of several checkpoints (${pkls.slice(0, 4).join(', ')}${pkls.length > 4 ? ', …' : ''}); unpack it and pick one`);
   const prefix = pkls[0]!.slice(0, -'data.pkl'.length);
-  const records = new Map<string, Uint8Array>();
   let storedBytes = 0;
-  for (const n of names) {
-    if (!n.startsWith(prefix)) continue;
-    records.set(n.slice(prefix.length), entries[n]!);
-    if (n.startsWith(`${prefix}data/`)) storedBytes += entries[n]!.length;
-  }
-  const order = records.get('byteorder');
-  const byteorder = order ? new TextDecoder().decode(order).trim() : 'little';
+  for (const n of names) if (n.startsWith(`${prefix}data/`)) storedBytes += zip.entry(n)!.size;
+  const read = new Map<string, Uint8Array>();
+  const record = (path: string): Uint8Array | undefined => {
+    let r = read.get(path);
+    if (!r && zip.entry(prefix + path)) read.set(path, (r = zip.read(prefix + path)));
+    return r;
+  };
+  const order = record('byteorder');
+  const byteorder = order ? new TextDecoder().decode(order.subarray(0, 64)).trim() : 'little';
   if (byteorder !== 'little' && byteorder !== 'big') throw new CheckpointError(`${name}: its byteorder record says ${JSON.stringify(byteorder.slice(0, 20))}, neither little nor big; the file is damaged`);
-  return { pkl: records.get('data.pkl')!, records, little: byteorder === 'little', storedBytes };
+  return { pkl: record('data.pkl')!, record, recordSize: (path) => zip.entry(prefix + path)?.size, little: byteorder === 'little', storedBytes };
 }
 
 type NumberArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array;
@@ -291,7 +293,7 @@ class Materialiser {
   ) {
     // Views may overlap (tied weights) or broadcast (stride 0), so the output may exceed the stored bytes,
     // but not by much in any real checkpoint; this bounds what a forged file can make us allocate.
-    this.budget = 8 * a.storedBytes + 64 * 2 ** 20;
+    this.budget = TENSORS.outputPerStoredByte * a.storedBytes + TENSORS.outputBase;
   }
 
   finish(v: unknown, where: string, depth: number): unknown {
@@ -302,11 +304,12 @@ class Materialiser {
     if (!(v instanceof Map) && !Array.isArray(v)) return v;
     if (this.seen.has(v)) return v;
     this.seen.add(v);
-    if (depth > MAX_DEPTH) throw new CheckpointError(`${this.name}: nests data more than ${MAX_DEPTH} levels deep at ${where}; the file is damaged or malicious`);
+    // unpickle() has refused deeper graphs; this keeps the recursion bounded on its own terms.
+    if (depth > PICKLE.depth.max) throw overLimit(`${this.name}: data at ${where}`, 'nests', PICKLE.depth, (n) => `${n} levels deep`);
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) v[i] = this.finish(v[i], `${where}[${i}]`, depth + 1);
     } else {
-      for (const [k, x] of v) v.set(k, this.finish(x, `${where}[${typeof k === 'string' ? JSON.stringify(k) : String(k)}]`, depth + 1));
+      for (const [k, x] of v) v.set(k, this.finish(x, `${where}[${shortKey(k)}]`, depth + 1));
     }
     return v;
   }
@@ -319,8 +322,8 @@ class Materialiser {
     };
     const ints = (x: unknown, what: string): number[] => {
       if (!Array.isArray(x)) return bad(`has ${describe(x)} as its ${what}, not a tuple of integers`);
-      if (x.length > 64) return bad(`has ${x.length} dimensions`);
-      for (const n of x) if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS) bad(`has ${what} (${x.map(String).join(', ')}), not sizes in 0..${MAX_ELEMENTS}`);
+      if (x.length > TENSORS.maxDims) return bad(`has ${x.length} dimensions`);
+      for (const n of x) if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS) bad(`has ${what} (${x.map(shortKey).join(', ')}), not sizes in 0..${MAX_ELEMENTS}`);
       return x as number[];
     };
     const shape = ints(p.size, 'shape');
@@ -332,10 +335,10 @@ class Materialiser {
     if (numel > MAX_ELEMENTS) bad(`has shape [${shape.join(', ')}], ${numel} elements, more than the ${MAX_ELEMENTS} Resona reads`);
     const { storage, dtype } = p;
     const file = `data/${storage.key}`;
-    const bytes = this.a.records.get(file);
-    if (!bytes) return bad(`lives in storage ${file}, which is missing from the zip; the file is damaged`);
+    const held = this.a.recordSize(file);
+    if (held === undefined) return bad(`lives in storage ${file}, which is missing from the zip; the file is damaged`);
     const declared = storage.numel * ITEM_SIZE[storage.dtype];
-    if (bytes.length < declared) bad(`lives in storage ${file} of ${storage.numel} ${storage.dtype} elements (${declared} bytes), but the zip holds only ${bytes.length} bytes of it; the file is truncated or damaged`);
+    if (held < declared) bad(`lives in storage ${file} of ${storage.numel} ${storage.dtype} elements (${declared} bytes), but the zip holds only ${held} bytes of it; the file is truncated or damaged`);
     const available = Math.floor(declared / ITEM_SIZE[dtype]);
     if (numel > 0) {
       const last = shape.reduce((m, s, d) => m + (s - 1) * stride[d]!, offset);
@@ -357,7 +360,7 @@ class Materialiser {
     const cached = this.raw.get(id);
     if (cached) return cached;
     const size = ITEM_SIZE[dtype];
-    let b = this.a.records.get(`data/${s.key}`)!.subarray(0, n * size);
+    let b = this.a.record(`data/${s.key}`)!.subarray(0, n * size);
     const swap = size > 1 && this.a.little !== LITTLE_ENDIAN_HOST;
     if (swap || b.byteOffset % size) b = b.slice();
     if (swap) for (let i = 0; i < b.length; i += size) b.subarray(i, i + size).reverse();
@@ -453,7 +456,7 @@ export function stateDict(root: unknown, key?: string): Map<string, TorchTensor>
   if (key !== undefined) {
     if (!(root instanceof Map)) throw new CheckpointError(`the checkpoint holds ${shown(root)}, not a dict with a ${JSON.stringify(key)} entry`);
     if (!root.has(key)) {
-      const keys = [...root.keys()].map((k) => JSON.stringify(k)).slice(0, 12).join(', ');
+      const keys = [...root.keys()].slice(0, 12).map(shortKey).join(', ');
       throw new CheckpointError(`the checkpoint has no ${JSON.stringify(key)} entry (it has: ${keys || 'nothing'})`);
     }
     dict = root.get(key);
@@ -463,7 +466,7 @@ export function stateDict(root: unknown, key?: string): Map<string, TorchTensor>
   const out = new Map<string, TorchTensor>();
   for (const [k, v] of dict) {
     if (typeof k !== 'string') throw new CheckpointError(`${where} has a key ${describe(k)}; a state dict is keyed by parameter names`);
-    if (!isTorchTensor(v)) throw new CheckpointError(`${where}[${JSON.stringify(k)}] is ${shown(v)}, not a tensor`);
+    if (!isTorchTensor(v)) throw new CheckpointError(`${where}[${shortKey(k)}] is ${shown(v)}, not a tensor`);
     out.set(k, v);
   }
   return out;

@@ -2,6 +2,8 @@
 // config. fairseq keeps them under `cfg.model` (hydra-era checkpoints, a plain dict once saved) or `args`
 // (older argparse checkpoints); a missing field takes HuBERT base's value, as RVC's hubert_base.pt has it.
 import { UserError } from '../../protocol/errors.js';
+import { CONV_SPEC, HUBERT_SIZES } from './budgets.js';
+import { describe } from './pickle.js';
 
 export type ConvLayer = readonly [dim: number, kernel: number, stride: number];
 export type Activation = 'gelu' | 'gelu_accurate' | 'relu';
@@ -48,51 +50,84 @@ export class HubertCheckpointError extends UserError {
   }
 }
 
-/** Sums of repeated lists of (dim, kernel, stride) tuples, the only Python fairseq configs use here. */
+const CONV_EXAMPLE = '"[(512,10,5)] + [(512,3,2)] * 4 + [(512,2,2)] * 2"';
+
+/**
+ * fairseq's conv_feature_layers is Python source that fairseq evaluates; here it is parsed, never evaluated, by
+ * the grammar every real config fits, with each number and the expansion bounded before anything is built:
+ *   spec  := term ('+' term)*          term := list ('*' int)? | int '*' list
+ *   list  := '[' tuple (',' tuple)* ','? ']'          tuple := '(' int ',' int ',' int ','? ')'
+ */
 export function parseConvLayers(spec: string): ConvLayer[] {
-  const tokens = spec.match(/\d+|[[\]()+*,]|\S/g) ?? [];
-  let i = 0;
+  const shown = spec.length > 80 ? `${spec.slice(0, 80)}…` : spec;
   const fail = (why: string): never => {
-    throw new HubertCheckpointError(`conv_feature_layers "${spec}": ${why}; expected e.g. "[(512,10,5)] + [(512,3,2)] * 4"`);
+    throw new HubertCheckpointError(`conv_feature_layers "${shown}": ${why}; expected e.g. ${CONV_EXAMPLE}`);
   };
-  const take = (t?: string) => {
+  if (spec.length > CONV_SPEC.length) fail(`${spec.length} characters long, more than the ${CONV_SPEC.length} any real config needs (HuBERT's has 50)`);
+  // Tokens: whole numbers (kept as digit strings until bounded), single punctuation characters.
+  const tokens = spec.match(/\d+|\S/g) ?? [];
+  let i = 0;
+  const peek = (): string | undefined => tokens[i];
+  const take = (t?: string): string => {
     const got = tokens[i++];
     if (got === undefined || (t !== undefined && got !== t)) fail(`expected "${t ?? 'more'}" at token ${i}, found "${got ?? 'end'}"`);
     return got!;
   };
-  const int = () => {
+  const int = (what: string, max: number): number => {
     const t = take();
     if (!/^\d+$/.test(t)) fail(`"${t}" is not a whole number`);
-    return Number(t);
+    const n = t.length > 15 ? Infinity : Number(t);
+    if (n < 1 || n > max) fail(`${what} ${t.length > 15 ? `${t.slice(0, 12)}…` : t} is outside 1…${max}`);
+    return n;
+  };
+  const list = (): ConvLayer[] => {
+    take('[');
+    const layers: ConvLayer[] = [];
+    while (peek() === '(') {
+      take('(');
+      const d = int('a channel count', CONV_SPEC.dim);
+      take(',');
+      const k = int('a kernel size', CONV_SPEC.kernel);
+      take(',');
+      const s = int('a stride', CONV_SPEC.stride);
+      if (peek() === ',') i++;
+      take(')');
+      layers.push([d, k, s]);
+      if (layers.length > CONV_SPEC.layers) fail(`more than ${CONV_SPEC.layers} layers (real encoders have 7)`);
+      if (peek() !== ',') break;
+      i++;
+    }
+    take(']');
+    if (layers.length === 0) fail('an empty list of layers');
+    return layers;
   };
   const out: ConvLayer[] = [];
   for (;;) {
-    take('[');
-    const list: ConvLayer[] = [];
-    while (tokens[i] === '(') {
-      take('(');
-      const d = int();
-      take(',');
-      const k = int();
-      take(',');
-      const s = int();
-      take(')');
-      list.push([d, k, s]);
-      if (tokens[i] === ',') i++;
-    }
-    take(']');
     let times = 1;
-    if (tokens[i] === '*') {
-      i++;
-      times = int();
+    let layers: ConvLayer[];
+    if (peek() === '[') {
+      layers = list();
+      if (peek() === '*') {
+        i++;
+        times = int('a repeat count', CONV_SPEC.repeat);
+      }
+    } else {
+      times = int('a repeat count', CONV_SPEC.repeat);
+      take('*');
+      layers = list();
     }
-    for (let r = 0; r < times; r++) out.push(...list);
-    if (tokens[i] !== '+') break;
+    if (out.length + layers.length * times > CONV_SPEC.layers) fail(`more than ${CONV_SPEC.layers} layers (real encoders have 7)`);
+    for (let r = 0; r < times; r++) out.push(...layers);
+    if (peek() !== '+') break;
     i++;
   }
   if (i < tokens.length) fail(`unexpected "${tokens[i]}"`);
-  if (out.length === 0 || out.some(([d, k, s]) => d < 1 || k < 1 || s < 1)) fail('no usable layers');
   return out;
+}
+
+/** A config value in a message: numbers and booleans as they are, anything else described (never walked). */
+function shownValue(v: unknown): string {
+  return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : describe(v);
 }
 
 /** Reads a field from a dict as the checkpoint reader returns it (Map) or from a plain object. */
@@ -127,19 +162,19 @@ export function hubertConfigFromCheckpoint(rootOrModelCfg: unknown): HubertConfi
     const v = get(key);
     if (v === undefined) return dflt;
     const n = typeof v === 'bigint' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new HubertCheckpointError(`config field ${key} is ${String(v)}; expected a whole number`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new HubertCheckpointError(`config field ${key} is ${shownValue(v)}; expected a whole number`);
     return n;
   };
   const bool = (key: string, dflt: boolean): boolean => {
     const v = get(key);
     if (v === undefined) return dflt;
-    if (typeof v !== 'boolean') throw new HubertCheckpointError(`config field ${key} is ${String(v)}; expected true or false`);
+    if (typeof v !== 'boolean') throw new HubertCheckpointError(`config field ${key} is ${shownValue(v)}; expected true or false`);
     return v;
   };
   const str = (key: string, dflt: string): string => {
     const v = get(key);
     if (v === undefined) return dflt;
-    if (typeof v !== 'string') throw new HubertCheckpointError(`config field ${key} is ${String(v)}; expected a string`);
+    if (typeof v !== 'string') throw new HubertCheckpointError(`config field ${key} is ${shownValue(v)}; expected a string`);
     return v;
   };
   const refuse = (why: string): never => {
@@ -156,8 +191,9 @@ export function hubertConfigFromCheckpoint(rootOrModelCfg: unknown): HubertConfi
   if (activation !== 'gelu' && activation !== 'gelu_accurate' && activation !== 'relu') refuse(`activation_fn is "${activation}"`);
 
   const convSpec = get('conv_feature_layers');
+  if (convSpec !== undefined && typeof convSpec !== 'string') throw new HubertCheckpointError(`config field conv_feature_layers is ${describe(convSpec)}; expected a string like ${CONV_EXAMPLE}`);
   const cfg: HubertConfig = {
-    convLayers: convSpec === undefined ? HUBERT_BASE.convLayers : parseConvLayers(String(convSpec)),
+    convLayers: convSpec === undefined ? HUBERT_BASE.convLayers : parseConvLayers(convSpec),
     extractorMode: mode as HubertConfig['extractorMode'],
     convBias: bool('conv_bias', HUBERT_BASE.convBias),
     embedDim: num('encoder_embed_dim', HUBERT_BASE.embedDim),
@@ -175,13 +211,20 @@ export function hubertConfigFromCheckpoint(rootOrModelCfg: unknown): HubertConfi
   return cfg;
 }
 
+const FIELD_NAMES: ReadonlyArray<[keyof typeof HUBERT_SIZES, string]> = [
+  ['embedDim', 'encoder_embed_dim'], ['ffnDim', 'encoder_ffn_embed_dim'], ['heads', 'encoder_attention_heads'],
+  ['layers', 'encoder_layers'], ['convPos', 'conv_pos'], ['convPosGroups', 'conv_pos_groups'], ['finalDim', 'final_dim'],
+];
+
 export function checkConfig(c: HubertConfig): void {
   const bad = (why: string): never => {
     throw new HubertCheckpointError(`inconsistent HuBERT config: ${why}`);
   };
   if (c.convLayers.length === 0) bad('no feature-extractor convolutions');
-  for (const v of [c.embedDim, c.ffnDim, c.heads, c.layers, c.convPos, c.convPosGroups, c.finalDim]) {
-    if (!Number.isInteger(v) || v < 1) bad(`sizes must be positive whole numbers (${JSON.stringify(c)})`);
+  for (const [key, field] of FIELD_NAMES) {
+    const v = c[key];
+    const limit = HUBERT_SIZES[key];
+    if (!Number.isInteger(v) || v < 1 || v > limit.max) bad(`${field} is ${v}; expected a whole number in 1…${limit.max} (${limit.sizedFrom})`);
   }
   if (c.embedDim % c.heads) bad(`encoder_embed_dim ${c.embedDim} is not a multiple of encoder_attention_heads ${c.heads}`);
   if (c.embedDim % c.convPosGroups) bad(`encoder_embed_dim ${c.embedDim} is not a multiple of conv_pos_groups ${c.convPosGroups}`);

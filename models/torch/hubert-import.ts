@@ -26,7 +26,13 @@ export async function convertHubertCheckpoint(ptFile: string, dir: string, c: En
     if (!(t.data instanceof Float32Array)) throw new HubertCheckpointError(`${ptFile}: weight ${k} is ${t.dtype}, a floating-point tensor expected`);
     weights.set(k, { shape: t.shape, data: t.data });
   }
-  const bytes = buildHubertEncoder(weights, hubertConfigFromCheckpoint(root), { layer: c.layer, finalProj: c.channels === 256, embedder: 'hubert_base' });
+  let config;
+  try {
+    config = hubertConfigFromCheckpoint(root);
+  } catch (e) {
+    throw e instanceof HubertCheckpointError ? new HubertCheckpointError(`${ptFile}: ${e.message}`) : e;
+  }
+  const bytes = buildHubertEncoder(weights, config, { layer: c.layer, finalProj: c.channels === 256, embedder: 'hubert_base' });
   const tmp = `${out}.${process.pid}.tmp`;
   await fs.writeFile(tmp, bytes);
   await fs.rename(tmp, out);

@@ -17,6 +17,8 @@
 // Text-protocol opcodes (INT, GET, PUT, INST, OBJ…), extension registries and out-of-band buffers are never
 // written by torch.save and are refused with the opcode and its offset.
 import { UserError } from '../../protocol/errors.js';
+import { count, LimitError, overLimit } from '../archive/limit.js';
+import { PICKLE } from './budgets.js';
 export class CheckpointError extends UserError {
   override name = 'CheckpointError';
   constructor(message: string) {
@@ -113,6 +115,13 @@ export function describe(x: unknown): string {
   if (x instanceof Uint8Array) return `${x.length} bytes`;
   if (x instanceof NumpyDtype) return `numpy dtype ${x.name}`;
   return `a ${(x as object).constructor?.name ?? 'value'}`;
+}
+
+/** A dict key as a message shows it: strings quoted and cut, numbers as they are, anything else described. */
+export function shortKey(k: unknown): string {
+  if (typeof k === 'string') return JSON.stringify(k.length > 60 ? `${k.slice(0, 60)}…` : k);
+  if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return String(k);
+  return describe(k);
 }
 
 function latin1(s: string, fail: Fail): Uint8Array {
@@ -267,7 +276,7 @@ export function unpickle(bytes: Uint8Array, o: UnpickleOptions): unknown {
   // Calls and BUILDs may take memoised operands again and again, each time for a few bytes of pickle; charging
   // them for the size of those operands keeps a forged file from making the work grow with the square of its
   // size. Real checkpoints spend about their own length.
-  let work = 4 * bytes.length + 1_000_000;
+  let work = PICKLE.workPerByte * bytes.length + PICKLE.workBase;
 
   const stop = (text: string): never => {
     throw new CheckpointError(`${o.where}: ${text}`);
@@ -339,7 +348,7 @@ export function unpickle(bytes: Uint8Array, o: UnpickleOptions): unknown {
   };
   const charge = (operands: readonly unknown[]): void => {
     for (const x of operands) work -= typeof x === 'string' || Array.isArray(x) || x instanceof Uint8Array ? x.length : x instanceof Map ? x.size : 1;
-    if (work < 0) bad('does far more work than its size calls for; the file is damaged or malicious');
+    if (work < 0) throw new LimitError(`${o.where}: data.pkl does far more work than its size calls for (at byte ${at}: over ${PICKLE.workPerByte} units of work per byte; real checkpoints use about 1); the file is damaged or malicious`);
   };
   const resolve = (module: string, name: string): PyGlobal => {
     const path = `${module}.${name}`;
@@ -360,8 +369,11 @@ export function unpickle(bytes: Uint8Array, o: UnpickleOptions): unknown {
       case OP.FRAME:
         u64(); // framing only groups opcodes for buffered readers; the whole pickle is in memory
         break;
-      case OP.STOP:
-        return pop();
+      case OP.STOP: {
+        const root = pop();
+        checkGraph(root, `${o.where}: data.pkl`, tuples, sets);
+        return root;
+      }
       case OP.MARK:
         marks.push(stack);
         stack = [];
@@ -583,6 +595,77 @@ export function unpickle(bytes: Uint8Array, o: UnpickleOptions): unknown {
       }
     }
   }
+}
+
+/**
+ * Refuses an object graph no walker could safely go through: one that contains itself, nests deeper than any
+ * checkpoint, or expands through shared references (memo GETs of containers) to more values than the budget.
+ * Each container's expanded size is computed once, after the pickle has finished mutating it, so a container
+ * filled after it was referenced is counted at its final size. Iterative: no depth reaches the JS stack.
+ */
+function checkGraph(root: unknown, subject: string, tuples: WeakSet<unknown[]>, sets: WeakSet<unknown[]>): void {
+  if (!isContainer(root)) return;
+  const expanded = new Map<object, number>();
+  const onPath = new Set<object>();
+  interface Frame {
+    node: Container;
+    children: unknown[];
+    next: number;
+    total: number;
+  }
+  const frames: Frame[] = [];
+  const enter = (node: Container): void => {
+    if (frames.length >= PICKLE.depth.max) throw overLimit(subject, 'nests data', PICKLE.depth, (n) => `${count(n)} levels deep`);
+    let children: unknown[];
+    if (Array.isArray(node)) children = node;
+    else {
+      children = [];
+      for (const [k, v] of node) children.push(k, v);
+    }
+    onPath.add(node);
+    frames.push({ node, children, next: 0, total: 1 });
+  };
+  const tooMany = (): LimitError => overLimit(subject, 'describes, with its shared references expanded,', PICKLE.expandedValues, (n) => `${count(n)} values`);
+  enter(root);
+  while (frames.length) {
+    const f = frames[frames.length - 1]!;
+    if (f.next < f.children.length) {
+      const c = f.children[f.next++];
+      if (!isContainer(c)) f.total += 1;
+      else if (onPath.has(c)) {
+        throw new CheckpointError(`${subject} builds ${containerName(c, tuples, sets)} that contains itself, which no checkpoint holds; the file is damaged or malicious`);
+      } else {
+        const known = expanded.get(c);
+        if (known === undefined) {
+          enter(c);
+          continue;
+        }
+        f.total += known;
+      }
+      if (f.total > PICKLE.expandedValues.max) throw tooMany();
+      continue;
+    }
+    frames.pop();
+    onPath.delete(f.node);
+    expanded.set(f.node, f.total);
+    const parent = frames[frames.length - 1];
+    if (parent) {
+      parent.total += f.total;
+      if (parent.total > PICKLE.expandedValues.max) throw tooMany();
+    }
+  }
+}
+
+type Container = unknown[] | Map<unknown, unknown>;
+
+function isContainer(x: unknown): x is Container {
+  return Array.isArray(x) || x instanceof Map;
+}
+
+function containerName(x: Container, tuples: WeakSet<unknown[]>, sets: WeakSet<unknown[]>): string {
+  if (x instanceof PickleRecord) return `a ${x.pythonClass}`;
+  if (x instanceof Map) return 'a dict';
+  return tuples.has(x) ? 'a tuple' : sets.has(x) ? 'a set' : 'a list';
 }
 
 function latin1String(b: Uint8Array): string {

@@ -10,7 +10,9 @@
 // this reader does the same, so it accepts exactly the voices RVC plays, and checks the rest against the
 // weights so a mismatched file fails here rather than as a shape error deep in a graph.
 import type { RvcNetConfig } from './rvc-spec.js';
+import { RVC_CONFIG_LIST } from './budgets.js';
 import { CheckpointError, readCheckpointFile, stateDict, type TorchTensor } from './checkpoint.js';
+import { describe, shortKey } from './pickle.js';
 
 export const CONFIG_FIELDS = [
   'spec_channels', 'segment_size', 'inter_channels', 'hidden_channels', 'filter_channels', 'n_heads', 'n_layers',
@@ -41,18 +43,19 @@ const RATES: Readonly<Record<string, RvcSampleRate>> = { '32k': 32000, '40k': 40
 const FEATURES = { v1: 256, v2: 768 } as const;
 const FLOAT_DTYPES = new Set(['float16', 'bfloat16', 'float32', 'float64']);
 
-function show(v: unknown): string {
+/** A value as a message shows it: short lists spelled out two levels deep, anything larger described. */
+function show(v: unknown, depth = 0): string {
   if (v === undefined) return 'missing';
   if (v === null) return 'None';
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return shortKey(v);
   if (typeof v === 'bigint') return String(v);
-  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
+  if (Array.isArray(v)) return depth < 2 && v.length <= 8 ? `[${v.map((x) => show(x, depth + 1)).join(', ')}]` : describe(v);
   if (typeof v === 'object') return v instanceof Map ? 'a dict' : 'an object';
   return String(v);
 }
 
 const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
-const isIntList = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every(isPositiveInt);
+const isIntList = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.length <= RVC_CONFIG_LIST && v.every(isPositiveInt);
 
 function parseConfig(raw: unknown, fail: (why: string) => never): RvcConfig {
   if (!Array.isArray(raw)) return fail(`its config is ${show(raw)}, expected RVC's list of ${CONFIG_FIELDS.length} synthesizer settings`);
@@ -69,10 +72,10 @@ function parseConfig(raw: unknown, fail: (why: string) => never): RvcConfig {
   // RVC compares resblock with the string "1"; any other value, the integer 1 included, builds ResBlock2.
   if (c.resblock !== '1' && c.resblock !== '2') field('resblock', '"1" or "2"');
   for (const f of ['resblock_kernel_sizes', 'upsample_rates', 'upsample_kernel_sizes'] as const) {
-    if (!isIntList(c[f])) field(f, 'a list of positive integers');
+    if (!isIntList(c[f])) field(f, `a list of 1…${RVC_CONFIG_LIST} positive integers`);
   }
   const dil = c.resblock_dilation_sizes;
-  if (!Array.isArray(dil) || !dil.every(isIntList)) field('resblock_dilation_sizes', 'a list of lists of positive integers');
+  if (!Array.isArray(dil) || dil.length > RVC_CONFIG_LIST || !dil.every(isIntList)) field('resblock_dilation_sizes', `a list of lists of 1…${RVC_CONFIG_LIST} positive integers`);
   const kernels = c.resblock_kernel_sizes as number[];
   if ((dil as number[][]).length !== kernels.length) field('resblock_dilation_sizes', `one list per resblock kernel size (${kernels.length})`);
   const rates = c.upsample_rates as number[];
@@ -99,7 +102,7 @@ export function parseRvcCheckpoint(root: unknown, name: string): RvcCheckpoint {
     if (root.has('model')) {
       return fail("a training checkpoint (G_xxx.pth / D_xxx.pth: weights and optimizer state, without the voice's settings); export the final voice with RVC's ckpt tab (extract a small model) and import the .pth it writes");
     }
-    return fail(`not an RVC voice: it has no "weight" entry (it has: ${[...root.keys()].map(show).slice(0, 12).join(', ') || 'nothing'})`);
+    return fail(`not an RVC voice: it has no "weight" entry (it has: ${[...root.keys()].slice(0, 12).map((k) => show(k)).join(', ') || 'nothing'})`);
   }
   const config = parseConfig(root.get('config'), fail);
   const f0raw: unknown = root.has('f0') ? root.get('f0') : 1;

@@ -1,18 +1,27 @@
-// Turns what users have (a bare .onnx, a folder, a zip as voice sites share them) into a voice folder in
-// the library with a voice.json derived from the model itself. The model is opened and rendered once
+// Turns what users have (a bare .onnx or .pth, a folder, a zip as voice sites share them) into a voice folder
+// in the library with a voice.json derived from the model itself. The model is opened and rendered once
 // before anything is copied, so a file that would not run is refused at the door.
+//
+// A folder and a zip are read the same way, as a flat list of names from which the import picks the few files
+// it needs (voice.json, the model, an index, a preview) and reads only those: each must be a regular file
+// (no link, FIFO or device in a folder) within its budget, and a zip goes through the one safe zip reader.
+// What is written to the library is built from those bytes under fixed names, never copied by path.
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { unzipSync } from 'fflate';
+import { UserError } from '../../protocol/errors.js';
 import { VOICE_MANIFEST_VERSION, type VoiceManifest } from '../../protocol/voice-manifest.js';
-import { readFaissIndex } from '../index/faiss-ivf.js';
+import { byteSize, type Limit, overLimit } from '../archive/limit.js';
+import { openZip } from '../archive/zip.js';
+import { parseFaissIndex } from '../index/faiss-ivf.js';
 import { parseOnnxInfo } from '../onnx/model-info.js';
-import { readRvcCheckpoint } from '../torch/rvc-checkpoint.js';
+import { describeKind, readRegularFile } from '../regular-file.js';
+import { readCheckpoint } from '../torch/checkpoint.js';
+import { parseRvcCheckpoint } from '../torch/rvc-checkpoint.js';
 import { buildRvcSynthesizer } from '../torch/rvc-graph.js';
 import { ContractError, readExportMetadata } from '../rvc/contracts.js';
-import { checkManifest, MANIFEST_FILE, VoiceFormatError } from './manifest.js';
-import { openSynthesizer, readModelBytes } from './load-voice.js';
+import { isPlainFileName, manifestText, MANIFEST_FILE, MAX_SPEAKERS, parseManifest, VoiceFormatError } from './manifest.js';
+import { checkSpeakers, modelSpeakers, openSynthesizer, readModelBytes, readVoiceFile } from './load-voice.js';
+import { VOICE_FILES, VOICE_ZIP } from './voice-limits.js';
 
 export interface ImportOptions {
   /** A FAISS .index to go with a bare .onnx. */
@@ -37,107 +46,194 @@ export async function exists(p: string): Promise<boolean> {
 export async function importVoice(src: string, library: string, o: ImportOptions = {}): Promise<VoiceManifest> {
   const st = await fs.stat(src).catch(() => null);
   if (!st) throw new VoiceFormatError(`${src}: no such file or folder`);
-  if (st.isDirectory()) return importFolder(src, library, o);
+  if (st.isDirectory()) return importFrom(await folderSource(src), library, o, path.basename(path.resolve(src)));
+  if (!st.isFile()) throw new VoiceFormatError(`${src}: is ${describeKind(st)}, not a voice file or folder; import an RVC .pth or .onnx model, a folder holding one, or a .zip of such a folder`);
   const ext = path.extname(src).toLowerCase();
-  if (ext === '.zip') return importZip(src, library, o);
-  if (ext === '.onnx') return importOnnx(src, library, o, null);
-  if (ext === '.pth' || ext === '.pt') return importOnnx(src, library, o, null, undefined, await onnxFromCheckpoint(src));
+  if (ext === '.zip') return importFrom(await zipSource(src), library, o, path.basename(src, path.extname(src)));
+  if (ext === '.onnx' || ext === '.pth' || ext === '.pt') {
+    const bytes = await readModelBytes(src);
+    return install(
+      { modelPath: src, model: ext === '.onnx' ? bytes : onnxFromCheckpoint(bytes, src), given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o) },
+      library,
+      o,
+    );
+  }
   throw new VoiceFormatError(`${src}: not a voice file; import an RVC .pth or .onnx model, a folder holding one, or a .zip of such a folder`);
 }
 
-async function importZip(src: string, library: string, o: ImportOptions): Promise<VoiceManifest> {
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(await fs.readFile(src));
-  } catch (e) {
-    throw new VoiceFormatError(`${src}: not a readable zip (${(e as Error).message}); download it again`);
-  }
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'resona-import-'));
-  try {
-    for (const [name, data] of Object.entries(entries)) {
-      if (name.endsWith('/')) continue;
-      // Flatten: voice zips nest their files in a folder of any name; names stay plain, never paths.
-      const base = path.basename(name);
-      if (!base || base.startsWith('.') || name.includes('__MACOSX')) continue;
-      await fs.writeFile(path.join(tmp, base), data);
-    }
-    return await importFolder(tmp, library, { ...o, name: o.name ?? path.basename(src, path.extname(src)) });
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
+/** A folder or a zip as import sees it: file names (no folders), and a way to read one of them. */
+interface VoiceSource {
+  /** The folder or zip, for messages. */
+  where: string;
+  names: string[];
+  /** Where a name is, for messages and the manifest's `source`. */
+  pathOf(name: string): string;
+  read(name: string, what: string, limit: Limit): Promise<Uint8Array>;
 }
 
-async function importFolder(dir: string, library: string, o: ImportOptions): Promise<VoiceManifest> {
-  const files = await fs.readdir(dir);
-  if (files.includes(MANIFEST_FILE)) {
-    const m = checkManifest(JSON.parse(await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')), path.join(dir, MANIFEST_FILE));
-    return importOnnx(path.join(dir, m.model), library, { ...o, index: o.index ?? (m.index ? path.join(dir, m.index) : undefined), name: o.name ?? m.name }, m, dir);
+async function folderSource(dir: string): Promise<VoiceSource> {
+  return {
+    where: dir,
+    // Names that could not be joined to the folder safely are never candidates.
+    names: (await fs.readdir(dir)).filter(isPlainFileName),
+    pathOf: (name) => path.join(dir, name),
+    read: (name, what, limit) => readVoiceFile(path.join(dir, name), what, limit, true),
+  };
+}
+
+/** Zip entry names are paths of the zipping machine; these are the ones no honest zip holds. */
+function checkEntryName(zip: string, name: string): void {
+  const parts = name.split(/[/\\]/);
+  const refuse = (why: string) => new VoiceFormatError(`${zip}: entry ${JSON.stringify(name.length > 80 ? `${name.slice(0, 77)}...` : name)} ${why}; the zip is damaged or malicious`);
+  if (name.startsWith('/') || name.startsWith('\\') || /^[a-zA-Z]:/.test(name)) throw refuse('is an absolute path');
+  if (parts.includes('..')) throw refuse('climbs out of the zip with ".."');
+  if (name.includes('\0')) throw refuse('holds a NUL character');
+  if (parts.some((p) => Buffer.byteLength(p) > 255)) throw refuse('has a name over 255 bytes, which no file system takes');
+}
+
+async function zipSource(file: string): Promise<VoiceSource> {
+  const bytes = await readRegularFile(file, { what: 'voice zip', limit: VOICE_FILES.zip, fail: (m) => new VoiceFormatError(m) });
+  const zip = openZip(bytes, VOICE_ZIP, { name: file, error: (m) => new VoiceFormatError(m) });
+  // Voice zips nest their files in a folder of any name: flatten to base names, leaving out macOS's
+  // resource forks and hidden files. Two entries with one base name count as two (and make a pick ambiguous).
+  const entries = new Map<string, string[]>();
+  for (const name of zip.names) {
+    checkEntryName(file, name);
+    const base = name.split(/[/\\]/).pop()!;
+    if (!base || base.startsWith('.') || name.split(/[/\\]/).includes('__MACOSX')) continue;
+    entries.set(base, [...(entries.get(base) ?? []), name]);
   }
+  const names = [...entries].flatMap(([base, full]) => full.map(() => base));
+  return {
+    where: file,
+    names,
+    pathOf: (name) => `${file}:${entries.get(name)?.[0] ?? name}`,
+    read: async (name, what, limit) => {
+      const full = entries.get(name);
+      if (!full) throw new VoiceFormatError(`${file}: holds no ${name} (the voice's ${what})`);
+      if (full.length > 1) throw new VoiceFormatError(`${file}: holds several files named ${name} (${full.join(', ')}); zip one voice at a time`);
+      const size = zip.entry(full[0]!)!.size;
+      if (size > limit.max) throw overLimit(`${file}: ${full[0]}`, `${byteSize(size)} is`, limit, byteSize);
+      return zip.read(full[0]!);
+    },
+  };
+}
+
+/** The files an import needs, picked from a folder's or zip's names by the same rules. */
+function pick(src: VoiceSource): { model: string; index?: string; preview?: string } {
+  const files = src.names;
   // An ONNX export wins over the checkpoint it came from; a folder with only the .pth is converted.
   const onnxFiles = files.filter((f) => f.toLowerCase().endsWith('.onnx'));
   const models = onnxFiles.length ? onnxFiles : files.filter((f) => /\.pth$/i.test(f));
-  if (models.length === 0) throw new VoiceFormatError(`${dir}: holds no .onnx or .pth model (found: ${files.join(', ') || 'nothing'})`);
-  if (models.length > 1) throw new VoiceFormatError(`${dir}: holds several model files (${models.join(', ')}); import the voice's model file itself`);
+  const shownFiles = files.length > 12 ? `${files.slice(0, 12).join(', ')}, …` : files.join(', ');
+  if (models.length === 0) throw new VoiceFormatError(`${src.where}: holds no .onnx or .pth model (found: ${shownFiles || 'nothing'})`);
+  if (models.length > 1) throw new VoiceFormatError(`${src.where}: holds several model files (${models.join(', ')}); import the voice's model file itself`);
   const indexes = files.filter((f) => f.toLowerCase().endsWith('.index'));
   // RVC writes trained_*.index (centroids only) and added_*.index (the features): only the latter retrieves.
   const index = indexes.find((f) => f.startsWith('added')) ?? indexes[0];
-  const model = path.join(dir, models[0]!);
-  const bytes = /\.pth$/i.test(model) ? await onnxFromCheckpoint(model) : undefined;
-  return importOnnx(model, library, { ...o, index: o.index ?? (index ? path.join(dir, index) : undefined), name: o.name ?? path.basename(dir) }, null, dir, bytes);
+  return { model: models[0]!, index, preview: findPreview(files) };
+}
+
+function findPreview(files: string[]): string | undefined {
+  return files.find((f) => PREVIEW_EXT.includes(path.extname(f).toLowerCase()));
+}
+
+/** The .index the user named beside a model (the CLI's --index): their own path, so a link is followed. */
+async function userIndex(o: ImportOptions): Promise<VoiceParts['index']> {
+  return o.index ? { path: o.index, bytes: await readVoiceFile(o.index, 'index', VOICE_FILES.index, false) } : undefined;
+}
+
+async function importFrom(src: VoiceSource, library: string, o: ImportOptions, fallbackName: string): Promise<VoiceManifest> {
+  let given: VoiceManifest | null = null;
+  let files: { model: string; index?: string; preview?: string };
+  if (src.names.includes(MANIFEST_FILE)) {
+    const where = src.pathOf(MANIFEST_FILE);
+    given = parseManifest(manifestText(await src.read(MANIFEST_FILE, MANIFEST_FILE, VOICE_FILES.manifest), where), where);
+    files = { model: given.model, index: given.index ?? undefined, preview: given.preview ?? findPreview(src.names) };
+  } else {
+    files = pick(src);
+  }
+  const modelBytes = await src.read(files.model, 'model file', VOICE_FILES.model);
+  const model = /\.(pth|pt)$/i.test(files.model) ? onnxFromCheckpoint(modelBytes, src.pathOf(files.model)) : modelBytes;
+  const index = o.index ? await userIndex(o) : files.index ? { path: src.pathOf(files.index), bytes: await src.read(files.index, 'index', VOICE_FILES.index) } : undefined;
+  const preview = files.preview ? { ext: path.extname(files.preview).toLowerCase(), bytes: await src.read(files.preview, 'preview image', VOICE_FILES.preview) } : undefined;
+  return install({ modelPath: src.pathOf(files.model), model, given, name: o.name ?? given?.name ?? fallbackName, index, preview }, library, o);
 }
 
 /** An RVC .pth read with the safe checkpoint reader and rebuilt as an ONNX model of the skip_head contract. */
-async function onnxFromCheckpoint(file: string): Promise<Uint8Array> {
-  return buildRvcSynthesizer(await readRvcCheckpoint(file));
+function onnxFromCheckpoint(bytes: Uint8Array, where: string): Uint8Array {
+  return buildRvcSynthesizer(parseRvcCheckpoint(readCheckpoint(bytes, where), where));
 }
 
-async function importOnnx(file: string, library: string, o: ImportOptions, given: VoiceManifest | null, folder?: string, converted?: Uint8Array): Promise<VoiceManifest> {
-  const bytes = converted ?? (await readModelBytes(file));
-  const claim = given ?? claimFromMetadata(file, bytes);
-  const { info, contract, session, measuredRate } = await openSynthesizer(file, bytes, claim, o.threads);
+interface VoiceParts {
+  /** Where the model came from (messages, the manifest's `source`). */
+  modelPath: string;
+  /** ONNX bytes (converted already when a .pth was given). */
+  model: Uint8Array;
+  given: VoiceManifest | null;
+  name: string;
+  index?: { path: string; bytes: Uint8Array };
+  preview?: { ext: string; bytes: Uint8Array };
+}
+
+async function install(p: VoiceParts, library: string, o: ImportOptions): Promise<VoiceManifest> {
+  const { given, index } = p;
+  const claim = given ?? claimFromMetadata(p.modelPath, p.model);
+  const { info, contract, session, measuredRate } = await openSynthesizer(p.modelPath, p.model, claim, o.threads);
   await session.release();
   const featureSize = (claim?.featureSize ?? contract.channels ?? 256) as 256 | 768;
-  const emb = info.initializers['emb_g.weight'];
-  const speakers = given?.speakers ?? (emb && emb.length === 2 ? emb[0]! : 1);
-  if (o.index) {
-    const index = await readFaissIndex(o.index);
-    if (index.d !== featureSize) throw new VoiceFormatError(`${o.index}: the index holds ${index.d}-d features, the voice uses ${featureSize}-d; it belongs to another voice`);
+  const slots = modelSpeakers(info);
+  if (slots !== null && (slots < 1 || slots > MAX_SPEAKERS)) throw new VoiceFormatError(`${p.modelPath}: its speaker table claims ${slots} speakers; RVC models have 1 to ${MAX_SPEAKERS}`);
+  if (given) checkSpeakers(given.speakers, info, p.modelPath);
+  const speakers = given?.speakers ?? slots ?? 1;
+  if (index) {
+    const d = parseFaissIndex(index.bytes, index.path).d;
+    if (d !== featureSize) throw new VoiceFormatError(`${index.path}: the index holds ${d}-d features, the voice uses ${featureSize}-d; it belongs to another voice`);
   }
-  const name = o.name ?? given?.name ?? path.basename(file, path.extname(file));
-  let id = slug(name);
-  for (let i = 2; await exists(path.join(library, id)); i++) id = `${slug(name)}-${i}`;
-  const preview = folder ? (await fs.readdir(folder)).find((f) => PREVIEW_EXT.includes(path.extname(f).toLowerCase())) ?? null : null;
+  const name = p.name;
   const manifest: VoiceManifest = {
     format: VOICE_MANIFEST_VERSION,
-    id,
+    id: '',
     name,
     family: 'rvc',
     contract: contract.id,
     version: featureSize === 768 ? 'v2' : 'v1',
     model: 'model.onnx',
-    index: o.index ? 'features.index' : null,
-    preview: preview ? `preview${path.extname(preview).toLowerCase()}` : null,
+    index: index ? 'features.index' : null,
+    preview: p.preview ? `preview${p.preview.ext}` : null,
     sampleRate: measuredRate as VoiceManifest['sampleRate'],
     featureSize,
     encoderLayer: featureSize === 768 ? 12 : 9,
     f0: contract.f0,
     speakers,
     defaultPitch: given?.defaultPitch ?? 0,
-    source: path.resolve(file),
+    source: path.resolve(p.modelPath).slice(0, 4096),
     description: given?.description ?? `${contract.f0 ? '' : 'no-f0 '}RVC ${featureSize === 768 ? 'v2' : 'v1'} voice, ${measuredRate / 1000} kHz`,
   };
-  // Copy into a temporary folder and rename, so the library never holds half a voice.
-  await fs.mkdir(library, { recursive: true });
-  const staging = await fs.mkdtemp(path.join(library, '.import-'));
+  // Written into a staging folder inside the library and renamed, so the library never holds half a voice;
+  // every name written is fixed here or a slug, so nothing lands outside the library.
+  const fail = (e: unknown) =>
+    e instanceof UserError ? e : new VoiceFormatError(`${library}: cannot write the voice into the library (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  await fs.mkdir(library, { recursive: true }).catch((e) => {
+    throw fail(e);
+  });
+  const staging = await fs.mkdtemp(path.join(library, '.import-')).catch((e) => {
+    throw fail(e);
+  });
   try {
-    await fs.writeFile(path.join(staging, manifest.model), bytes);
-    if (o.index) await fs.copyFile(o.index, path.join(staging, manifest.index!));
-    if (preview && folder) await fs.copyFile(path.join(folder, preview), path.join(staging, manifest.preview!));
+    await fs.writeFile(path.join(staging, manifest.model), p.model);
+    if (index) await fs.writeFile(path.join(staging, manifest.index!), index.bytes);
+    if (p.preview) await fs.writeFile(path.join(staging, manifest.preview!), p.preview.bytes);
+    // lstat, not stat: a dangling link under the id is taken, not overwritten.
+    for (let i = 1; ; i++) {
+      manifest.id = i === 1 ? slug(name) : `${slug(name)}-${i}`;
+      if (!(await fs.lstat(path.join(library, manifest.id)).then(() => true, () => false))) break;
+    }
     await fs.writeFile(path.join(staging, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-    await fs.rename(staging, path.join(library, id));
+    await fs.rename(staging, path.join(library, manifest.id));
   } catch (e) {
     await fs.rm(staging, { recursive: true, force: true });
-    throw e;
+    throw fail(e);
   }
   return manifest;
 }

@@ -1,17 +1,19 @@
 // Opens a voice folder: voice.json checked against the model itself (contract, feature size, and the rate
 // the model really renders at), the content encoder checked against the voice, the index against both.
 // Everything is loaded before anything is returned, so a failure leaves the running voice untouched.
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { VoiceManifest } from '../../protocol/voice-manifest.js';
-import { readFaissIndex } from '../index/faiss-ivf.js';
-import { parseOnnxInfo } from '../onnx/model-info.js';
+import type { Limit } from '../archive/limit.js';
+import { parseFaissIndex } from '../index/faiss-ivf.js';
+import { type OnnxModelInfo, parseOnnxInfo } from '../onnx/model-info.js';
+import { readRegularFile } from '../regular-file.js';
 import { ContentEncoder } from '../rvc/content-encoder.js';
 import { detectContract } from '../rvc/contracts.js';
 import { RvcVoice } from '../rvc/rvc-voice.js';
 import { Synthesizer } from '../rvc/synthesizer.js';
 import { loadSession, type LoadedSession } from '../runtime.js';
 import { readManifest, VoiceFormatError } from './manifest.js';
+import { VOICE_FILES } from './voice-limits.js';
 
 export interface LoadVoiceOptions {
   /** Content encoder ONNX file (from the catalogue, or the user's --encoder). */
@@ -27,12 +29,34 @@ export interface LoadedVoice {
   release(): Promise<void>;
 }
 
-export async function readModelBytes(file: string): Promise<Uint8Array> {
-  try {
-    return await fs.readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new VoiceFormatError(code === 'ENOENT' ? `${file}: the voice's model file is missing; import the voice again` : `${file}: cannot read (${(e as Error).message})`);
+/**
+ * Reads one of a voice's files, only if it is a regular file within its budget. `inFolder`: the file was found
+ * inside a voice folder (not named by the user), so a link is refused rather than followed.
+ */
+export async function readVoiceFile(file: string, what: string, limit: Limit, inFolder: boolean): Promise<Uint8Array> {
+  return readRegularFile(file, {
+    what,
+    limit,
+    noFollow: inFolder,
+    fail: (m, problem) => new VoiceFormatError(problem === 'missing' && inFolder ? `${file}: the voice's ${what} is missing; import the voice again` : m),
+  });
+}
+
+export async function readModelBytes(file: string, inFolder = false): Promise<Uint8Array> {
+  return readVoiceFile(file, 'model file', VOICE_FILES.model, inFolder);
+}
+
+/** Speaker slots in the model (rows of its speaker embedding), when it has one. */
+export function modelSpeakers(info: OnnxModelInfo): number | null {
+  const emb = info.initializers['emb_g.weight'];
+  return emb && emb.length === 2 ? emb[0]! : null;
+}
+
+/** voice.json may not name more speakers than the model has slots: the rest would index past its embedding. */
+export function checkSpeakers(claimed: number, info: OnnxModelInfo, file: string): void {
+  const slots = modelSpeakers(info);
+  if (slots !== null && claimed > slots) {
+    throw new VoiceFormatError(`${file}: voice.json says "speakers": ${claimed}, but the model has ${slots}; fix voice.json or import the voice again`);
   }
 }
 
@@ -64,10 +88,11 @@ export async function openSynthesizer(file: string, bytes: Uint8Array, claim: { 
 export async function loadVoice(dir: string, o: LoadVoiceOptions): Promise<LoadedVoice> {
   const manifest = await readManifest(dir);
   const modelFile = path.join(dir, manifest.model);
-  const bytes = await readModelBytes(modelFile);
-  const { synth, session, contract } = await openSynthesizer(modelFile, bytes, manifest, o.threads);
+  const bytes = await readModelBytes(modelFile, true);
+  const { synth, session, contract, info } = await openSynthesizer(modelFile, bytes, manifest, o.threads);
   const opened: { release(): Promise<void> }[] = [session];
   try {
+    checkSpeakers(manifest.speakers, info, modelFile);
     if (contract.id !== manifest.contract) {
       throw new VoiceFormatError(`${modelFile}: the model has the ${contract.id} contract, but voice.json says ${manifest.contract}; import the voice again`);
     }
@@ -75,9 +100,10 @@ export async function loadVoice(dir: string, o: LoadVoiceOptions): Promise<Loade
     opened.push(encoder);
     let index = null;
     if (manifest.index) {
-      index = await readFaissIndex(path.join(dir, manifest.index));
+      const indexFile = path.join(dir, manifest.index);
+      index = parseFaissIndex(await readVoiceFile(indexFile, 'index', VOICE_FILES.index, true), indexFile);
       if (index.d !== manifest.featureSize) {
-        throw new VoiceFormatError(`${path.join(dir, manifest.index)}: the index holds ${index.d}-d features, the voice uses ${manifest.featureSize}-d; it belongs to another voice`);
+        throw new VoiceFormatError(`${indexFile}: the index holds ${index.d}-d features, the voice uses ${manifest.featureSize}-d; it belongs to another voice`);
       }
     }
     const stage = new RvcVoice({ id: manifest.id, encoder, synth, index, speakers: manifest.speakers });
