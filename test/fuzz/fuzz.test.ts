@@ -10,7 +10,7 @@ import { formatTable, tally } from './table.js';
 import { BAD_OUTCOMES } from './types.js';
 
 const SEED = 15;
-const CASES_PER_FAMILY = 30;
+const CASES_PER_FAMILY = 45;
 
 test('hostile input: no wrong-kind error, hang, memory blow-up or crash in any family', { timeout: 900_000 }, async () => {
   const t0 = performance.now();
