@@ -22,6 +22,13 @@ export function rssBytes(pid: number): number {
   }
 }
 
+// A child stuck in a synchronous loop never sees its IPC channel close, so children are killed when this
+// process exits, however it exits.
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 class Worker {
   private proc: ChildProcess | null = null;
   private stderr = '';
@@ -34,6 +41,8 @@ class Worker {
     const proc = fork(CHILD, [], { execArgv: ['--max-old-space-size=4096'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     proc.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-8000)));
     this.proc = proc;
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
     return new Promise((resolve, reject) => {
       const onMessage = (m: { ready?: boolean }) => {
         if (m.ready) {

@@ -31,7 +31,8 @@ async function layOut(c: FileCase, dir: string): Promise<void> {
 export class CaseRunner {
   private readonly pool: ChildPool;
   private readonly server = new ServerRunner();
-  private root: string | null = null;
+  /** One folder for the run's cases; a promise, so lanes starting together share it. */
+  private root: Promise<string> | null = null;
   private n = 0;
 
   constructor(
@@ -48,8 +49,8 @@ export class CaseRunner {
   }
 
   private async runFile(c: FileCase) {
-    this.root ??= await fs.mkdtemp(path.join(os.tmpdir(), 'resona-fuzz-'));
-    const dir = path.join(this.root, String(this.n++));
+    this.root ??= fs.mkdtemp(path.join(os.tmpdir(), 'resona-fuzz-'));
+    const dir = path.join(await this.root, String(this.n++));
     const caseDir = path.join(dir, 'case');
     const work = path.join(dir, 'work');
     await fs.mkdir(work, { recursive: true });
@@ -64,7 +65,7 @@ export class CaseRunner {
   async close(): Promise<void> {
     this.pool.close();
     await this.server.close();
-    if (this.root) await fs.rm(this.root, { recursive: true, force: true });
+    if (this.root) await fs.rm(await this.root, { recursive: true, force: true });
   }
 }
 
