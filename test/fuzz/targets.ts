@@ -13,7 +13,8 @@ import { hubertFraming } from '../../models/torch/hubert-graph.js';
 import { importVoice } from '../../models/voices/import-voice.js';
 import { readManifest } from '../../models/voices/manifest.js';
 import type { VoiceManifest } from '../../protocol/voice-manifest.js';
-import { ESCAPE_NAME, type TargetName } from './types.js';
+import { UserError } from '../../protocol/errors.js';
+import { ESCAPE_NAME, PROBES, type TargetName } from './types.js';
 
 /** A broken promise of the product (not an error it reports): classified as wrong-kind. */
 export class InvariantError extends Error {
@@ -54,6 +55,33 @@ function checkAccepted(m: VoiceManifest): VoiceManifest {
   return m;
 }
 
+/** Does what its file names, so the harness's test can check that every outcome is told apart. */
+async function probe(input: string): Promise<unknown> {
+  const what = (await fs.readFile(input, 'utf8')).trim() as (typeof PROBES)[number];
+  switch (what) {
+    case 'accept': return true;
+    case 'user-error': throw new UserError('a one-line refusal', 'file');
+    case 'multi-line': {
+      const e = new UserError('x', 'file');
+      Object.defineProperty(e, 'message', { value: 'line one\nline two' });
+      throw e;
+    }
+    case 'type-error': return (null as unknown as { x: number }).x;
+    case 'recurse': {
+      const f = (n: number): number => f(n + 1) + 1;
+      return f(0);
+    }
+    case 'spin': for (;;);
+    case 'allocate': {
+      const keep: Uint8Array[] = [];
+      for (;;) keep.push(new Uint8Array(16 << 20).fill(1));
+    }
+    case 'exit': return process.exit(3);
+    case 'killed': return process.kill(process.pid, 'SIGKILL');
+    default: throw new Error(`unknown probe ${what}`);
+  }
+}
+
 export const TARGETS: Record<TargetName, Target> = {
   checkpoint: (input) => readCheckpointFile(input),
   async hubert(input) {
@@ -71,5 +99,6 @@ export const TARGETS: Record<TargetName, Target> = {
     }
   },
   'voice-manifest': async (input) => checkAccepted(await readManifest(input)),
+  probe,
 };
 

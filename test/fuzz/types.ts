@@ -5,7 +5,10 @@ export type Outcome = (typeof OUTCOMES)[number];
 export const BAD_OUTCOMES: readonly Outcome[] = ['wrong-kind', 'hang', 'memory', 'crash'];
 
 /** What the child process runs a case's files through (see targets.ts). */
-export type TargetName = 'checkpoint' | 'hubert' | 'faiss' | 'audio' | 'voice-import' | 'voice-manifest';
+export type TargetName = 'checkpoint' | 'hubert' | 'faiss' | 'audio' | 'voice-import' | 'voice-manifest' | 'probe';
+
+/** What the harness's own test asks the probe target to do, to show each outcome is detected. */
+export const PROBES = ['accept', 'user-error', 'multi-line', 'type-error', 'recurse', 'spin', 'allocate', 'exit', 'killed'] as const;
 
 /** A file of a case: bytes, or a symbolic link to `symlink` (relative to the case folder or absolute). */
 export type CaseFile = Uint8Array | { symlink: string };
