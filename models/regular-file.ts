@@ -103,3 +103,8 @@ export async function readRegularFile(file: string, o: RegularFileOptions): Prom
     await f.handle.close();
   }
 }
+
+/** Checks that a path is a regular file, for readers that open it themselves by name (onnxruntime). */
+export async function checkRegularFile(file: string, o: RegularFileOptions): Promise<void> {
+  await (await openRegularFile(file, o)).handle.close();
+}

@@ -2,6 +2,7 @@
 // spinning, execution providers and the checks on inputs live in one place.
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../protocol/errors.js';
+import { checkRegularFile } from './regular-file.js';
 
 export type Provider = 'cpu' | 'cuda' | 'dml' | 'coreml';
 export type ElementType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
@@ -78,6 +79,8 @@ function create(source: string | Uint8Array, provider: Provider, threads: number
 
 export async function loadSession(source: string | Uint8Array, o: SessionOptions = {}): Promise<LoadedSession> {
   const name = typeof source === 'string' ? source : (o.name ?? 'model');
+  // onnxruntime opens a path itself: a FIFO would block it forever and a device feed it without end.
+  if (typeof source === 'string') await checkRegularFile(source, { what: 'ONNX model', fail: (m) => new ModelLoadError(m) });
   const wanted = o.provider ?? 'cpu';
   const candidates = wanted === 'auto' ? availableProviders() : wanted === 'cpu' ? ['cpu' as const] : [wanted, 'cpu' as const];
   let session: ort.InferenceSession | null = null;

@@ -3,7 +3,7 @@ import { UserError } from '../../protocol/errors.js';
 /** A file that cannot be read as audio; the message says what was wrong and what to do. */
 export class AudioFileError extends UserError {
   override name = 'AudioFileError';
-  constructor(message: string, code: 'file' | 'limit' = 'file') {
-    super(message, code);
+  constructor(message: string) {
+    super(message, 'file');
   }
 }

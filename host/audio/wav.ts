@@ -6,6 +6,7 @@
 // without being read, so what a header claims never decides how much is read or allocated. Every size is
 // checked against what the file holds before anything is allocated; samples are decoded straight into one
 // Float32Array per channel.
+import { LimitError } from '../../models/archive/limit.js';
 import { AudioFileError } from './audio-error.js';
 import { tooLong } from './limits.js';
 
@@ -162,7 +163,8 @@ function parseFmt(v: DataView, le: boolean, fail: (why: string) => Error) {
   }
   const wanted = encoding === 'pcm' ? Math.ceil(bits / 8) : encoding === 'float' ? bits / 8 : 1;
   const supported = encoding === 'pcm' ? bits >= 1 && bits <= 32 : encoding === 'float' ? bits === 32 || bits === 64 : bits === 8;
-  if (!supported) throw fail(`${bits}-bit ${encoding === 'pcm' ? 'PCM' : encoding} samples are not a WAV encoding Resona reads; ${PLEASE_CONVERT}`);
+  const label = { pcm: 'PCM', float: 'float', alaw: 'A-law', ulaw: 'µ-law' }[encoding];
+  if (!supported) throw fail(`${bits}-bit ${label} samples are not a WAV encoding Resona reads; ${PLEASE_CONVERT}`);
   // Some writers pad each sample to a wider container and say so only in the block alignment.
   const container = blockAlign % channels === 0 ? blockAlign / channels : 0;
   const fits = encoding === 'pcm' ? container >= wanted && container <= 4 : container === wanted;
@@ -238,7 +240,8 @@ export function floatWavHeader(frames: number, sampleRate: number): Uint8Array {
   const ascii = (o: number, s: string) => {
     for (let i = 0; i < 4; i++) h[o + i] = s.charCodeAt(i);
   };
-  if (50 + dataBytes > 0xffffffff) throw new AudioFileError(`${frames} samples are too many for one WAV file (4 GiB at most)`, 'limit');
+  // RIFF sizes are 32-bit; the input budget keeps outputs far below this.
+  if (50 + dataBytes > 0xffffffff) throw new LimitError(`${frames} samples are too many for one WAV file (4 GiB at most); convert the input in parts`);
   ascii(0, 'RIFF');
   v.setUint32(4, 50 + dataBytes, true);
   ascii(8, 'WAVE');

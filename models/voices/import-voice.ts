@@ -19,7 +19,7 @@ import { readCheckpoint } from '../torch/checkpoint.js';
 import { parseRvcCheckpoint } from '../torch/rvc-checkpoint.js';
 import { buildRvcSynthesizer } from '../torch/rvc-graph.js';
 import { ContractError, readExportMetadata } from '../rvc/contracts.js';
-import { isPlainFileName, manifestText, MANIFEST_FILE, MAX_SPEAKERS, parseManifest, VoiceFormatError } from './manifest.js';
+import { isPlainFileName, manifestText, MANIFEST_FILE, MAX_SPEAKERS, parseManifest, PREVIEW_EXT, VoiceFormatError } from './manifest.js';
 import { checkSpeakers, modelSpeakers, openSynthesizer, readModelBytes, readVoiceFile } from './load-voice.js';
 import { VOICE_FILES, VOICE_ZIP } from './voice-limits.js';
 
@@ -29,8 +29,6 @@ export interface ImportOptions {
   name?: string;
   threads?: number;
 }
-
-const PREVIEW_EXT = ['.png', '.jpg', '.jpeg', '.webp'];
 
 export function slug(name: string): string {
   const s = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48);
@@ -156,8 +154,21 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
   const modelBytes = await src.read(files.model, 'model file', VOICE_FILES.model);
   const model = /\.(pth|pt)$/i.test(files.model) ? onnxFromCheckpoint(modelBytes, src.pathOf(files.model)) : modelBytes;
   const index = o.index ? await userIndex(o) : files.index ? { path: src.pathOf(files.index), bytes: await src.read(files.index, 'index', VOICE_FILES.index) } : undefined;
-  const preview = files.preview ? { ext: path.extname(files.preview).toLowerCase(), bytes: await src.read(files.preview, 'preview image', VOICE_FILES.preview) } : undefined;
+  const preview = files.preview ? await previewImage(src, files.preview) : undefined;
   return install({ modelPath: src.pathOf(files.model), model, given, name: o.name ?? given?.name ?? fallbackName, index, preview }, library, o);
+}
+
+/**
+ * The preview as the image it really is: the UI shows it and the server sends it with an image type, so a file
+ * that is no PNG, JPEG or WebP is refused, and one that is (a PNG named .jpg, as voice sites often have) keeps
+ * the extension of what it is.
+ */
+async function previewImage(src: VoiceSource, name: string): Promise<VoiceParts['preview']> {
+  const bytes = await src.read(name, 'preview image', VOICE_FILES.preview);
+  const starts = (sig: number[], at = 0) => sig.every((b, i) => bytes[at + i] === b);
+  const ext = starts([0x89, 0x50, 0x4e, 0x47]) ? '.png' : starts([0xff, 0xd8, 0xff]) ? '.jpg' : starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8) ? '.webp' : null;
+  if (!ext) throw new VoiceFormatError(`${src.pathOf(name)}: is named as an image but is not a PNG, JPEG or WebP; remove it or replace it with the image`);
+  return { ext, bytes };
 }
 
 /** An RVC .pth read with the safe checkpoint reader and rebuilt as an ONNX model of the skip_head contract. */

@@ -21,6 +21,7 @@ const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 /** File names in a voice folder: one name, no separators, no "..", within what file systems take. */
 const MAX_NAME_BYTES = 255;
 export const MAX_SPEAKERS = 1024;
+export const PREVIEW_EXT = ['.png', '.jpg', '.jpeg', '.webp'];
 const TEXT_LENGTH = { name: 200, description: 2000, source: 4096 } as const;
 
 /** A value as a message shows it: short, and never the whole of a long string. */
@@ -60,6 +61,7 @@ export function checkManifest(m: unknown, where: string): VoiceManifest {
   const model = fileName('model', true)!;
   const index = fileName('index', false);
   const preview = fileName('preview', false);
+  if (preview && !PREVIEW_EXT.includes(path.extname(preview).toLowerCase())) throw bad('preview', `an image file (${PREVIEW_EXT.join(', ')}) or null`, preview);
   if (v.family !== 'rvc') throw bad('family', 'only "rvc" voices exist so far', v.family);
   if (!RVC_CONTRACTS.includes(v.contract as never)) throw bad('contract', `one of ${RVC_CONTRACTS.join(', ')}`, v.contract);
   if (v.version !== 'v1' && v.version !== 'v2') throw bad('version', 'v1 or v2', v.version);

@@ -1,5 +1,5 @@
 // The WAV reader and writer against sox, the reference: every encoding decodes to the samples sox decodes,
-// the writer's files read back bit for bit in sox, and hostile headers (claims of billions of cue points or
+// the writer's files read in sox as written, and hostile headers (claims of billions of cue points or
 // loops, gigabyte chunks in a 92-byte file, codecs Resona does not decode, truncation) end quickly in one line.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -124,15 +124,16 @@ describe('every WAV encoding decodes to the samples sox decodes', () => {
     }
   });
 
-  test('the writer: a 32-bit float WAV that sox reads back bit for bit', { timeout: 30_000 }, async () => {
+  test('the writer: a 32-bit float WAV that sox reads as written, and that reads back bit for bit', { timeout: 30_000 }, async () => {
     const x = sine(440, 48000, 0.5, 0.7);
     x[3] = -1;
     x[4] = 1e-9;
     const file = path.join(tmp.dir, 'written.wav');
     await writeWavAtomic(file, x, 48000);
     assert.match(sox('--i', file).toString(), /Channels\s+: 1[\s\S]*Sample Rate\s+: 48000[\s\S]*32-bit Floating Point PCM/);
-    const raw = sox(file, '-t', 'f32', '-');
-    assert.equal(raw.length, x.length * 4);
+    // sox passes float samples through 32-bit integers and back, which costs up to a few float32 steps.
+    const d = maxDiff(soxSamples(file), x);
+    assert.ok(d <= 1e-7, `sox reads samples off by ${d}`);
     const back = await readAudioFile(file);
     assert.deepEqual(back.channels[0], x);
     assert.deepEqual((await fs.readdir(tmp.dir)).filter((f) => f.includes('partial')), []);

@@ -79,14 +79,55 @@ describe('bad input: one-line error, non-zero exit, no output file', () => {
     ['not a number', speech, ['--formant', 'abc'], /--formant needs a number/],
     ['unknown voice', speech, ['--voice', 'nobody'], /unknown voice "nobody"/],
     ['unknown option', speech, ['--pitchh', '3'], /Unknown option '--pitchh'/],
+    ['input is a FIFO', () => fifo('in-fifo.wav'), [], /in-fifo\.wav: is a named pipe \(FIFO\), not a regular file; give the audio file itself/],
+    ['input is /dev/zero', () => '/dev/zero', [], /\/dev\/zero: is a character device, not a regular file/],
+    ['input is a folder', () => dir, [], /is a folder, not a regular file/],
+    ['f0 network is a FIFO', speech, ['--f0', path.join(dir, 'f0-fifo.onnx')], /f0-fifo\.onnx: is a named pipe \(FIFO\), not a regular file; give the ONNX model itself/],
+    ['a WAV whose bext chunk claims 2 GB', () => write('bext.wav', bextClaim()), [], /bext\.wav: its "bext" chunk claims 2147483648 bytes but only \d+ are left in the file/],
+    ['ADPCM WAV', () => soxed('adpcm.wav', '-e', 'ms-adpcm'), [], /adpcm\.wav: the WAV holds Microsoft ADPCM audio, which Resona cannot decode; convert it/],
+    ['sample rate below 8 kHz', () => soxed('4k.wav', '-r', '4000'), [], /4k\.wav: its sample rate is 4000 Hz; Resona converts files at 8000 to 192000 Hz/],
   ];
+  /** 92 bytes as the fuzzer made them: a header, a bext chunk claiming 2 GB, and a few samples. */
+  function bextClaim(): Buffer {
+    const fmt = Buffer.alloc(24);
+    fmt.write('fmt ', 0, 'latin1');
+    fmt.writeUInt32LE(16, 4);
+    fmt.writeUInt16LE(1, 8);
+    fmt.writeUInt16LE(1, 10);
+    fmt.writeUInt32LE(16000, 12);
+    fmt.writeUInt32LE(32000, 16);
+    fmt.writeUInt16LE(2, 20);
+    fmt.writeUInt16LE(16, 22);
+    const bext = Buffer.alloc(24);
+    bext.write('bext', 0, 'latin1');
+    bext.writeUInt32LE(0x80000000, 4);
+    const data = Buffer.alloc(32);
+    data.write('data', 0, 'latin1');
+    data.writeUInt32LE(24, 4);
+    const body = Buffer.concat([Buffer.from('WAVE'), fmt, bext, data]);
+    const head = Buffer.alloc(8);
+    head.write('RIFF', 0, 'latin1');
+    head.writeUInt32LE(body.length, 4);
+    return Buffer.concat([head, body]);
+  }
+  function fifo(name: string): string {
+    const p = path.join(dir, name);
+    if (!existsSync(p)) assert.equal(spawnSync('mkfifo', [p]).status, 0);
+    return p;
+  }
+  function soxed(name: string, ...args: string[]): string {
+    const p = path.join(dir, name);
+    sox(speech(), ...args, p, 'trim', '0', '1');
+    return p;
+  }
   function write(name: string, data: Buffer): string {
     const p = path.join(dir, name);
     writeFileSync(p, data);
     return p;
   }
   for (const [name, make, extra, expected] of cases) {
-    test(name, () => {
+    test(name, { timeout: 30_000 }, () => {
+      if (extra.includes('--f0')) fifo('f0-fifo.onnx');
       const input = make();
       const out = path.join(dir, `bad-${name.replace(/\W/g, '')}.wav`);
       const before = new Set(readdirSync(dir));

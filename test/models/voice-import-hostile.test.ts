@@ -122,6 +122,15 @@ describe('files are what they claim', () => {
     assert.equal(all, '', 'no copy of /etc/passwd in the library');
   });
 
+  test('a preview must be the image it claims: text named .png is refused, a PNG named .jpg is kept as .png', { timeout: 30_000 }, async () => {
+    const text = await folder('text-cover', { 'voice.onnx': modelBytes, 'cover.png': 'root:x:0:0:root:/root:/bin/bash\n' });
+    await refused(() => importVoice(text, lib), /text-cover\/cover\.png: is named as an image but is not a PNG, JPEG or WebP/);
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const m = await importVoice(await folder('png-as-jpg', { 'voice.onnx': modelBytes, 'cover.jpg': png }), lib);
+    assert.equal(m.preview, 'preview.png');
+    assert.deepEqual(new Uint8Array(await fs.readFile(path.join(lib, m.id, 'preview.png'))), png);
+  });
+
   test('a model or index inside a voice folder that links elsewhere is refused too', { timeout: 30_000 }, async () => {
     const dir = await folder('linked-model', {});
     await fs.symlink(model, path.join(dir, 'voice.onnx'));
@@ -198,6 +207,7 @@ describe('voice.json: one line naming the field', () => {
     ['an id with a path', JSON.stringify({ ...good, id: '../x' }), /"id" is "\.\.\/x"; lower-case letters, digits and dashes/],
     ['an empty name', JSON.stringify({ ...good, name: '' }), /"name" is ""; a non-empty string is required/],
     ['a name of 10,000 characters', JSON.stringify({ ...good, name: 'n'.repeat(10_000) }), /"name" is "n{57}\.\.\."; at most 200 characters/],
+    ['a preview that is no image', JSON.stringify({ ...good, preview: 'run.sh' }), /"preview" is "run\.sh"; an image file \(\.png, \.jpg, \.jpeg, \.webp\) or null/],
     ['an object for f0', JSON.stringify({ ...good, f0: {} }), /"f0" is a object; true or false/],
     ['a 100 KB voice.json', JSON.stringify({ ...good, description: 'd'.repeat(100_000) }), /voice\.json: 97\.9 KiB is more than 64 KiB \(voice\.json as Resona writes it is under 1 KB\)/, LimitError],
   ];
