@@ -41,7 +41,6 @@ const enum Wet {
 export class OutputMixer {
   private state = Wet.Priming;
   private primeEnd = -1; // input frame index at which the primed voice may start
-  private primeRead = 0; // readTotal when primeEnd was set: the ring sample due at primeEnd
   private readTotal = 0; // frames read from the output ring since the session began
   private wetPhase = 0; // 0..1 position on the wet fade curve
   private dryPhase = 0;
@@ -200,7 +199,6 @@ export class OutputMixer {
         const blockFrames = ctl.stats[STATS.BLOCK_FRAMES]!;
         const headDue = blockEnd + blockFrames - (writtenEnd - this.readTotal) / rateRatio;
         this.primeEnd = headDue + (this.prebufferMs() * this.o.inputRate) / 1000;
-        this.primeRead = this.readTotal;
       }
       const now = ctl.stats[STATS.INPUT_FRAMES]!;
       if (now < this.primeEnd) return;
@@ -214,8 +212,14 @@ export class OutputMixer {
     const blockOut = ctl.stats[STATS.BLOCK_FRAMES]! * rateRatio;
     const tooMuch = blockOut + ((this.prebufferMs() + 250) * this.o.outputRate) / 1000;
     if (avail >= 2 * n && avail <= tooMuch) {
-      // Behind schedule by more than input-arrival jitter (two device buffers and 10 ms): the device stalled.
-      const behind = this.primeRead + (ctl.stats[STATS.INPUT_FRAMES]! - this.primeEnd) * rateRatio - this.readTotal;
+      // Behind schedule by more than input-arrival jitter (two device buffers and 10 ms): the device stalled,
+      // or the engine's latency dropped (a smaller block: the audio queued under the old geometry now plays
+      // late). The schedule is read afresh from the newest block each time, as priming reads it: the ring's
+      // head is due (written end − read position) samples before the newest block's end, plus the prebuffer.
+      const headDue =
+        ctl.stats[STATS.LAST_BLOCK_INPUT_END]! + ctl.stats[STATS.BLOCK_FRAMES]! - (ctl.stats[STATS.OUTPUT_WRITTEN_END]! - this.readTotal) / rateRatio;
+      const dueNow = headDue + (this.prebufferMs() * this.o.inputRate) / 1000;
+      const behind = (ctl.stats[STATS.INPUT_FRAMES]! - dueNow) * rateRatio;
       const slack = 2 * this.o.maxFrames + this.o.outputRate / 100;
       const skip = Math.min(Math.floor(behind), avail - 3 * n);
       if (behind > slack && skip > 0) {

@@ -7,13 +7,23 @@ import { CTRL } from '../../protocol/rings.js';
 import { AudioRing, type Control } from '../../native-audio/rings.js';
 import { WavWriter } from './wav-writer.js';
 
-/** A gap shorter than this is device jitter (buffers still in flight), not missing audio. */
-const GAP_SLACK_SEC = 0.25;
+/**
+ * A gap shorter than this is device jitter (buffers still in flight, a burst after a short stall), not
+ * missing audio: only a longer silence from a device (a stall that reopened the stream, a device lost) is
+ * filled.
+ */
+const GAP_SLACK_SEC = 0.5;
 const DRAIN_MS = 50;
+/** Padding is faded in and out (5 ms), so the recorder never adds a click of its own at a gap's edges. */
+const FADE_SEC = 0.005;
 
 class Track {
-  private startedAt = 0;
+  private readonly startedAt: number;
   private readonly zeros: Float32Array;
+  /** The newest few ms, held back so they can be faded out if a gap follows them. */
+  private readonly tail: Float32Array;
+  private tailLen = 0;
+  private fadeInNext = false;
 
   constructor(
     readonly ring: AudioRing,
@@ -21,19 +31,57 @@ class Track {
     private readonly buf: Float32Array,
   ) {
     this.zeros = new Float32Array(Math.round(writer.rate * 0.1));
+    this.tail = new Float32Array(Math.max(1, Math.round(writer.rate * FADE_SEC)));
     this.startedAt = performance.now();
   }
 
-  drain(): void {
+  /** Frames in the file once the held-back tail is written. */
+  get frames(): number {
+    return this.writer.frames + this.tailLen;
+  }
+
+  private append(x: Float32Array): void {
+    const w = this.writer;
+    const F = this.tail.length;
+    if (this.fadeInNext) {
+      const k = Math.min(F, x.length);
+      for (let i = 0; i < k; i++) x[i] = x[i]! * Math.sin((0.5 * Math.PI * (i + 1)) / k) ** 2;
+      this.fadeInNext = false;
+    }
+    w.append(this.tail.subarray(0, this.tailLen));
+    if (x.length > F) {
+      w.append(x.subarray(0, x.length - F));
+      this.tail.set(x.subarray(x.length - F));
+      this.tailLen = F;
+    } else {
+      this.tail.set(x);
+      this.tailLen = x.length;
+    }
+  }
+
+  /** `final`: the recording ends now, so nothing is in flight any more and the file is padded to the end. */
+  drain(final = false): void {
     const w = this.writer;
     for (;;) {
       const n = this.ring.pop(this.buf, this.buf.length);
       if (n === 0) break;
-      w.append(this.buf.subarray(0, n));
+      this.append(this.buf.subarray(0, n));
     }
-    // Keep time: what the wall clock says should be there, less a little for buffers still in flight.
-    const due = ((performance.now() - this.startedAt) / 1000 - GAP_SLACK_SEC) * w.rate;
-    while (w.frames < due) w.append(this.zeros.subarray(0, Math.min(this.zeros.length, Math.ceil(due - w.frames))));
+    // Keep time: what the wall clock says should be there, less the slack for buffers still in flight.
+    const elapsed = (performance.now() - this.startedAt) / 1000;
+    const due = (final ? elapsed : elapsed - GAP_SLACK_SEC) * w.rate;
+    if (this.frames < due) {
+      const k = this.tailLen;
+      for (let i = 0; i < k; i++) this.tail[i] = this.tail[i]! * Math.cos((0.5 * Math.PI * (i + 1)) / k) ** 2;
+      w.append(this.tail.subarray(0, k));
+      this.tailLen = 0;
+      while (w.frames < due) w.append(this.zeros.subarray(0, Math.min(this.zeros.length, Math.ceil(due - w.frames))));
+      this.fadeInNext = true;
+    }
+    if (final) {
+      w.append(this.tail.subarray(0, this.tailLen));
+      this.tailLen = 0;
+    }
   }
 }
 
@@ -82,7 +130,7 @@ export class Recorder {
   /** Frames of output recorded so far (tests line the recording up with events through this). */
   outputFrames(): number {
     this.drain();
-    return this.output?.writer.frames ?? 0;
+    return this.output?.frames ?? 0;
   }
 
   async flush(): Promise<void> {
@@ -94,7 +142,7 @@ export class Recorder {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.ctl.set(CTRL.RECORD, 0);
-    this.drain();
+    for (const t of this.tracks) t.drain(true);
     const tracks = this.tracks;
     this.tracks = [];
     this.output = null;

@@ -222,6 +222,37 @@ test('input and output were recorded to WAV, keeping the session\'s time', { tim
   assert.ok(inTone > 50 && outVoice > 50, msg);
 });
 
+test('a 10 s recording keeps time across an output gap: 10 s ± one block in both files', { timeout: 60_000 }, async (t) => {
+  const in2 = path.join(tmp.dir, 'in2.wav');
+  const out2 = path.join(tmp.dir, 'out2.wav');
+  const t0 = performance.now();
+  await session.startRecording(in2, out2);
+  const t1 = performance.now();
+  await sleep(3000);
+  // The output's sink goes away for 2 s (the output now plays into the alternative sink): a gap of output.
+  const modules = await env.pactl('list', 'short', 'modules');
+  const alt = modules.split('\n').find((l) => l.includes(`sink_name=${ALT_SINK}`))!.split('\t')[0]!;
+  await env.pactl('unload-module', alt);
+  await sleep(2000);
+  await env.pactl('load-module', 'module-null-sink', `sink_name=${ALT_SINK}`, `rate=${RATE}`, 'channels=1');
+  const left = 10_000 - (performance.now() - t1);
+  if (left > 0) await sleep(left);
+  const t2 = performance.now();
+  await session.stopRecording();
+  const t3 = performance.now();
+  const x = readWav(in2);
+  const y = readWav(out2);
+  const lo = (t2 - t1) / 1000;
+  const hi = (t3 - t0) / 1000;
+  const msg = `recording ran ${lo.toFixed(3)}–${hi.toFixed(3)} s; input file ${(x.length / RATE).toFixed(3)} s, output file ${(y.length / RATE).toFixed(3)} s`;
+  t.diagnostic(msg);
+  console.log(`live-record: ${msg}`);
+  for (const z of [x, y]) {
+    const s = z.length / RATE;
+    assert.ok(s >= lo - 0.1 && s <= hi + 0.1, `not the session's length within one block (0.1 s): ${msg}`);
+  }
+});
+
 function readWav(p: string): Float32Array {
   const b = readFileSync(p);
   const n = (b.length - 44) >> 2;

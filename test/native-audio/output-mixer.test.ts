@@ -239,3 +239,38 @@ test('an output device that stalls does not add its stall to the latency: the vo
   assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
   assert.ok(Math.abs(lagAfter - lagBefore) <= 3 * B, `delay moved from ${lagBefore} to ${lagAfter} frames across a 60 ms stall`);
 });
+
+test('a smaller block (lower engine latency) does not keep the old delay: the voice skips ahead to the new schedule, faded', () => {
+  const m = setup(20);
+  const big = 3 * N; // a 300 ms block
+  m.ctl.stats[STATS.BLOCK_FRAMES] = big;
+  let written = 0;
+  const block = (frames: number) => {
+    m.ctl.stats[STATS.LAST_BLOCK_INPUT_END] = m.frames();
+    written += frames;
+    m.ctl.stats[STATS.OUTPUT_WRITTEN_END] = written;
+    m.wet.push(new Float32Array(frames).fill(0.5));
+  };
+  // A block is pushed once its input has arrived (as the inference worker does), the device ticking meanwhile.
+  let due = m.frames();
+  const run = (frames: number, blocks: number) => {
+    for (let k = 0; k < blocks; k++) {
+      due += frames;
+      while (m.frames() + B <= due) m.tick();
+      block(frames);
+    }
+  };
+  run(big, 8);
+  const before = m.ctl.get(CTRL.CATCH_UPS);
+  // The block shrinks to 100 ms: the ring still holds audio rendered under the 300 ms geometry.
+  m.ctl.stats[STATS.BLOCK_FRAMES] = N;
+  run(N, 10);
+  // Where the head is against the new schedule, in output frames (positive: late).
+  const s = m.ctl.stats;
+  const headDue = s[STATS.LAST_BLOCK_INPUT_END]! + N - (s[STATS.OUTPUT_WRITTEN_END]! - (written - m.wet.availableRead()));
+  const lateMs = ((m.frames() - (headDue + 0.02 * RATE)) / RATE) * 1000;
+  assert.ok(m.ctl.get(CTRL.CATCH_UPS) > before, 'the voice skipped ahead');
+  assert.ok(Math.abs(lateMs) < 15, `the head plays on the new schedule (off by ${lateMs.toFixed(1)} ms)`);
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
+});
+

@@ -107,7 +107,7 @@ test('with a token (any bind): HTTP and WebSocket need it; the first visit turns
 
 const EXPECTED_PRELOAD = [
   'getState', 'start', 'stop', 'setSettings', 'setF0Method', 'setVoice', 'importVoice', 'setDevice', 'setGain', 'setBypass', 'setNoiseSuppression',
-  'startRecording', 'stopRecording', 'measureLatency', 'listDevices', 'listVoices', 'nudgePitch', 'stepVoice', 'onEvent',
+  'startRecording', 'stopRecording', 'measureLatency', 'listDevices', 'listVoices', 'nudgePitch', 'stepVoice', 'setFallback', 'onEvent',
 ];
 
 test('the preload exposes exactly the named methods, frozen, and forwards each by name only', () => {
