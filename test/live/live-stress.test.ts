@@ -130,7 +130,7 @@ async function killAndWatch(): Promise<{ f0: Float32Array; killF: number; flagMs
   // Read the recording until the converted voice is back in it (a restart loads the voice on the same two
   // cores, and the output can stall and be reopened meanwhile), 10 s at most.
   const killF = Math.floor(killFrame / (RATE / 100));
-  let f0 = new Float32Array(0);
+  let f0: Float32Array = new Float32Array(0);
   for (let waited = 0; waited < 10_000; waited += 500) {
     await sleep(500);
     await session.flushRecording();
