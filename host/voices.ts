@@ -12,7 +12,7 @@ import { exists, importVoice, type ImportOptions } from '../models/voices/import
 import { loadVoice } from '../models/voices/load-voice.js';
 import { MANIFEST_FILE, readManifest } from '../models/voices/manifest.js';
 import type { VoiceManifest } from '../protocol/voice-manifest.js';
-import type { VoiceInfo } from '../protocol/voices.js';
+import { VOICE_FILE, type VoiceInfo } from '../protocol/voices.js';
 import { createF0 } from './f0.js';
 import { UserError } from '../protocol/errors.js';
 
@@ -115,8 +115,8 @@ export async function encoderFor(m: VoiceManifest): Promise<string> {
 }
 
 /** A voice given by path rather than id: it has a separator or a voice file's extension. */
-function looksLikePath(spec: string): boolean {
-  return /[\\/]/.test(spec) || /\.(onnx|zip|pth|pt)$/i.test(spec);
+export function looksLikePath(spec: string): boolean {
+  return /[\\/]/.test(spec) || VOICE_FILE.test(spec);
 }
 
 export async function resolveVoice(req: string | VoiceRequest): Promise<ResolvedVoice> {

@@ -2,6 +2,12 @@
 
 export type VoiceKind = 'builtin' | 'rvc';
 
+/** The files a voice comes as: an ONNX or PyTorch model, or a zip of a voice folder. The one list of them. */
+export const VOICE_FILE = /\.(onnx|zip|pth|pt)$/i;
+
+/** What to say when a file is not one of them (the UI before an upload, the host on import). */
+export const NOT_A_VOICE_FILE = 'is not a voice file: import an RVC .onnx or .pth model, or a .zip of a voice folder';
+
 export interface VoiceInfo {
   id: string;
   name: string;

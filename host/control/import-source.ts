@@ -5,9 +5,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE } from '../../models/voices/manifest.js';
 import { UserError } from '../../protocol/errors.js';
+import { VOICE_FILE } from '../../protocol/voices.js';
 
 const PICK = "pick the voice's .onnx or .pth model, a .zip of its folder, or the folder that holds them";
-const VOICE_FILE = /\.(onnx|pth|pt|zip)$/i;
 const MODEL_FILE = /\.(onnx|pth)$/i;
 
 /** Resolves with `src` when it is a voice file or a folder holding a voice; throws a one-line UserError otherwise. */

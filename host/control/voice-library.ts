@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ControlCommands } from '../../protocol/control.js';
 import { DEFAULT_SETTINGS, type EngineSettings } from '../../protocol/settings.js';
-import type { VoiceInfo } from '../../protocol/voices.js';
+import { NOT_A_VOICE_FILE, VOICE_FILE, type VoiceInfo } from '../../protocol/voices.js';
 import { importToLibrary, listVoices } from '../voices.js';
 import { RequestError } from './errors.js';
 import { checkVoiceSource } from './import-source.js';
@@ -39,8 +39,8 @@ export class VoiceLibrary {
   /** Imports a voice file (a path on the host, or bytes from a browser) and refreshes the list. */
   async import(a: ControlCommands['importVoice']['args']): Promise<VoiceInfo> {
     const name = path.basename(a.name);
-    if (!/\.(onnx|zip|pth|pt)$/i.test(name)) {
-      throw new RequestError(`"${name}" is not a voice file: import an RVC .onnx or .pth model, or a .zip of a voice folder`, 'file');
+    if (!VOICE_FILE.test(name)) {
+      throw new RequestError(`"${name}" ${NOT_A_VOICE_FILE}`, 'file');
     }
     let src: string;
     let tmp: string | null = null;

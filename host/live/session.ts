@@ -18,7 +18,7 @@ import type { StreamRole } from '../../native-audio/messages.js';
 import { createVirtualMic, type VirtualMic } from '../../native-audio/pulse.js';
 import { Control, createSharedBuffers } from '../../native-audio/rings.js';
 import { findBuiltinVoice } from '../../engine/voices/builtin.js';
-import { listVoices, VoiceNotFoundError } from '../voices.js';
+import { listVoices, looksLikePath, VoiceNotFoundError } from '../voices.js';
 import { type DeviceCatalogue, readCatalogue, resolveDevice } from './devices.js';
 import type { FromInference, VoiceReady } from './inference-messages.js';
 import { InferenceSupervisor } from './inference-supervisor.js';
@@ -104,8 +104,7 @@ export class LiveSession {
 
   /** A voice id that names no voice fails here, before anything loads. */
   static async checkVoice(voice: string): Promise<void> {
-    const isPath = /[\\/]/.test(voice) || /\.(onnx|zip|pth|pt)$/i.test(voice);
-    if (!findBuiltinVoice(voice) && !isPath) {
+    if (!findBuiltinVoice(voice) && !looksLikePath(voice)) {
       const ids = (await listVoices()).voices.map((v) => v.id);
       if (!ids.includes(voice)) throw new VoiceNotFoundError(voice, ids);
     }

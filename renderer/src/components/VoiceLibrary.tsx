@@ -1,6 +1,6 @@
 // The voice library: built-in and imported voices, import by file picker or drop, preview images.
 import { useRef, useState } from 'react';
-import type { VoiceInfo } from '../../../protocol/voices.js';
+import { NOT_A_VOICE_FILE, VOICE_FILE, type VoiceInfo } from '../../../protocol/voices.js';
 import type { Store, UiState } from '../store.js';
 
 const ACCEPT = '.onnx,.pth,.pt,.zip';
@@ -22,8 +22,8 @@ export function VoiceLibrary({ store, ui }: { store: Store; ui: UiState }) {
   const importFile = async (f: File | undefined) => {
     if (!f) return;
     // Refused here as well as on the host, so a wrong file costs no upload.
-    if (!/\.(onnx|pth|pt|zip)$/i.test(f.name)) {
-      store.setFieldError('file', `"${f.name}" is not a voice file: import an RVC .onnx or .pth model, or a .zip of a voice folder`);
+    if (!VOICE_FILE.test(f.name)) {
+      store.setFieldError('file', `"${f.name}" ${NOT_A_VOICE_FILE}`);
       return;
     }
     store.setFieldError('file', null);
