@@ -190,15 +190,7 @@ export class OutputMixer {
       ctl.stats[STATS.CONCEALED_FRAMES] = ctl.stats[STATS.CONCEALED_FRAMES]! + n;
       if (this.primeEnd < 0) {
         if (this.wet.availableRead() === 0) return;
-        // On the engine's timeline a block's first output sample is due when its input has ended, and
-        // every later sample one sample later; the ring's head is (written end − read position) samples
-        // before the newest block's end. Playing it prebuffer after that due time makes the delay exactly
-        // algorithmic + prebuffer, however many blocks queued while the output was starting or away.
-        const blockEnd = ctl.stats[STATS.LAST_BLOCK_INPUT_END]!;
-        const writtenEnd = ctl.stats[STATS.OUTPUT_WRITTEN_END]!;
-        const blockFrames = ctl.stats[STATS.BLOCK_FRAMES]!;
-        const headDue = blockEnd + blockFrames - (writtenEnd - this.readTotal) / rateRatio;
-        this.primeEnd = headDue + (this.prebufferMs() * this.o.inputRate) / 1000;
+        this.primeEnd = this.headDue();
       }
       const now = ctl.stats[STATS.INPUT_FRAMES]!;
       if (now < this.primeEnd) return;
@@ -214,12 +206,8 @@ export class OutputMixer {
     if (avail >= 2 * n && avail <= tooMuch) {
       // Behind schedule by more than input-arrival jitter (two device buffers and 10 ms): the device stalled,
       // or the engine's latency dropped (a smaller block: the audio queued under the old geometry now plays
-      // late). The schedule is read afresh from the newest block each time, as priming reads it: the ring's
-      // head is due (written end − read position) samples before the newest block's end, plus the prebuffer.
-      const headDue =
-        ctl.stats[STATS.LAST_BLOCK_INPUT_END]! + ctl.stats[STATS.BLOCK_FRAMES]! - (ctl.stats[STATS.OUTPUT_WRITTEN_END]! - this.readTotal) / rateRatio;
-      const dueNow = headDue + (this.prebufferMs() * this.o.inputRate) / 1000;
-      const behind = (ctl.stats[STATS.INPUT_FRAMES]! - dueNow) * rateRatio;
+      // late). The schedule is read afresh from the newest block each time, as priming reads it.
+      const behind = (ctl.stats[STATS.INPUT_FRAMES]! - this.headDue()) * rateRatio;
       const slack = 2 * this.o.maxFrames + this.o.outputRate / 100;
       const skip = Math.min(Math.floor(behind), avail - 3 * n);
       if (behind > slack && skip > 0) {
@@ -245,6 +233,20 @@ export class OutputMixer {
       this.growthMs = Math.min(this.growthMs + this.growMs, Math.max(0, this.maxPrebufferMs - ctl.stats[STATS.PREBUFFER_MS]!));
     }
     this.reprime();
+  }
+
+  /**
+   * The input frame at which the ring's head should play. On the engine's timeline a block's first output
+   * sample is due when its input has ended, and every later sample one sample later; the ring's head is
+   * (written end − read position) samples before the newest block's end. Playing it prebuffer after that due
+   * time makes the delay exactly algorithmic + prebuffer, however many blocks queued while the output was
+   * starting or away, and whatever the block size was when they were rendered.
+   */
+  private headDue(): number {
+    const s = this.ctl.stats;
+    const rateRatio = this.o.outputRate / this.o.inputRate;
+    const due = s[STATS.LAST_BLOCK_INPUT_END]! + s[STATS.BLOCK_FRAMES]! - (s[STATS.OUTPUT_WRITTEN_END]! - this.readTotal) / rateRatio;
+    return due + (this.prebufferMs() * this.o.inputRate) / 1000;
   }
 
   /**
