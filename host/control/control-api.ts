@@ -13,6 +13,7 @@ import { checkLive } from '../../protocol/live-settings.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
 import { pulseServer } from '../../native-audio/pulse.js';
 import { LiveSession, type LiveOptions } from '../live/session.js';
+import type { VoiceChoice } from '../live/loaded-voice.js';
 import { DEFAULT_VOICE, voicesDir, VoiceNotFoundError } from '../voices.js';
 import { parseArgs } from './command-schema.js';
 import { RequestError, toControlError } from './errors.js';
@@ -34,7 +35,6 @@ export interface ControlApiOptions {
 
 type Listener = (e: HostEvent) => void;
 type Args<C extends CommandName> = ControlCommands[C]['args'];
-
 
 export class ControlApi {
   private session: LiveSession | null = null;
@@ -235,7 +235,6 @@ export class ControlApi {
     return s;
   }
 
-
   private async setSettings(update: Partial<EngineSettings>): Promise<HostState> {
     // Checked here first: a bad value changes nothing, on the host or in the engine.
     const next = mergeSettings(this.selection.settings, update);
@@ -266,27 +265,29 @@ export class ControlApi {
     return this.changed();
   }
 
-
   /** Loads the selected voice, f0 method and settings into the running session (if there is one). */
   private async switchInSession(): Promise<void> {
     if (!this.session) return;
-    const s = this.selection;
     this.busy = true;
     this.changed();
     try {
-      await this.session.switchVoice({ voice: s.voice, ...(s.f0Method !== 'yin' ? { f0: s.f0Method } : {}), settings: s.settings });
+      await this.session.switchVoice(this.voiceChoice());
     } finally {
       this.busy = false;
     }
+  }
+
+  /** The selected voice as the session runs it (yin, the engine's own estimator, is the default). */
+  private voiceChoice(): VoiceChoice {
+    const s = this.selection;
+    return { voice: s.voice, ...(s.f0Method !== 'yin' ? { f0: s.f0Method } : {}), settings: s.settings };
   }
 
   private liveOptions(): LiveOptions {
     const s = this.selection;
     const virtual = s.devices.output === VIRTUAL_OUTPUT;
     return {
-      voice: s.voice,
-      ...(s.f0Method !== 'yin' ? { f0: s.f0Method } : {}),
-      settings: s.settings,
+      ...this.voiceChoice(),
       ...(s.devices.input ? { input: s.devices.input } : {}),
       ...(s.devices.output && !virtual ? { output: s.devices.output } : {}),
       ...(s.devices.monitor ? { monitor: s.devices.monitor } : {}),
@@ -396,7 +397,6 @@ export class ControlApi {
     }
     return this.changed();
   }
-
 
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);

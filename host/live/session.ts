@@ -77,8 +77,8 @@ export class LiveSession {
   f0Method = 'yin';
   private voice: string;
   private voiceOn = true;
-  private prebufferMs = MIN_PREBUFFER_MS;
-  private prebufferSized = false;
+  /** 0 until the first voice's warm-up has sized it. */
+  private prebufferMs = 0;
   private measuredDeviceMs: number | null = null;
   private measuredVoiceMs: number | null = null;
   private nominalDeviceMs = 0;
@@ -221,7 +221,7 @@ export class LiveSession {
   private onVoice(r: VoiceReady): void {
     this.f0Method = r.f0Method;
     this.settings = r.settings;
-    this.sizePrebuffer(r.warmupMs, r.blockFrames);
+    this.sizePrebuffer(r.warmupMs);
   }
 
   /** The algorithmic latency: one formula, the inference worker's (engine + output resampler + noise suppression). */
@@ -273,17 +273,14 @@ export class LiveSession {
    * the input buffer (a block completes only when the buffer holding its last sample arrives) and the mixer's
    * two-buffer low-water mark, plus scheduling slack for a loaded machine. Underruns grow it further.
    */
-  private sizePrebuffer(warmupMs: number[], blockFrames: number): void {
+  private sizePrebuffer(warmupMs: number[]): void {
     const steady = warmupMs.slice(2); // the first blocks include JIT compilation
     const worst = Math.max(...(steady.length ? steady : warmupMs));
     const bufMs = (this.bufferFrames * 1000) / this.streamRate;
     const p = 1.5 * worst + 3 * bufMs + 10;
     // A switch to a cheaper voice keeps the prebuffer (the schedule in use stays); a costlier one raises it.
-    const floor = this.prebufferSized ? this.prebufferMs : 0;
-    this.prebufferSized = true;
-    this.prebufferMs = Math.min(MAX_PREBUFFER_MS, Math.max(MIN_PREBUFFER_MS, p, floor));
+    this.prebufferMs = Math.min(MAX_PREBUFFER_MS, Math.max(MIN_PREBUFFER_MS, p, this.prebufferMs));
     this.ctl.stats[STATS.PREBUFFER_MS] = this.prebufferMs;
-    void blockFrames;
   }
 
   /** Chooses another device for a role (output, input or monitor; null closes the monitor). */
