@@ -22,35 +22,20 @@ export interface CompressedAudio {
 
 const LABEL: Record<CompressedFormat, string> = { flac: 'FLAC', mp3: 'MP3', ogg: 'Ogg' };
 
-async function runDecoder(bytes: Uint8Array, format: CompressedFormat): Promise<Decoded> {
-  if (format === 'flac') {
-    const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
-    const d = new FLACDecoder();
-    await d.ready;
-    try {
-      return await d.decodeFile(bytes);
-    } finally {
-      d.free();
-    }
-  }
-  if (format === 'mp3') {
-    const { MPEGDecoder } = await import('mpg123-decoder');
-    const d = new MPEGDecoder();
-    await d.ready;
-    try {
-      return d.decode(bytes);
-    } finally {
-      d.free();
-    }
-  }
-  const { OggVorbisDecoder } = await import('@wasm-audio-decoders/ogg-vorbis');
-  const d = new OggVorbisDecoder();
+/** The WebAssembly decoders share a life cycle: wait until ready, decode once, free the module's memory. */
+async function once<D extends { ready: Promise<unknown>; free(): void }>(d: D, decode: (d: D) => Decoded | Promise<Decoded>): Promise<Decoded> {
   await d.ready;
   try {
-    return await d.decodeFile(bytes);
+    return await decode(d);
   } finally {
     d.free();
   }
+}
+
+async function runDecoder(bytes: Uint8Array, format: CompressedFormat): Promise<Decoded> {
+  if (format === 'flac') return once(new (await import('@wasm-audio-decoders/flac')).FLACDecoder(), (d) => d.decodeFile(bytes));
+  if (format === 'mp3') return once(new (await import('mpg123-decoder')).MPEGDecoder(), (d) => d.decode(bytes));
+  return once(new (await import('@wasm-audio-decoders/ogg-vorbis')).OggVorbisDecoder(), (d) => d.decodeFile(bytes));
 }
 
 /** The decoder's own words, or nothing when the error is a fault in the decoder's code rather than the data. */
