@@ -232,10 +232,13 @@ export async function readWav(src: ByteSource, name: string): Promise<WavAudio> 
   return { sampleRate: layout.sampleRate, channels: decodeFrames(bytes, layout), warnings };
 }
 
+/** Length of floatWavHeader's header: the samples start here. */
+export const FLOAT_WAV_HEADER_BYTES = 58;
+
 /** Header of a mono 32-bit float WAV (fmt with cbSize and a fact chunk, as the format asks of non-PCM data). */
 export function floatWavHeader(frames: number, sampleRate: number): Uint8Array {
   const dataBytes = frames * 4;
-  const h = new Uint8Array(58);
+  const h = new Uint8Array(FLOAT_WAV_HEADER_BYTES);
   const v = new DataView(h.buffer);
   const ascii = (o: number, s: string) => {
     for (let i = 0; i < 4; i++) h[o + i] = s.charCodeAt(i);

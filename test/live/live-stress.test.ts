@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { FLOAT_WAV_HEADER_BYTES } from '../../host/audio/wav.js';
 import { LiveSession } from '../../host/live/session.js';
 import type { LiveEvent } from '../../protocol/telemetry.js';
 import { sine, tempDir } from '../helpers.js';
@@ -263,6 +264,8 @@ test('a 10 s recording keeps time across an output gap: 10 s ± one block in bot
 
 function readWav(p: string): Float32Array {
   const b = readFileSync(p);
-  const n = (b.length - 44) >> 2;
-  return new Float32Array(b.buffer.slice(b.byteOffset + 44, b.byteOffset + 44 + n * 4));
+  // Read while the recording is open, so its header's sizes are not yet patched: the samples run to the end.
+  const h = FLOAT_WAV_HEADER_BYTES;
+  const n = (b.length - h) >> 2;
+  return new Float32Array(b.buffer.slice(b.byteOffset + h, b.byteOffset + h + n * 4));
 }
