@@ -18,6 +18,7 @@
 // smoothed per sample.
 import { CTRL, STATS } from '../protocol/rings.js';
 import { dbToGain } from '../protocol/live-settings.js';
+import { fadeIn, fadeOut } from './fades.js';
 import type { Fifo } from './fifo.js';
 import type { AudioRing, Control } from './rings.js';
 
@@ -219,10 +220,7 @@ export class OutputMixer {
     }
     // Late block (or a stale backlog): fade what there is, then prime again.
     const got = this.take(wet, Math.min(n, avail));
-    for (let i = 0; i < got; i++) {
-      const c = Math.cos((0.5 * Math.PI * (i + 1)) / got);
-      wet[i] = wet[i]! * c * c;
-    }
+    fadeOut(wet, got);
     wet.fill(0, got, n);
     ctl.stats[STATS.CONCEALED_FRAMES] = ctl.stats[STATS.CONCEALED_FRAMES]! + (n - got);
     if (avail > tooMuch) {
@@ -267,15 +265,8 @@ export class OutputMixer {
     this.take(wet, half);
     this.take(null, skip);
     this.take(wet.subarray(half, n), n - half);
-    for (let i = 0; i < half; i++) {
-      const c = Math.cos((0.5 * Math.PI * (i + 1)) / half);
-      wet[i] = wet[i]! * c * c;
-    }
-    const m = n - half;
-    for (let i = 0; i < m; i++) {
-      const s = Math.sin((0.5 * Math.PI * (i + 1)) / m);
-      wet[half + i] = wet[half + i]! * s * s;
-    }
+    fadeOut(wet, half);
+    fadeIn(wet.subarray(half, n), n - half);
     this.ctl.add(CTRL.CATCH_UPS, 1);
   }
 

@@ -5,6 +5,7 @@
 // was. Everything per block is allocated at start, on a settings change or on a switch, never per block.
 import { parentPort, workerData } from 'node:worker_threads';
 import { StreamResampler } from '../../engine/resampler.js';
+import { crossfadeInto, fadeIn, fadeOut } from '../../native-audio/fades.js';
 import { AudioRing, Control, wallMs } from '../../native-audio/rings.js';
 import { toWire } from '../../protocol/errors.js';
 import { MAX_INPUT_BACKLOG_SEC, CTRL, STATS } from '../../protocol/rings.js';
@@ -209,29 +210,18 @@ async function main(): Promise<void> {
       if (incoming.engine.blockSize === N) {
         // Both voices render this block; equal-power crossfade over it, then the new one runs alone.
         const m = await incoming.engine.processBlock(block, incoming.out);
-        const k = Math.min(n, m);
-        for (let i = 0; i < k; i++) {
-          const w = Math.sin((0.5 * Math.PI * (i + 1)) / k);
-          incoming.out[i] = (1 - w * w) * out[i]! + w * w * incoming.out[i]!;
-        }
+        crossfadeInto(out, incoming.out, Math.min(n, m));
         out = incoming.out;
         n = m;
       } else {
         // Block sizes differ: the old voice fades out at the end of its last block, the new one fades in.
         const k = Math.min(n, fade);
-        for (let i = 0; i < k; i++) {
-          const c = Math.cos((0.5 * Math.PI * (i + 1)) / k);
-          out[n - k + i] = out[n - k + i]! * c * c;
-        }
+        fadeOut(out.subarray(n - k, n), k);
         fadeInFrames = fade;
       }
       takeOver(incoming, nextId);
     } else if (fadeInFrames > 0) {
-      const k = Math.min(n, fadeInFrames);
-      for (let i = 0; i < k; i++) {
-        const s = Math.sin((0.5 * Math.PI * (i + 1)) / k);
-        out[i] = out[i]! * s * s;
-      }
+      fadeIn(out, Math.min(n, fadeInFrames));
       fadeInFrames = 0;
     }
     const y = toOutput ? toOutput.process(out.subarray(0, n)) : out.subarray(0, n);

@@ -4,6 +4,7 @@
 // device lost, the rings overflowing) the gap is written as silence, measured on the wall clock.
 import type { SharedBuffers } from '../../protocol/rings.js';
 import { CTRL } from '../../protocol/rings.js';
+import { fadeIn, fadeOut } from '../../native-audio/fades.js';
 import { AudioRing, type Control } from '../../native-audio/rings.js';
 import { WavWriter } from './wav-writer.js';
 
@@ -44,8 +45,7 @@ class Track {
     const w = this.writer;
     const F = this.tail.length;
     if (this.fadeInNext) {
-      const k = Math.min(F, x.length);
-      for (let i = 0; i < k; i++) x[i] = x[i]! * Math.sin((0.5 * Math.PI * (i + 1)) / k) ** 2;
+      fadeIn(x, Math.min(F, x.length));
       this.fadeInNext = false;
     }
     w.append(this.tail.subarray(0, this.tailLen));
@@ -72,7 +72,7 @@ class Track {
     const due = (final ? elapsed : elapsed - GAP_SLACK_SEC) * w.rate;
     if (this.frames < due) {
       const k = this.tailLen;
-      for (let i = 0; i < k; i++) this.tail[i] = this.tail[i]! * Math.cos((0.5 * Math.PI * (i + 1)) / k) ** 2;
+      fadeOut(this.tail, k);
       w.append(this.tail.subarray(0, k));
       this.tailLen = 0;
       while (w.frames < due) w.append(this.zeros.subarray(0, Math.min(this.zeros.length, Math.ceil(due - w.frames))));
