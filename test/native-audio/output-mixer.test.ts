@@ -30,17 +30,17 @@ function setup(prebufferMs = 40) {
   };
   let written = 0;
   /** A block arrives now, its input having ended now (as the inference worker publishes it). */
-  const block = (value: number) => {
+  const block = (value: number, frames = N) => {
     ctl.stats[STATS.LAST_BLOCK_INPUT_END] = inputFrames;
-    written += N;
+    written += frames;
     ctl.stats[STATS.OUTPUT_WRITTEN_END] = written;
-    wet.push(new Float32Array(N).fill(value));
+    wet.push(new Float32Array(frames).fill(value));
   };
   const advance = (frames: number) => {
     inputFrames += frames;
     ctl.stats[STATS.INPUT_FRAMES] = inputFrames;
   };
-  return { ctl, mixer, wet, tick, block, advance, frames: () => inputFrames };
+  return { ctl, mixer, wet, tick, block, advance, frames: () => inputFrames, written: () => written };
 }
 
 test('the voice starts exactly prebuffer after its block’s input ended, fading in', () => {
@@ -244,20 +244,13 @@ test('a smaller block (lower engine latency) does not keep the old delay: the vo
   const m = setup(20);
   const big = 3 * N; // a 300 ms block
   m.ctl.stats[STATS.BLOCK_FRAMES] = big;
-  let written = 0;
-  const block = (frames: number) => {
-    m.ctl.stats[STATS.LAST_BLOCK_INPUT_END] = m.frames();
-    written += frames;
-    m.ctl.stats[STATS.OUTPUT_WRITTEN_END] = written;
-    m.wet.push(new Float32Array(frames).fill(0.5));
-  };
   // A block is pushed once its input has arrived (as the inference worker does), the device ticking meanwhile.
   let due = m.frames();
   const run = (frames: number, blocks: number) => {
     for (let k = 0; k < blocks; k++) {
       due += frames;
       while (m.frames() + B <= due) m.tick();
-      block(frames);
+      m.block(0.5, frames);
     }
   };
   run(big, 8);
@@ -267,7 +260,7 @@ test('a smaller block (lower engine latency) does not keep the old delay: the vo
   run(N, 10);
   // Where the head is against the new schedule, in output frames (positive: late).
   const s = m.ctl.stats;
-  const headDue = s[STATS.LAST_BLOCK_INPUT_END]! + N - (s[STATS.OUTPUT_WRITTEN_END]! - (written - m.wet.availableRead()));
+  const headDue = s[STATS.LAST_BLOCK_INPUT_END]! + N - (s[STATS.OUTPUT_WRITTEN_END]! - (m.written() - m.wet.availableRead()));
   const lateMs = ((m.frames() - (headDue + 0.02 * RATE)) / RATE) * 1000;
   assert.ok(m.ctl.get(CTRL.CATCH_UPS) > before, 'the voice skipped ahead');
   assert.ok(Math.abs(lateMs) < 15, `the head plays on the new schedule (off by ${lateMs.toFixed(1)} ms)`);
