@@ -66,7 +66,7 @@ async function voiceFolder(contract: Contract, withIndex: boolean): Promise<stri
 }
 
 async function run(label: string, voiceDir: string, f0: string, blockMs: number, indexRatio: number, f0Label = f0) {
-  const voice = await resolveVoice({ voice: voiceDir, encoder, f0, threads: 2 });
+  const voice = await resolveVoice({ voice: voiceDir, encoder, f0, runtime: { threads: 2 } });
   const engine = await StreamingEngine.create({ streamRate: STREAM, voice: voice.stage, f0: voice.f0, settings: { blockMs, extraMs, indexRatio } });
   const out = new Float32Array(engine.maxOutput);
   const rows: Record<string, number[]> = { total: [], f0: [], encoder: [], index: [], synth: [], sola: [] };

@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { EngineSettings } from '../protocol/settings.js';
 import { UserError } from '../protocol/errors.js';
+import { isProviderChoice, PROVIDER_CHOICES, THREAD_RANGE, type RuntimeOptions } from '../protocol/runtime.js';
 
 export class UsageError extends UserError {
   override name = 'UsageError';
@@ -76,5 +77,31 @@ const ENGINE_KEYS: Record<keyof typeof ENGINE_OPTIONS, keyof EngineSettings> = {
 export function engineSettingsFrom(values: Record<string, unknown>): Partial<EngineSettings> {
   const out: Partial<EngineSettings> = {};
   for (const [flag, key] of Object.entries(ENGINE_KEYS)) out[key] = numberOption(flag, values[flag] as string | undefined);
+  return out;
+}
+
+/** Where the networks run: the flags of every command that loads a voice (convert, live, serve). */
+export const RUNTIME_OPTIONS = {
+  provider: { type: 'string' },
+  threads: { type: 'string' },
+} as const;
+
+export const RUNTIME_USAGE = `  --provider <p>      where neural networks run: auto (the best GPU path here, else CPU), cpu, webgpu,
+                      cuda, dml, coreml (default auto; an unavailable one falls back to CPU, saying why)
+  --threads <n>       inference threads per network, ${THREAD_RANGE.min}..${THREAD_RANGE.max} (default 2)`;
+
+export function runtimeFrom(values: { provider?: unknown; threads?: unknown }): Partial<RuntimeOptions> {
+  const out: Partial<RuntimeOptions> = {};
+  if (values.provider !== undefined) {
+    if (!isProviderChoice(values.provider)) throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')} (got "${String(values.provider)}")`);
+    out.provider = values.provider;
+  }
+  const threads = numberOption('threads', values.threads as string | undefined);
+  if (threads !== undefined) {
+    if (!Number.isInteger(threads) || threads < THREAD_RANGE.min || threads > THREAD_RANGE.max) {
+      throw new UsageError(`--threads must be a whole number from ${THREAD_RANGE.min} to ${THREAD_RANGE.max} (got ${threads})`);
+    }
+    out.threads = threads;
+  }
   return out;
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { convertFile } from '../host/convert.js';
 import { DEFAULT_VOICE } from '../host/voices.js';
 import { mergeSettings, DEFAULT_SETTINGS } from '../protocol/settings.js';
-import { ENGINE_OPTIONS, engineSettingsFrom, numberOption, parse, UsageError } from './args.js';
+import { describePlacement } from '../protocol/runtime.js';
+import { ENGINE_OPTIONS, engineSettingsFrom, parse, RUNTIME_OPTIONS, RUNTIME_USAGE, runtimeFrom, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 
 export const CONVERT_USAGE = `usage: resona convert <input> <output.wav> [options]
@@ -14,7 +15,7 @@ export const CONVERT_USAGE = `usage: resona convert <input> <output.wav> [option
   --index-ratio <r>   neural voices with an index: retrieval share, 0..1 (default ${DEFAULT_SETTINGS.indexRatio})
   --protect <p>       neural voices: keep unvoiced sounds from retrieval, 0..0.5 (default ${DEFAULT_SETTINGS.protect})
   --speaker <n>       speaker id of a multi-speaker voice (default 0)
-  --threads <n>       inference threads per network, 1..16 (default 2)
+${RUNTIME_USAGE}
   --pitch <st>        pitch shift in semitones, -24..24 (default: the voice's)
   --formant <st>      formant shift in semitones, -12..12 (default: the voice's)
   --block <ms>        block size, 10..1500 (default ${DEFAULT_SETTINGS.blockMs})
@@ -32,7 +33,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
     voice: { type: 'string' },
     encoder: { type: 'string' },
     f0: { type: 'string' },
-    threads: { type: 'string' },
+    ...RUNTIME_OPTIONS,
     ...ENGINE_OPTIONS,
     'keep-latency': { type: 'boolean' },
     quiet: { type: 'boolean' },
@@ -48,8 +49,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
   if (path.extname(output).toLowerCase() !== '.wav') throw new UsageError(`the output is written as WAV: name it .wav (got "${output}")`);
   const raw = engineSettingsFrom(values);
 
-  const threads = numberOption('threads', values.threads as string | undefined);
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 16)) throw new UsageError(`--threads must be a whole number from 1 to 16 (got ${threads})`);
+  const runtime = runtimeFrom(values);
   // Check every setting before reading anything, so a typo costs nothing.
   mergeSettings(DEFAULT_SETTINGS, raw);
   const outDir = path.dirname(path.resolve(output));
@@ -62,7 +62,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
     voice: (values.voice as string | undefined) ?? DEFAULT_VOICE,
     encoder: values.encoder as string | undefined,
     f0: values.f0 as string | undefined,
-    threads,
+    runtime,
     settings: raw,
     keepLatency: Boolean(values['keep-latency']),
     onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
@@ -74,6 +74,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const s = result.settings;
   console.log(`wrote ${output}: ${result.seconds.toFixed(2)} s at ${result.sampleRate} Hz`);
   console.log(`voice ${(values.voice as string | undefined) ?? DEFAULT_VOICE}, pitch ${s.pitch}, formant ${s.formant}, f0 ${result.f0Method}, block ${s.blockMs} ms`);
+  console.log(`networks: ${result.placement.length ? describePlacement(result.placement) : 'none (a built-in voice)'}`);
   console.log(`real-time factor ${result.rtf.toFixed(4)} (${(1 / Math.max(result.rtf, 1e-9)).toFixed(1)}x faster than real time)`);
   console.log(
     `algorithmic latency ${l.totalMs.toFixed(1)} ms = block ${l.blockMs.toFixed(1)} + crossfade ${l.crossfadeMs.toFixed(1)} + search ${l.searchMs.toFixed(1)} + resampling ${l.resampleMs.toFixed(2)} ms` +

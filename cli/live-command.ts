@@ -4,7 +4,8 @@ import { DEFAULT_VOICE } from '../host/voices.js';
 import { DEFAULT_SETTINGS } from '../protocol/settings.js';
 import { LIVE_RANGES } from '../protocol/live-settings.js';
 import type { LiveTelemetry } from '../protocol/telemetry.js';
-import { ENGINE_OPTIONS, engineSettingsFrom, numberOption, parse, UsageError } from './args.js';
+import { ENGINE_OPTIONS, engineSettingsFrom, numberOption, parse, RUNTIME_OPTIONS, RUNTIME_USAGE, runtimeFrom, UsageError } from './args.js';
+import { describePlacement } from '../protocol/runtime.js';
 
 export const LIVE_USAGE = `usage: resona live [options]
   --input <dev>          microphone: a number, part of a name, or pulse:<source> ('resona devices'); default: the system's
@@ -14,6 +15,7 @@ export const LIVE_USAGE = `usage: resona live [options]
   --input-gain <dB>      ${LIVE_RANGES.inputGainDb.min}..${LIVE_RANGES.inputGainDb.max} (default 0); likewise --output-gain, --monitor-gain
   --voice <id|path>      voice (default ${DEFAULT_VOICE}; see 'resona voices'); --f0 <method|file> and
                          --encoder <file> as in 'resona convert'
+${RUNTIME_USAGE}
   --pitch <st>  --formant <st>  --block <ms> (default ${DEFAULT_SETTINGS.blockMs})  --extra <ms>  --crossfade <ms>  --search <ms>  --silence <dB>
   --loudness <0..1>  --index-ratio <0..1>  --protect <0..0.5>  --speaker <n>   (as in 'resona convert --help')
   --rate <Hz>            stream rate (default 48000); --output-rate <Hz> when the output device needs another
@@ -54,6 +56,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     voice: { type: 'string' },
     f0: { type: 'string' },
     encoder: { type: 'string' },
+    ...RUNTIME_OPTIONS,
     ...ENGINE_OPTIONS,
     rate: { type: 'string' },
     'output-rate': { type: 'string' },
@@ -84,6 +87,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     voice: str('voice') ?? DEFAULT_VOICE,
     ...(str('f0') ? { f0: str('f0') } : {}),
     ...(str('encoder') ? { encoder: str('encoder') } : {}),
+    runtime: runtimeFrom(values),
     settings: engineSettingsFrom(values),
     input: str('input'),
     output: str('output'),
@@ -112,6 +116,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
   }
   const t0 = session.telemetry();
   console.log(`live: ${t0.devices.input} → voice ${o.voice} → ${t0.devices.output}${t0.devices.monitor ? ` (monitor ${t0.devices.monitor})` : ''}, ${t0.streamRate} Hz`);
+  if (t0.placement.length) console.log(`networks: ${describePlacement(t0.placement)}`);
 
   let finish!: () => void;
   const done = new Promise<void>((r) => (finish = r));

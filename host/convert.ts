@@ -7,6 +7,7 @@ import type { LatencyReport } from '../engine/latency.js';
 import type { EngineSettings } from '../protocol/settings.js';
 import { AudioFileError, readAudioFile, toMono, writeWavAtomic } from './audio-file.js';
 import { resolveVoice } from './voices.js';
+import type { NetworkPlacement, RuntimeOptions } from '../protocol/runtime.js';
 
 export interface ConvertOptions {
   voice: string;
@@ -14,7 +15,8 @@ export interface ConvertOptions {
   encoder?: string;
   /** f0 method or pitch network file (default: the built-in estimator). */
   f0?: string;
-  threads?: number;
+  /** Provider and threads of the voice's networks. */
+  runtime?: Partial<RuntimeOptions>;
   settings?: Partial<EngineSettings>;
   /** Keep the live delay in the output instead of compensating it. */
   keepLatency?: boolean;
@@ -31,10 +33,12 @@ export interface ConvertResult {
   warnings: string[];
   settings: EngineSettings;
   f0Method: string;
+  /** Where each network ran. */
+  placement: NetworkPlacement[];
 }
 
 export async function convertSamples(input: Float32Array, sampleRate: number, o: ConvertOptions): Promise<ConvertResult> {
-  const voice = await resolveVoice({ voice: o.voice, encoder: o.encoder, f0: o.f0, threads: o.threads });
+  const voice = await resolveVoice({ voice: o.voice, encoder: o.encoder, f0: o.f0, runtime: o.runtime });
   const settings = { pitch: voice.info.defaultPitch, formant: voice.info.defaultFormant, ...stripUndefined(o.settings ?? {}) };
   let engine: StreamingEngine;
   try {
@@ -88,6 +92,7 @@ export async function convertSamples(input: Float32Array, sampleRate: number, o:
       ],
       settings: { ...engine.currentSettings },
       f0Method: engine.f0Method,
+      placement: voice.placement,
     };
   } finally {
     engine.destroy();

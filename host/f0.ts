@@ -6,6 +6,8 @@ import type { F0Estimator } from '../engine/f0/estimator.js';
 import { findModel, modelsDir, requireModel } from '../models/catalogue/catalogue.js';
 import { createF0Estimator, F0_METHODS } from '../models/f0/methods.js';
 import { UserError } from '../protocol/errors.js';
+import { DEFAULT_RUNTIME, type RuntimeOptions } from '../protocol/runtime.js';
+import { providerFor } from '../models/runtime.js';
 
 /** A pitch method or network the user asked for that cannot be set up: the message says what to do. */
 export class F0ModelError extends UserError {
@@ -29,11 +31,11 @@ async function modelFor(spec: string): Promise<string | undefined> {
   return file;
 }
 
-export async function createF0(spec: string | undefined, threads?: number): Promise<F0Estimator | undefined> {
+export async function createF0(spec: string | undefined, runtime: RuntimeOptions = DEFAULT_RUNTIME): Promise<F0Estimator | undefined> {
   if (spec === undefined || spec === 'yin') return undefined;
   const modelPath = await modelFor(spec);
   try {
-    return await createF0Estimator(spec, { modelPath, threads });
+    return await createF0Estimator(spec, { modelPath, threads: runtime.threads, provider: providerFor('f0', runtime.provider) });
   } catch (e) {
     // The estimators' messages name the file and the fix; give them a user-facing type.
     if ((e as Error).name === 'Error') throw new F0ModelError((e as Error).message);

@@ -15,6 +15,7 @@ import type { VoiceManifest } from '../protocol/voice-manifest.js';
 import { VOICE_FILE, type VoiceInfo } from '../protocol/voices.js';
 import { createF0 } from './f0.js';
 import { UserError } from '../protocol/errors.js';
+import { DEFAULT_RUNTIME, type NetworkPlacement, type RuntimeOptions } from '../protocol/runtime.js';
 
 export const DEFAULT_VOICE = 'deeper';
 
@@ -82,7 +83,8 @@ export interface VoiceRequest {
   encoder?: string;
   /** f0 method name or an ONNX pitch network; default: the built-in estimator. */
   f0?: string;
-  threads?: number;
+  /** Provider and threads for every network of the voice (default: the best accelerator, 2 threads). */
+  runtime?: Partial<RuntimeOptions>;
 }
 
 export interface ResolvedVoice {
@@ -90,6 +92,8 @@ export interface ResolvedVoice {
   stage: VoiceStage;
   /** The pitch estimator to give the engine; undefined = the engine's built-in one. */
   f0?: F0Estimator;
+  /** Where each network runs (empty for a built-in voice with the built-in pitch estimator). */
+  placement: NetworkPlacement[];
   notes: string[];
   /** Frees the voice's sessions (after the engine using it is gone). */
   release(): Promise<void>;
@@ -119,12 +123,24 @@ export function looksLikePath(spec: string): boolean {
   return /[\\/]/.test(spec) || VOICE_FILE.test(spec);
 }
 
+/** The f0 network's placement, when the voice has one. */
+function f0Placement(f0: F0Estimator | undefined): NetworkPlacement[] {
+  return f0?.placement ? [{ network: `f0 (${f0.id})`, provider: f0.placement.provider, note: f0.placement.note }] : [];
+}
+
+/** The f0 network's fallback warning, when an explicit provider could not be used. */
+function f0Warnings(f0: F0Estimator | undefined): string[] {
+  return f0?.placement?.warning ? [f0.placement.warning] : [];
+}
+
 export async function resolveVoice(req: string | VoiceRequest): Promise<ResolvedVoice> {
   const r = typeof req === 'string' ? { voice: req } : req;
+  const runtime: RuntimeOptions = { ...DEFAULT_RUNTIME, ...stripUndefined(r.runtime ?? {}) };
   const builtin = findBuiltinVoice(r.voice);
   if (builtin && !looksLikePath(r.voice)) {
-    const f0 = await createF0(r.f0, r.threads);
-    return { info: builtin, stage: createBuiltinVoice(r.voice), f0, notes: [], release: none };
+    const f0 = await createF0(r.f0, runtime);
+    const placement = f0Placement(f0);
+    return { info: builtin, stage: createBuiltinVoice(r.voice), f0, placement, notes: f0Warnings(f0), release: none };
   }
   let dir = path.join(voicesDir(), r.voice);
   let temp: string | null = null;
@@ -141,15 +157,15 @@ export async function resolveVoice(req: string | VoiceRequest): Promise<Resolved
   // The temporary library of a voice given by path goes on every path out, a failed import included.
   try {
     if (temp) {
-      const m = await importVoice(r.voice, temp, { threads: r.threads } satisfies ImportOptions);
+      const m = await importVoice(r.voice, temp, { threads: runtime.threads } satisfies ImportOptions);
       dir = path.join(temp, m.id);
     }
     const manifest = await readManifest(dir);
     const encoder = r.encoder ?? (await encoderFor(manifest));
-    const f0 = manifest.f0 ? await createF0(r.f0, r.threads) : undefined;
+    const f0 = manifest.f0 ? await createF0(r.f0, runtime) : undefined;
     let loaded;
     try {
-      loaded = await loadVoice(dir, { encoder, threads: r.threads });
+      loaded = await loadVoice(dir, { encoder, runtime });
     } catch (e) {
       await f0?.dispose?.();
       throw e;
@@ -158,12 +174,17 @@ export async function resolveVoice(req: string | VoiceRequest): Promise<Resolved
       info: await rvcInfo(manifest, dir),
       stage: loaded.stage,
       f0,
-      notes: loaded.notes,
+      placement: [...loaded.placement, ...f0Placement(f0)],
+      notes: [...new Set([...loaded.notes, ...f0Warnings(f0)])],
       release: loaded.release,
     };
   } finally {
     if (temp) await fs.rm(temp, { recursive: true, force: true });
   }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Imports a voice into the library. */

@@ -2,20 +2,21 @@
 // spinning, execution providers and the checks on inputs live in one place.
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../protocol/errors.js';
+import { PROVIDER_LABELS as LABELS, PROVIDERS, type Provider, type ProviderChoice, type ProviderStatus } from '../protocol/runtime.js';
+import { GraphBuilder } from './onnx/graph-builder.js';
 import { checkRegularFile } from './regular-file.js';
 
-export type Provider = 'cpu' | 'cuda' | 'dml' | 'coreml';
+export type { Provider, ProviderChoice, RuntimeOptions, NetworkPlacement, ProviderStatus } from '../protocol/runtime.js';
 export type ElementType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
 
 export interface SessionOptions {
   /** Intra-op threads; spinning is always off, since several sessions share a few cores (FIELD-NOTES §7). */
   threads?: number;
-  /** 'auto' tries the platform's accelerator (DirectML, CoreML, CUDA where bundled) and falls back to CPU. */
-  provider?: 'auto' | Provider;
+  /** 'auto' takes the best accelerator this machine has (see AUTO_ORDER) and falls back to CPU. Default: CPU. */
+  provider?: ProviderChoice;
   /** Name used in messages when the model comes as bytes. */
   name?: string;
 }
-
 export class ModelLoadError extends UserError {
   override name = 'ModelLoadError';
   constructor(message: string) {
@@ -46,8 +47,10 @@ export interface LoadedSession {
   readonly inputs: readonly InputSpec[];
   /** The execution provider the session runs on. */
   readonly provider: Provider;
-  /** Set when the requested accelerator was not usable and the session fell back to CPU. */
+  /** Set when the requested accelerator was not usable and the session fell back to CPU (a warning). */
   readonly providerNote: string | null;
+  /** Why the session is not on an accelerator, also under 'auto' (for the UI and print-outs); null when it is. */
+  readonly placementNote: string | null;
   run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
@@ -56,19 +59,151 @@ export interface LoadedSession {
 // error or the accelerator fallback's note, in words.
 ort.env.logLevel = 'fatal';
 
-const ORT_NAMES: Record<Provider, string> = { cpu: 'cpu', cuda: 'cuda', dml: 'dml', coreml: 'coreml' };
-const LABELS: Record<Provider, string> = { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML' };
+/**
+ * The providers as data: onnxruntime's name for each, the platforms whose onnxruntime-node build can carry it,
+ * and what to tell a user who asked for it where it cannot run.
+ */
+const SPECS: Record<Provider, { ort: string; platforms: readonly NodeJS.Platform[]; missing: string; brief: string }> = {
+  cpu: { ort: 'cpu', platforms: ['linux', 'win32', 'darwin'], missing: '', brief: '' },
+  webgpu: {
+    ort: 'webgpu',
+    brief: 'no GPU adapter',
+    platforms: ['linux', 'win32', 'darwin'],
+    missing: 'no GPU adapter found: WebGPU needs a Vulkan (Linux: the GPU vendor\'s Vulkan driver and libvulkan1), Direct3D 12 or Metal driver',
+  },
+  cuda: {
+    ort: 'cuda',
+    brief: 'not installed',
+    platforms: ['linux', 'win32'],
+    missing: "CUDA's files are not installed: run `RESONA_CUDA=1 bash scripts/setup.sh` (onnxruntime-node's CUDA 12 build; needs an NVIDIA driver, CUDA 12 and cuDNN 9)",
+  },
+  dml: { ort: 'dml', platforms: ['win32'], missing: 'DirectML runs on Windows only', brief: 'Windows only' },
+  coreml: { ort: 'coreml', platforms: ['darwin'], missing: 'CoreML runs on macOS only', brief: 'macOS only' },
+};
 
-/** Accelerators this build of onnxruntime-node carries on this platform, best first. */
-export function availableProviders(): Provider[] {
-  const bundled = new Set(ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name));
-  const order: Provider[] = process.platform === 'win32' ? ['cuda', 'dml'] : process.platform === 'darwin' ? ['coreml'] : ['cuda'];
-  return [...order.filter((p) => bundled.has(ORT_NAMES[p])), 'cpu'];
+/**
+ * What 'auto' tries, best first. CUDA leads where its files were installed on purpose; WebGPU covers every
+ * desktop GPU with no download; on macOS WebGPU (Metal) comes before CoreML, whose EP takes only a subset of
+ * these graphs' operators and splits them into many partitions.
+ */
+const AUTO_ORDER: Partial<Record<NodeJS.Platform, Provider[]>> = {
+  linux: ['cuda', 'webgpu'],
+  win32: ['cuda', 'dml', 'webgpu'],
+  darwin: ['webgpu', 'coreml'],
+};
+
+/**
+ * A Vulkan driver that renders on the CPU (SwiftShader, Mesa's lavapipe/llvmpipe): WebGPU runs there, correctly
+ * but slower than onnxruntime's own CPU kernels, so 'auto' does not take it (an explicit 'webgpu' still does).
+ */
+function softwareVulkan(): string | null {
+  const icd = `${process.env.VK_ICD_FILENAMES ?? ''}:${process.env.VK_DRIVER_FILES ?? ''}`;
+  const m = /swiftshader|lvp|llvmpipe/i.exec(icd);
+  return m ? `software renderer only (${m[0]}), slower than the CPU` : null;
+}
+
+/** onnxruntime's failure, in words a user can act on. */
+function explain(p: Provider, raw: string): string {
+  if (/backend not found|Failed to load shared library|Failed to get a WebGPU adapter|No supported adapters|not supported on this platform/i.test(raw)) {
+    return SPECS[p].missing;
+  }
+  return raw.split('\n')[0]!.replace(/^\/onnxruntime_src\/\S+\s+/, '');
+}
+
+// A one-node model (y = 2x) that each accelerator must load and run once before any voice uses it.
+let probeModel: Uint8Array | null = null;
+function probeBytes(): Uint8Array {
+  if (!probeModel) {
+    const g = new GraphBuilder('resona-provider-probe');
+    const x = g.input('x', 'float32', [1, 'N']);
+    g.op('Mul', [x, g.f32([2])], {}, 'y');
+    g.output('y', 'float32', [1, 'N']);
+    probeModel = g.toBytes({ opset: 17 });
+  }
+  return probeModel;
+}
+
+const probes = new Map<Provider, Promise<string | null>>();
+
+/** Whether the provider can run here: null, or why not in words. Probed once per process (an adapter does not come and go). */
+export function probeProvider(p: Provider): Promise<string | null> {
+  let known = probes.get(p);
+  if (!known) {
+    known = (async () => {
+      if (p === 'cpu') return null;
+      if (!SPECS[p].platforms.includes(process.platform)) return SPECS[p].missing;
+      try {
+        const s = await create(probeBytes(), p, 1);
+        try {
+          const y = (await s.run({ x: new ort.Tensor('float32', new Float32Array([1, 2]), [1, 2]) })).y!;
+          if ((y.data as Float32Array)[1] !== 4) return `${LABELS[p]} ran a test model wrongly`;
+        } finally {
+          await s.release();
+        }
+        return null;
+      } catch (e) {
+        return explain(p, (e as Error).message);
+      }
+    })();
+    probes.set(p, known);
+  }
+  return known;
+}
+
+/** Every provider with whether it runs here, for `resona providers`-style listings and the UI's selector. */
+export async function providerStatus(): Promise<ProviderStatus[]> {
+  const out: ProviderStatus[] = [];
+  for (const id of PROVIDERS) {
+    const why = await probeProvider(id);
+    const caveat = id === 'webgpu' && why === null ? softwareVulkan() : null;
+    out.push({ id, label: LABELS[id], available: why === null, reason: why ?? caveat });
+  }
+  return out;
+}
+
+/** Accelerators that run here, in 'auto''s order, then CPU. */
+export async function availableProviders(): Promise<Provider[]> {
+  const ok: Provider[] = [];
+  for (const p of AUTO_ORDER[process.platform] ?? []) if ((await probeProvider(p)) === null) ok.push(p);
+  return [...ok, 'cpu'];
+}
+
+/**
+ * The provider a choice comes to on this machine. `note` says why it is not the one asked for (a warning: an
+ * explicit choice fell back); `why` explains a CPU placement under 'auto' (no accelerator here, and why), for
+ * the UI and print-outs, not repeated as a warning on every load.
+ */
+export async function resolveProvider(choice: ProviderChoice): Promise<{ provider: Provider; note: string | null; why: string | null }> {
+  if (choice === 'cpu') return { provider: 'cpu', note: null, why: null };
+  if (choice !== 'auto') {
+    const why = await probeProvider(choice);
+    const note = why === null ? null : `${LABELS[choice]} unavailable (${why}): running on CPU`;
+    return { provider: why === null ? choice : 'cpu', note, why: note };
+  }
+  const reasons: string[] = [];
+  for (const p of AUTO_ORDER[process.platform] ?? []) {
+    const why = (await probeProvider(p)) ?? (p === 'webgpu' ? softwareVulkan() : null);
+    if (why === null) return { provider: p, note: null, why: null };
+    reasons.push(`${LABELS[p]} ${why === SPECS[p].missing ? SPECS[p].brief : why}`);
+  }
+  return { provider: 'cpu', note: null, why: `auto: no accelerator here (${reasons.join(', ')})` };
+}
+
+/** The networks of a voice, by what they do. */
+export type NetworkRole = 'encoder' | 'synthesizer' | 'f0';
+
+/**
+ * Per-network placement under 'auto': the pitch networks (SwiftF0 0.4 MB, CREPE tiny 2 MB) do microseconds of
+ * arithmetic per block, so a GPU's per-call cost (dispatch, copies both ways) would only add to their time; they
+ * stay on CPU while the encoder and the synthesizer take the accelerator. An explicit choice places every network.
+ */
+export function providerFor(role: NetworkRole, choice: ProviderChoice): ProviderChoice {
+  return role === 'f0' && choice === 'auto' ? 'cpu' : choice;
 }
 
 function create(source: string | Uint8Array, provider: Provider, threads: number): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: provider === 'cpu' ? ['cpu'] : [ORT_NAMES[provider], 'cpu'],
+    executionProviders: provider === 'cpu' ? ['cpu'] : [SPECS[provider].ort, 'cpu'],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -81,28 +216,26 @@ export async function loadSession(source: string | Uint8Array, o: SessionOptions
   const name = typeof source === 'string' ? source : (o.name ?? 'model');
   // onnxruntime opens a path itself: a FIFO would block it forever and a device feed it without end.
   if (typeof source === 'string') await checkRegularFile(source, { what: 'ONNX model', fail: (m) => new ModelLoadError(m) });
-  const wanted = o.provider ?? 'cpu';
-  const candidates = wanted === 'auto' ? availableProviders() : wanted === 'cpu' ? ['cpu' as const] : [wanted, 'cpu' as const];
-  let session: ort.InferenceSession | null = null;
-  let provider: Provider = 'cpu';
-  const failures: string[] = [];
-  for (const p of candidates) {
+  const placed = await resolveProvider(o.provider ?? 'cpu');
+  let provider = placed.provider;
+  let providerNote = placed.note;
+  let placementNote = placed.why;
+  let session: ort.InferenceSession;
+  try {
+    session = await create(source, provider, o.threads ?? 1);
+  } catch (e) {
+    const reason = (e as Error).message.split('\n')[0]!;
+    // A broken file fails on CPU too; only an accelerator's failure on this one graph is worth a fallback.
+    if (provider === 'cpu') throw new ModelLoadError(`${name}: not a loadable ONNX model (${reason}); download or export it again`);
     try {
-      session = await create(source, p, o.threads ?? 1);
-      provider = p;
-      break;
-    } catch (e) {
-      const reason = (e as Error).message.split('\n')[0]!;
-      // A broken file fails on CPU too; only an accelerator failure is worth a fallback.
-      if (p === 'cpu') throw new ModelLoadError(`${name}: not a loadable ONNX model (${reason}); download or export it again`);
-      failures.push(`${LABELS[p]} unavailable (${reason})`);
+      session = await create(source, 'cpu', o.threads ?? 1);
+    } catch (e2) {
+      throw new ModelLoadError(`${name}: not a loadable ONNX model (${(e2 as Error).message.split('\n')[0]}); download or export it again`);
     }
+    providerNote = `${LABELS[provider]} could not load this network (${explain(provider, reason)}): running on CPU`;
+    placementNote = providerNote;
+    provider = 'cpu';
   }
-  if (!session) throw new ModelLoadError(`${name}: could not create a session`);
-  if (wanted !== 'auto' && wanted !== 'cpu' && provider === 'cpu' && failures.length === 0) {
-    failures.push(`${LABELS[wanted]} unavailable`);
-  }
-  const providerNote = failures.length ? `${failures.join('; ')}: running on CPU` : null;
   const s = session;
   const inputs: InputSpec[] = s.inputMetadata.map((m) =>
     m.isTensor ? { name: m.name, type: m.type, dims: m.shape } : { name: m.name, type: 'non-tensor', dims: [] },
@@ -116,6 +249,7 @@ export async function loadSession(source: string | Uint8Array, o: SessionOptions
     inputs,
     provider,
     providerNote,
+    placementNote,
     async run(feeds) {
       for (const spec of inputs) {
         const t = feeds[spec.name];

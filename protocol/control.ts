@@ -5,6 +5,7 @@ import type { EngineSettings } from './settings.js';
 import { SETTING_RANGES } from './settings.js';
 import type { Fallback, LiveEvent, LiveTelemetry } from './telemetry.js';
 import type { VoiceInfo } from './voices.js';
+import type { ProviderChoice, ProviderStatus, RuntimeOptions } from './runtime.js';
 
 export type DeviceRole = 'input' | 'output' | 'monitor';
 
@@ -30,6 +31,8 @@ export interface Selection {
   voice: string;
   settings: EngineSettings;
   f0Method: F0Method;
+  /** Where the voice's networks run (provider, threads); a change reloads the voice beside the running one. */
+  runtime: RuntimeOptions;
   /** null input/output: the system default; output "virtual" = Resona's virtual microphone. */
   devices: { input: string | null; output: string | null; monitor: string | null };
   gains: { input: number; output: number; monitor: number };
@@ -60,6 +63,8 @@ export interface HostState {
   voices: VoiceInfo[];
   /** Library folders that failed their checks, one line each. */
   brokenVoices: string[];
+  /** The execution providers of this machine, whether each runs and why not (what each network got: telemetry). */
+  providers: ProviderStatus[];
 }
 
 export interface ControlError {
@@ -84,6 +89,8 @@ export interface ControlCommands {
   stop: { args: Record<string, never>; result: HostState };
   setSettings: { args: { settings: Partial<EngineSettings> }; result: HostState };
   setF0Method: { args: { method: F0Method }; result: HostState };
+  /** Provider and/or threads for the voice's networks: the voice reloads with them beside the running one. */
+  setRuntime: { args: { provider?: ProviderChoice; threads?: number }; result: HostState };
   setVoice: { args: { voice: string }; result: HostState };
   /** A voice file: bytes (base64, from a browser) or a path on the host (Electron's file dialog, the CLI). */
   importVoice: { args: { name: string; dataBase64?: string; path?: string }; result: { voice: VoiceInfo; state: HostState } };
@@ -112,7 +119,7 @@ export type CommandName = keyof ControlCommands;
 export const COMMAND_NAMES = [
   'getState', 'start', 'stop', 'setSettings', 'setF0Method', 'setVoice', 'importVoice', 'setDevice', 'setGain', 'setBypass',
   'setNoiseSuppression', 'startRecording', 'stopRecording', 'measureLatency', 'listDevices', 'listVoices', 'nudgePitch', 'stepVoice',
-  'setFallback',
+  'setFallback', 'setRuntime',
 ] as const satisfies readonly CommandName[];
 
 /** Fails to compile when a command is added to ControlCommands but not to COMMAND_NAMES (the preload's list). */

@@ -1,4 +1,5 @@
 // What a live session reports a few times a second (CLI status line, app, server clients).
+import type { NetworkPlacement } from './runtime.js';
 
 /**
  * starting: devices opening, first voice loading. running: the voice converts. idle: the voice is stopped but the
@@ -64,6 +65,8 @@ export interface LiveTelemetry {
   /** Streams that stopped while their device was still there (a busy machine), reopened at once. */
   deviceStalls: number;
   latency: LatencyFigures;
+  /** Where each network of the running voice runs (empty: a built-in voice with the built-in pitch estimator). */
+  placement: NetworkPlacement[];
 }
 
 /** Events a session reports once (device lost, restarted worker, …); one line each. */

@@ -1,5 +1,6 @@
 // voice.json: what a neural voice folder holds and how to run it. Written at import (derived from the
 // model's own metadata and checked against the model), read at every load.
+import type { ProviderChoice } from './runtime.js';
 
 export const VOICE_MANIFEST_VERSION = 1;
 export const RVC_RATES = [32000, 40000, 48000] as const;
@@ -27,4 +28,9 @@ export interface VoiceManifest {
   /** Where the voice came from (the file the user imported). */
   source: string;
   description: string;
+  /**
+   * Where this voice's networks run when the user leaves the provider on 'auto' (an explicit choice wins):
+   * e.g. "cpu" for a voice whose graph misbehaves on a GPU. Absent: the machine's best.
+   */
+  provider?: ProviderChoice;
 }

@@ -1,6 +1,7 @@
 // The seam between the f0 tracker and any pitch estimator: the built-in YIN here, neural networks in
 // models/. Estimators fill frames of the fixed 10 ms grid; the tracker decides which frames are new, so a
 // block costs only its new audio plus each estimator's own context.
+import type { Provider } from '../../protocol/runtime.js';
 
 /** Frame f of the grid is centred on absolute 16 kHz sample f × F0_HOP. */
 export const F0_RATE = 16000;
@@ -19,6 +20,8 @@ export interface F0Estimator {
    * stream began). Called once per block with the block's new frames; must not allocate per call.
    */
   estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array): void | Promise<void>;
+  /** Where its network runs, set by the factory that made it; absent for the built-in YIN (no network). */
+  placement?: { provider: Provider; note: string | null; warning: string | null };
   /** Releases native resources (network sessions). */
   dispose?(): Promise<void> | void;
 }

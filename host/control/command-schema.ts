@@ -3,6 +3,7 @@
 // a structured clone over Electron's IPC) is read by its own properties only, and any key a command does not
 // take is refused by name, so nothing inherited (toString, __proto__) can pass for a setting or an argument.
 import { z } from 'zod';
+import { PROVIDER_CHOICES, THREAD_RANGE } from '../../protocol/runtime.js';
 import { COMMAND_NAMES, type CommandName, type ControlCommands, F0_METHODS, isCommandName } from '../../protocol/control.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES, SettingError } from '../../protocol/settings.js';
 import { RequestError } from './errors.js';
@@ -80,6 +81,12 @@ export const COMMAND_SCHEMAS: ArgsSchemas = {
   startRecording: none,
   stopRecording: none,
   measureLatency: args({ capture: nonEmpty('capture').optional(), click: nonEmpty('click').optional() }),
+  setRuntime: args({
+    provider: z.enum(PROVIDER_CHOICES, { error: `unknown provider: choose ${PROVIDER_CHOICES.join(', ')}` }).optional(),
+    threads: z.number({ error: 'threads must be a number' }).int({ error: 'threads must be a whole number' })
+      .min(THREAD_RANGE.min, { error: `threads must be ${THREAD_RANGE.min} to ${THREAD_RANGE.max}` })
+      .max(THREAD_RANGE.max, { error: `threads must be ${THREAD_RANGE.min} to ${THREAD_RANGE.max}` }).optional(),
+  }),
   setFallback: args({ fallback: z.enum(['silence', 'dry'], { error: 'fallback must be "silence" or "dry"' }) }),
   listDevices: none,
   listVoices: none,
@@ -96,6 +103,8 @@ function fieldOf(cmd: CommandName, arg: string | undefined, raw: unknown): strin
       return 'f0Method';
     case 'setFallback':
       return 'fallback';
+    case 'setRuntime':
+      return arg === 'threads' ? 'threads' : 'provider';
     case 'measureLatency':
       return 'latency';
     case 'nudgePitch':

@@ -18,6 +18,8 @@ import { DEFAULT_VOICE, voicesDir, VoiceNotFoundError } from '../voices.js';
 import { parseArgs } from './command-schema.js';
 import { RequestError, toControlError } from './errors.js';
 import { UserError } from '../../protocol/errors.js';
+import { DEFAULT_RUNTIME, type ProviderStatus, type RuntimeOptions } from '../../protocol/runtime.js';
+import { providerStatus } from '../../models/runtime.js';
 import { type Job, Lanes } from './lanes.js';
 import { PresetStore } from './presets.js';
 import { DeviceDirectory, VIRTUAL_OUTPUT } from './device-directory.js';
@@ -31,6 +33,8 @@ export interface ControlApiOptions {
   recordDir?: string;
   /** Options for every session (tests pin the stream rate or the device buffer). */
   sessionDefaults?: Partial<Pick<LiveOptions, 'sampleRate' | 'bufferFrames'>>;
+  /** Where the networks run until the user chooses (`resona serve --provider`); default: the best accelerator. */
+  runtime?: Partial<RuntimeOptions>;
 }
 
 type Listener = (e: HostEvent) => void;
@@ -57,12 +61,14 @@ export class ControlApi {
     private readonly presets: PresetStore,
     private readonly o: ControlApiOptions,
     hasPulse: boolean,
+    private readonly providers: ProviderStatus[],
   ) {
     this.library = new VoiceLibrary(presets);
     this.selection = {
       voice: DEFAULT_VOICE,
       settings: { ...DEFAULT_SETTINGS },
       f0Method: 'yin',
+      runtime: { ...DEFAULT_RUNTIME, ...o.runtime },
       devices: { input: null, output: hasPulse ? VIRTUAL_OUTPUT : null, monitor: null },
       gains: { input: 0, output: 0, monitor: 0 },
       noiseSuppression: false,
@@ -73,7 +79,9 @@ export class ControlApi {
 
   static async create(o: ControlApiOptions = {}): Promise<ControlApi> {
     const home = path.dirname(voicesDir());
-    const api = new ControlApi(await PresetStore.open(path.join(home, 'presets.json')), o, (await pulseServer()) !== null);
+    // Which accelerators run here is probed once (a tiny model per provider) so the UI can offer them.
+    const providers = await providerStatus();
+    const api = new ControlApi(await PresetStore.open(path.join(home, 'presets.json')), o, (await pulseServer()) !== null, providers);
     await api.library.refresh();
     api.selection.settings = api.library.settingsFor(DEFAULT_VOICE);
     return api;
@@ -153,6 +161,20 @@ export class ControlApi {
         }
         return this.changed();
       }
+      case 'setRuntime': {
+        const { provider, threads } = a as Args<'setRuntime'>;
+        const previous = this.selection.runtime;
+        this.selection.runtime = { ...previous, ...(provider ? { provider } : {}), ...(threads ? { threads } : {}) };
+        // The sessions are made in the inference worker: the voice reloads on the new provider beside the running
+        // one. A voice that cannot load there leaves the running one as it was.
+        try {
+          await this.switchInSession();
+        } catch (e) {
+          this.selection.runtime = previous;
+          throw e instanceof UserError ? new RequestError(e.message, provider ? 'provider' : 'threads') : e;
+        }
+        return this.changed();
+      }
       case 'setFallback': {
         const f = (a as Args<'setFallback'>).fallback;
         this.selection.fallback = f;
@@ -226,6 +248,7 @@ export class ControlApi {
       recording: { ...this.recording },
       voices: this.library.voices,
       brokenVoices: this.library.broken,
+      providers: this.providers,
     };
   }
 
@@ -280,7 +303,7 @@ export class ControlApi {
   /** The selected voice as the session runs it (yin, the engine's own estimator, is the default). */
   private voiceChoice(): VoiceChoice {
     const s = this.selection;
-    return { voice: s.voice, ...(s.f0Method !== 'yin' ? { f0: s.f0Method } : {}), settings: s.settings };
+    return { voice: s.voice, ...(s.f0Method !== 'yin' ? { f0: s.f0Method } : {}), runtime: s.runtime, settings: s.settings };
   }
 
   private liveOptions(): LiveOptions {

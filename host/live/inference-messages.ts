@@ -4,6 +4,7 @@ import type { WireError } from '../../protocol/errors.js';
 import type { EngineSettings } from '../../protocol/settings.js';
 import type { SharedBuffers } from '../../protocol/rings.js';
 import type { VoiceChoice } from './loaded-voice.js';
+import type { NetworkPlacement } from '../../protocol/runtime.js';
 
 export interface InferenceInit {
   buffers: SharedBuffers;
@@ -35,6 +36,9 @@ export interface VoiceReady {
   settings: EngineSettings;
   noiseDelayMs: number;
   f0Method: string;
+  /** Where each of the voice's networks runs, and what the user should know about it (a fallback to CPU). */
+  placement: NetworkPlacement[];
+  notes: string[];
 }
 
 export type FromInference =

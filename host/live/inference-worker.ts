@@ -71,6 +71,8 @@ async function main(): Promise<void> {
     settings: { ...v.engine.currentSettings },
     noiseDelayMs: noiseDelayMs(),
     f0Method: v.engine.f0Method,
+    placement: v.placement,
+    notes: v.notes,
   });
   publishGeometry();
 

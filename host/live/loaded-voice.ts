@@ -5,12 +5,15 @@ import { StreamingEngine } from '../../engine/engine.js';
 import type { F0Estimator } from '../../engine/f0/estimator.js';
 import type { EngineSettings } from '../../protocol/settings.js';
 import { resolveVoice, type ResolvedVoice } from '../voices.js';
+import type { NetworkPlacement, RuntimeOptions } from '../../protocol/runtime.js';
 
 export interface VoiceChoice {
   voice: string;
   /** f0 method or network file; content encoder file (neural voices). Defaults as in resolveVoice. */
   f0?: string;
   encoder?: string;
+  /** Where the voice's networks run. */
+  runtime?: Partial<RuntimeOptions>;
   settings: Partial<EngineSettings>;
 }
 
@@ -28,7 +31,7 @@ export class LoadedVoice {
   ) {}
 
   static async load(choice: VoiceChoice, streamRate: number): Promise<LoadedVoice> {
-    const rv = await resolveVoice({ voice: choice.voice, f0: choice.f0, encoder: choice.encoder, threads: 2 });
+    const rv = await resolveVoice({ voice: choice.voice, f0: choice.f0, encoder: choice.encoder, runtime: choice.runtime });
     let engine: StreamingEngine | null = null;
     try {
       // The engine owns the estimator from here (its destroy() disposes it).
@@ -42,6 +45,16 @@ export class LoadedVoice {
       await rv.release().catch(() => undefined);
       throw e;
     }
+  }
+
+  /** Where each of its networks runs. */
+  get placement(): NetworkPlacement[] {
+    return this.rv.placement;
+  }
+
+  /** What the user should know about this voice's load (an accelerator that fell back to CPU). */
+  get notes(): string[] {
+    return this.rv.notes;
   }
 
   async destroy(): Promise<void> {

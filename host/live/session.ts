@@ -26,6 +26,7 @@ import { DeviceFollower } from './device-follower.js';
 import type { VoiceChoice } from './loaded-voice.js';
 import { Recorder } from './recorder.js';
 import { type LatencyMeasurement, measureLatency, type ProbeOptions } from './latency-probe.js';
+import type { NetworkPlacement, RuntimeOptions } from '../../protocol/runtime.js';
 
 export interface LiveOptions {
   voice: string;
@@ -33,6 +34,8 @@ export interface LiveOptions {
   f0?: string;
   /** Content encoder file for neural voices (default: the catalogue's). */
   encoder?: string;
+  /** Where the voice's networks run (default: the best accelerator here, else CPU). */
+  runtime?: Partial<RuntimeOptions>;
   settings?: Partial<EngineSettings>;
   /** Device specs (see resolveDevice); input/output default to the system's. */
   input?: string;
@@ -75,6 +78,9 @@ export class LiveSession {
   private settings!: EngineSettings;
   /** The pitch estimator the inference worker runs ('yin', 'crepe', …). */
   f0Method = 'yin';
+  /** Where the running voice's networks run (telemetry). */
+  private placement: NetworkPlacement[] = [];
+  private placementNotes = '';
   private voice: string;
   private voiceOn = true;
   /** 0 until the first voice's warm-up has sized it. */
@@ -183,7 +189,13 @@ export class LiveSession {
         buffers: this.buffers,
         streamRate: this.streamRate,
         outputRate: this.outputRate,
-        choice: { voice: o.voice, ...(o.f0 ? { f0: o.f0 } : {}), ...(o.encoder ? { encoder: o.encoder } : {}), settings: o.settings ?? {} },
+        choice: {
+          voice: o.voice,
+          ...(o.f0 ? { f0: o.f0 } : {}),
+          ...(o.encoder ? { encoder: o.encoder } : {}),
+          ...(o.runtime ? { runtime: o.runtime } : {}),
+          settings: o.settings ?? {},
+        },
         noiseSuppression: this.noise,
         paused: false,
       },
@@ -220,6 +232,10 @@ export class LiveSession {
   /** A voice took over (first start, restart or switch): its settings, f0 method and cost. */
   private onVoice(r: VoiceReady): void {
     this.f0Method = r.f0Method;
+    // A voice's accelerator falling back to CPU is said once per load, not once per network.
+    if (r.notes.join() !== this.placementNotes) for (const n of r.notes) this.emit('warning', n);
+    this.placementNotes = r.notes.join();
+    this.placement = r.placement;
     this.settings = r.settings;
     this.sizePrebuffer(r.warmupMs);
   }
@@ -380,6 +396,7 @@ export class LiveSession {
             : this.state,
       bypass: c.get(CTRL.BYPASS) === 1,
       voice: this.voice,
+      placement: this.placement,
       fallback: c.get(CTRL.FALLBACK_DRY) === 1 ? 'dry' : 'silence',
       streamRate: this.streamRate,
       outputRate: this.outputRate,

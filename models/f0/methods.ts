@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { F0Estimator } from '../../engine/f0/estimator.js';
 import { YinEstimator } from '../../engine/f0/yin.js';
-import { loadSession, type LoadedSession } from '../runtime.js';
+import { loadSession, type LoadedSession, type ProviderChoice } from '../runtime.js';
 import { CrepeEstimator, isCrepeSession } from './crepe.js';
 import { RMVPE_FORMS, RmvpeEstimator, describeSessionIo, detectRmvpeIo } from './rmvpe.js';
 import { SwiftF0Estimator, isSwiftF0Session } from './swiftf0.js';
@@ -32,6 +32,8 @@ export interface F0MethodOptions {
   modelPath?: string;
   /** onnxruntime intra-op threads. */
   threads?: number;
+  /** Where the network runs (default CPU). */
+  provider?: ProviderChoice;
   /** Largest number of frames one block brings (sizes the input buffers). */
   maxFrames?: number;
 }
@@ -54,9 +56,11 @@ export async function createF0Estimator(spec: string, o: F0MethodOptions = {}): 
   if (!existsSync(file)) {
     throw new Error(`f0 network file not found: ${file}${method ? ` (for f0 method "${spec}", usually ${method.file})` : ''}: download it through the model catalogue or give the path of an existing .onnx file`);
   }
-  const s = await loadSession(file, { threads: o.threads ?? 1 });
+  const s = await loadSession(file, { threads: o.threads ?? 1, provider: o.provider ?? 'cpu' });
   try {
-    return fromSession(s, file, method?.id, o);
+    const estimator = fromSession(s, file, method?.id, o);
+    estimator.placement = { provider: s.provider, note: s.placementNote, warning: s.providerNote };
+    return estimator;
   } catch (e) {
     await s.release();
     throw e;

@@ -5,7 +5,7 @@
 // Frames are 20 ms (320 samples) with HuBERT's 400-sample receptive field, so N samples give
 // floor((N − 400) / 320) + 1 frames; the caller asks for a whole number of frames and the missing last
 // frame is repeated, as RVC does.
-import { ModelLoadError, type LoadedSession, loadSession, ReusableTensor } from '../runtime.js';
+import { ModelLoadError, type LoadedSession, loadSession, ReusableTensor, type SessionOptions } from '../runtime.js';
 
 export const ENCODER_RATE = 16000;
 export const ENCODER_HOP = 320;
@@ -26,8 +26,8 @@ export class ContentEncoder {
     readonly channels: number,
   ) {}
 
-  static async load(source: string | Uint8Array, choice: EncoderChoice, o: { threads?: number; name?: string } = {}): Promise<ContentEncoder> {
-    const s = await loadSession(source, { threads: o.threads ?? 2, name: o.name });
+  static async load(source: string | Uint8Array, choice: EncoderChoice, o: SessionOptions = {}): Promise<ContentEncoder> {
+    const s = await loadSession(source, { ...o, threads: o.threads ?? 2 });
     const name = s.name;
     const fail = (why: string) => {
       void s.release();
@@ -64,6 +64,17 @@ export class ContentEncoder {
         (choice.channels === 768 ? 'use a 768-d layer-12 encoder (vec-768-layer-12 / HuBERT base, unit12)' : 'use a 256-d layer-9 encoder with the final projection (vec-256-layer-9, units9)'));
     }
     return e;
+  }
+
+  /** Where the encoder runs, and why not where it was asked to (null when it is). */
+  get provider() {
+    return this.s.provider;
+  }
+  get providerNote() {
+    return this.s.providerNote;
+  }
+  get placementNote() {
+    return this.s.placementNote;
   }
 
   /** Sizes the input tensor for windows of up to maxSamples. */

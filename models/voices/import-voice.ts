@@ -190,7 +190,7 @@ interface VoiceParts {
 async function install(p: VoiceParts, library: string, o: ImportOptions): Promise<VoiceManifest> {
   const { given, index } = p;
   const claim = given ?? claimFromMetadata(p.modelPath, p.model);
-  const { info, contract, session, measuredRate } = await openSynthesizer(p.modelPath, p.model, claim, o.threads);
+  const { info, contract, session, measuredRate } = await openSynthesizer(p.modelPath, p.model, claim, { provider: 'cpu', threads: o.threads ?? 2 });
   await session.release();
   const featureSize = (claim?.featureSize ?? contract.channels ?? 256) as 256 | 768;
   const slots = modelSpeakers(info);

@@ -12,18 +12,22 @@ import { detectContract } from '../rvc/contracts.js';
 import { RvcVoice } from '../rvc/rvc-voice.js';
 import { Synthesizer } from '../rvc/synthesizer.js';
 import { loadSession, type LoadedSession } from '../runtime.js';
+import { DEFAULT_RUNTIME, type NetworkPlacement, type RuntimeOptions } from '../../protocol/runtime.js';
 import { readManifest, VoiceFormatError } from './manifest.js';
 import { VOICE_FILES } from './voice-limits.js';
 
 export interface LoadVoiceOptions {
   /** Content encoder ONNX file (from the catalogue, or the user's --encoder). */
   encoder: string;
-  threads?: number;
+  /** Provider and threads for the encoder and the synthesizer (voice.json's provider applies under 'auto'). */
+  runtime?: RuntimeOptions;
 }
 
 export interface LoadedVoice {
   manifest: VoiceManifest;
   stage: RvcVoice;
+  /** Where each network runs. */
+  placement: NetworkPlacement[];
   /** Things the user should know (formant unsupported by this contract, accelerator fallback). */
   notes: string[];
   release(): Promise<void>;
@@ -61,7 +65,12 @@ export function checkSpeakers(claimed: number, info: OnnxModelInfo, file: string
 }
 
 /** Opens the synthesizer of a voice and checks it against what voice.json (or the importer) claims. */
-export async function openSynthesizer(file: string, bytes: Uint8Array, claim: { sampleRate: number; featureSize: number; f0: boolean } | null, threads = 2) {
+export async function openSynthesizer(
+  file: string,
+  bytes: Uint8Array,
+  claim: { sampleRate: number; featureSize: number; f0: boolean } | null,
+  runtime: RuntimeOptions = { provider: 'cpu', threads: DEFAULT_RUNTIME.threads },
+) {
   const info = parseOnnxInfo(bytes, file);
   const contract = detectContract(info, file);
   const channels = claim?.featureSize ?? contract.channels ?? 256;
@@ -71,7 +80,7 @@ export async function openSynthesizer(file: string, bytes: Uint8Array, claim: { 
   if (claim && claim.f0 !== contract.f0) {
     throw new VoiceFormatError(`${file}: the model ${contract.f0 ? 'takes' : 'takes no'} pitch inputs, but voice.json says f0 ${claim.f0}; fix voice.json or import the voice again`);
   }
-  const session: LoadedSession = await loadSession(bytes, { threads, name: file });
+  const session: LoadedSession = await loadSession(bytes, { ...runtime, name: file });
   try {
     const probe = new Synthesizer(session, contract, claim?.sampleRate ?? 48000, channels);
     const measured = await probe.measureRate();
@@ -89,14 +98,17 @@ export async function loadVoice(dir: string, o: LoadVoiceOptions): Promise<Loade
   const manifest = await readManifest(dir);
   const modelFile = path.join(dir, manifest.model);
   const bytes = await readModelBytes(modelFile, true);
-  const { synth, session, contract, info } = await openSynthesizer(modelFile, bytes, manifest, o.threads);
+  const asked = o.runtime ?? DEFAULT_RUNTIME;
+  // An explicit choice is the user's; under 'auto' the voice may name where it runs.
+  const runtime = asked.provider === 'auto' && manifest.provider ? { ...asked, provider: manifest.provider } : asked;
+  const { synth, session, contract, info } = await openSynthesizer(modelFile, bytes, manifest, runtime);
   const opened: { release(): Promise<void> }[] = [session];
   try {
     checkSpeakers(manifest.speakers, info, modelFile);
     if (contract.id !== manifest.contract) {
       throw new VoiceFormatError(`${modelFile}: the model has the ${contract.id} contract, but voice.json says ${manifest.contract}; import the voice again`);
     }
-    const encoder = await ContentEncoder.load(o.encoder, { channels: manifest.featureSize, layer: manifest.encoderLayer }, { threads: o.threads });
+    const encoder = await ContentEncoder.load(o.encoder, { channels: manifest.featureSize, layer: manifest.encoderLayer }, runtime);
     opened.push(encoder);
     let index = null;
     if (manifest.index) {
@@ -107,11 +119,17 @@ export async function loadVoice(dir: string, o: LoadVoiceOptions): Promise<Loade
       }
     }
     const stage = new RvcVoice({ id: manifest.id, encoder, synth, index, speakers: manifest.speakers });
-    const notes: string[] = [];
-    if (session.providerNote) notes.push(session.providerNote);
+    const placement: NetworkPlacement[] = [
+      { network: 'content encoder', provider: encoder.provider, note: encoder.placementNote },
+      { network: 'synthesizer', provider: session.provider, note: session.placementNote },
+    ];
+    // The same missing accelerator is one warning, not one per network.
+    const notes = [...new Set([encoder.providerNote, session.providerNote].filter((n): n is string => n !== null))];
+    if (runtime !== asked) notes.push(`${manifest.name}: voice.json runs this voice on ${runtime.provider}`);
     return {
       manifest,
       stage,
+      placement,
       notes,
       release: async () => {
         for (const r of opened) await r.release();

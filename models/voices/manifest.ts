@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { RVC_CONTRACTS, RVC_RATES, VOICE_MANIFEST_VERSION, type VoiceManifest } from '../../protocol/voice-manifest.js';
 import { UserError } from '../../protocol/errors.js';
+import { isProviderChoice, PROVIDER_CHOICES, type ProviderChoice } from '../../protocol/runtime.js';
 import { readRegularFile } from '../regular-file.js';
 import { VOICE_FILES } from './voice-limits.js';
 
@@ -73,6 +74,7 @@ export function checkManifest(m: unknown, where: string): VoiceManifest {
     throw bad('speakers', `a whole number from 1 to ${MAX_SPEAKERS} (RVC models carry 109 speaker slots)`, v.speakers);
   }
   if (typeof v.defaultPitch !== 'number' || !Number.isFinite(v.defaultPitch) || Math.abs(v.defaultPitch) > 24) throw bad('defaultPitch', 'semitones from -24 to 24', v.defaultPitch);
+  if (v.provider !== undefined && !isProviderChoice(v.provider)) throw bad('provider', `one of ${PROVIDER_CHOICES.join(', ')}, or absent`, v.provider);
   return {
     format: VOICE_MANIFEST_VERSION,
     id: v.id,
@@ -91,6 +93,7 @@ export function checkManifest(m: unknown, where: string): VoiceManifest {
     defaultPitch: v.defaultPitch,
     source: text('source', false),
     description: text('description', false),
+    ...(v.provider !== undefined ? { provider: v.provider as ProviderChoice } : {}),
   };
 }
 
