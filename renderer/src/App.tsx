@@ -4,6 +4,7 @@ import type { Store } from './store.js';
 import { useUi } from './store.js';
 import { Devices } from './components/Devices.js';
 import { LatencyPanel } from './components/LatencyPanel.js';
+import { Processor } from './components/Processor.js';
 import { Readouts } from './components/Readouts.js';
 import { Transport } from './components/Transport.js';
 import { VoiceLibrary } from './components/VoiceLibrary.js';
@@ -41,6 +42,7 @@ export function App({ store }: { store: Store }) {
         <VoiceLibrary store={store} ui={ui} />
         <VoiceSettings store={store} ui={ui} />
         <LatencyPanel store={store} ui={ui} />
+        <Processor store={store} ui={ui} />
         <Devices store={store} ui={ui} />
         <Readouts ui={ui} />
       </main>

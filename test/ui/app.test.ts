@@ -246,6 +246,28 @@ test('an f0 method whose network is missing: the error shows inline within 2 s, 
   assert.equal(await page.locator('#f0-method').inputValue(), 'yin', 'the menu shows the method that runs');
 });
 
+test('the processor panel says what each provider can do here, and a change reloads the voice without stopping it', { timeout: 60_000 }, async () => {
+  assert.ok((await state()).running, 'the voice runs');
+  const status = (await page.getByTestId('provider-status').textContent()) ?? '';
+  assert.match(status, /WebGPU: (available|unavailable \(.+\))/);
+  assert.match(status, /CUDA: unavailable \(CUDA's files are not installed: run `RESONA_CUDA=1 bash scripts\/setup\.sh`/);
+  // A built-in voice with the built-in pitch estimator runs no network at all: the panel says so.
+  await until('the placement line', async () => /runs no network/.test((await page.getByTestId('placement').textContent().catch(() => '')) ?? ''));
+  await page.locator('#provider').selectOption('cpu');
+  await until('the host to take the CPU choice', async () => {
+    const s = await state();
+    return s.selection.runtime.provider === 'cpu' && !s.busy;
+  });
+  const s = await state();
+  assert.ok(s.running && !s.busy, 'the voice kept running');
+  assert.equal(await page.locator('#provider').inputValue(), 'cpu');
+  await page.locator('#provider').selectOption('auto');
+  await until('back to auto', async () => {
+    const s = await state();
+    return s.selection.runtime.provider === 'auto' && !s.busy;
+  });
+});
+
 test('the latency headline is the sum of its parts, and Measure latency times a click through the chain as the CLI does', { timeout: 180_000 }, async (t) => {
   await until('the headline', async () => /Latency: \d+ ms/.test((await page.getByTestId('latency-total').textContent()) ?? ''));
   const parts = async () => {
