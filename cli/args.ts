@@ -78,3 +78,10 @@ export function engineSettingsFrom(values: Record<string, unknown>): Partial<Eng
   for (const [flag, key] of Object.entries(ENGINE_KEYS)) out[key] = numberOption(flag, values[flag] as string | undefined);
   return out;
 }
+
+/**
+ * Taken by the commands that open audio devices; acted on by the parent process (cli/quiet-child.ts), which
+ * sees the same arguments: shows the audio libraries' own messages instead of only logging them.
+ */
+export const VERBOSE_OPTION = { verbose: { type: 'boolean' } } as const;
+export const VERBOSE_USAGE = '  --verbose              also show what the audio libraries print (always kept in a log file)';

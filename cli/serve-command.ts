@@ -3,13 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlApi } from '../host/control/control-api.js';
 import { ResonaServer } from '../host/server/server.js';
-import { numberOption, parse, UsageError } from './args.js';
+import { numberOption, parse, UsageError, VERBOSE_OPTION, VERBOSE_USAGE } from './args.js';
 
 export const SERVE_USAGE = `usage: resona serve [options]
   --host <addr>     address to bind (default 127.0.0.1); any other needs --token
   --port <n>        port (default 7870; 0 picks a free one)
   --token <secret>  required for a non-local bind (at least 16 characters); default: $RESONA_TOKEN
   --rate <Hz>       stream rate of live sessions (default 48000); --buffer <frames> device buffer (default 256)
+${VERBOSE_USAGE}
 Open the printed address in a browser. Voices, presets and recordings live under $RESONA_HOME.`;
 
 export const DEFAULT_PORT = 7870;
@@ -21,6 +22,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     token: { type: 'string' },
     rate: { type: 'string' },
     buffer: { type: 'string' },
+    ...VERBOSE_OPTION,
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
