@@ -105,3 +105,9 @@ export function runtimeFrom(values: { provider?: unknown; threads?: unknown }): 
   }
   return out;
 }
+/**
+ * Taken by the commands that open audio devices; acted on by the parent process (cli/quiet-child.ts), which
+ * sees the same arguments: shows the audio libraries' own messages instead of only logging them.
+ */
+export const VERBOSE_OPTION = { verbose: { type: 'boolean' } } as const;
+export const VERBOSE_USAGE = '  --verbose              also show what the audio libraries print (always kept in a log file)';

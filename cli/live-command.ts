@@ -4,8 +4,9 @@ import { DEFAULT_VOICE } from '../host/voices.js';
 import { DEFAULT_SETTINGS } from '../protocol/settings.js';
 import { LIVE_RANGES } from '../protocol/live-settings.js';
 import type { LiveTelemetry } from '../protocol/telemetry.js';
-import { ENGINE_OPTIONS, engineSettingsFrom, numberOption, parse, RUNTIME_OPTIONS, RUNTIME_USAGE, runtimeFrom, UsageError } from './args.js';
 import { describePlacement } from '../protocol/runtime.js';
+import { formatStatusLine } from './status-line.js';
+import { ENGINE_OPTIONS, engineSettingsFrom, numberOption, parse, RUNTIME_OPTIONS, RUNTIME_USAGE, runtimeFrom, UsageError, VERBOSE_OPTION, VERBOSE_USAGE } from './args.js';
 
 export const LIVE_USAGE = `usage: resona live [options]
   --input <dev>          microphone: a number, part of a name, or pulse:<source> ('resona devices'); default: the system's
@@ -29,6 +30,7 @@ ${RUNTIME_USAGE}
                          and --latency-click <dev> (its sound reaches the input), or clicks you make yourself
   --duration <s>         stop after this long (default: until Ctrl-C or q)
   --quiet                no status line
+${VERBOSE_USAGE}
 Keys (in a terminal): b bypass, n noise suppression, q quit.`;
 
 
@@ -71,6 +73,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     'latency-click': { type: 'string' },
     duration: { type: 'string' },
     quiet: { type: 'boolean' },
+    ...VERBOSE_OPTION,
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -83,6 +86,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
   if (duration !== undefined && duration <= 0) throw new UsageError(`--duration must be positive (got ${duration})`);
   if (values['measure-latency'] && !str('latency-capture')) throw new UsageError('--measure-latency needs --latency-capture <device that hears the output>');
   const quiet = Boolean(values.quiet);
+  const statusOnTty = !quiet && process.stderr.isTTY === true;
   const o: LiveOptions = {
     voice: str('voice') ?? DEFAULT_VOICE,
     ...(str('f0') ? { f0: str('f0') } : {}),
@@ -104,7 +108,11 @@ export async function liveCommand(argv: string[]): Promise<number> {
     fallback: fallbackOption(values.fallback as string | undefined),
     recordInput: str('record-input'),
     recordOutput: str('record-output'),
-    onEvent: (e) => console.error(`resona: ${e.kind === 'warning' || e.kind === 'device-lost' || e.kind === 'inference-crashed' ? 'warning' : 'note'}: ${e.message}`),
+    onEvent: (e) => {
+      // Clear the status line first, so the message gets a line of its own and the status is redrawn below it.
+      if (statusOnTty) process.stderr.write('\r\x1b[K');
+      console.error(`resona: ${e.kind === 'warning' || e.kind === 'device-lost' || e.kind === 'inference-crashed' ? 'warning' : 'note'}: ${e.message}`);
+    },
   };
   for (const k of Object.keys(o.settings!) as (keyof NonNullable<LiveOptions['settings']>)[]) if (o.settings![k] === undefined) delete o.settings![k];
 
@@ -114,6 +122,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
   } catch (e) {
     return reportError(e);
   }
+  const startedAt = Date.now();
   const t0 = session.telemetry();
   console.log(`live: ${t0.devices.input} → voice ${o.voice} → ${t0.devices.output}${t0.devices.monitor ? ` (monitor ${t0.devices.monitor})` : ''}, ${t0.streamRate} Hz`);
   if (t0.placement.length) console.log(`networks: ${describePlacement(t0.placement)}`);
@@ -137,10 +146,9 @@ export async function liveCommand(argv: string[]): Promise<number> {
   const status = quiet
     ? null
     : setInterval(() => {
-        const line = formatTelemetry(session.telemetry());
-        if (process.stderr.isTTY) process.stderr.write(`\r${line.slice(0, (process.stderr.columns ?? 200) - 1)}\x1b[K`);
-        else console.error(line);
-      }, process.stderr.isTTY ? 250 : 5000);
+        if (statusOnTty) process.stderr.write(`\r${formatStatusLine(session.telemetry(), process.stderr.columns)}\x1b[K`);
+        else console.error(formatTelemetry(session.telemetry()));
+      }, statusOnTty ? 250 : 5000);
   const timer = duration !== undefined ? setTimeout(finish, duration * 1000) : null;
   try {
     if (values['measure-latency']) {
@@ -157,7 +165,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     if (timer) clearTimeout(timer);
     if (tty) process.stdin.setRawMode(false);
     process.stdin.pause();
-    if (process.stderr.isTTY && !quiet) process.stderr.write('\n');
+    if (statusOnTty) process.stderr.write('\r\x1b[K');
   }
   const t = session.telemetry();
   // Stopping is bounded inside the session; this is the last line of defence (and a second Ctrl-C ends at once),
@@ -172,7 +180,8 @@ export async function liveCommand(argv: string[]): Promise<number> {
   await session.stop();
   clearTimeout(hard);
   process.removeListener('SIGINT', force);
-  if (!quiet) console.log(`stopped: ${t.blocks} blocks, ${t.underruns} underruns (start-up ${t.underrunCauses.startup}, inference ${t.underrunCauses.inference}, device ${t.underrunCauses.device}), ${t.droppedInput} input frames dropped, ${t.inferenceRestarts} inference restarts`);
+  // The summary: how long it ran and whether the listener heard clean audio (underruns are audible gaps).
+  if (!quiet) console.log(`stopped after ${((Date.now() - startedAt) / 1000).toFixed(1)} s: latency ${t.latency.totalMs.toFixed(0)} ms, ${t.blocks} blocks, ${t.underruns} underruns (start-up ${t.underrunCauses.startup}, inference ${t.underrunCauses.inference}, device ${t.underrunCauses.device}), ${t.droppedInput} input frames dropped, ${t.inferenceRestarts} inference restarts`);
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The `resona` command. Every subcommand prints a one-line error and exits non-zero on bad input.
+// First, before anything can print: in the child that cli/quiet-child.ts starts, point our output past its filter.
+import './own-output.js';
 import { listVoices } from '../host/voices.js';
 import { UserError } from '../protocol/errors.js';
 import { UsageError } from './args.js';
@@ -8,8 +10,9 @@ import { devicesCommand } from './devices-command.js';
 import { liveCommand } from './live-command.js';
 import { importCommand } from './import-command.js';
 import { modelsCommand } from './models-command.js';
-import { rerunWithThreadPool } from './threadpool.js';
+import { runInQuietChild } from './quiet-child.js';
 import { serveCommand } from './serve-command.js';
+import { packageVersion } from './version.js';
 
 const USAGE = `usage: resona <command> [options]
 commands:
@@ -20,6 +23,9 @@ commands:
   import <file|folder|zip> add an RVC voice to the library ('resona import --help')
   models [list|path|download <id>]   the shared networks neural voices need
   serve                    the app's UI and control API over HTTP/WebSocket ('resona serve --help')
+  --version, -v            print Resona's version
+devices, live and serve keep the audio libraries' own messages out of the terminal, in a log file;
+--verbose shows them and says where the file is.
 `;
 
 
@@ -30,9 +36,9 @@ async function main(argv: string[]): Promise<number> {
       await convertCommand(rest);
       return 0;
     case 'live':
-      return (await rerunWithThreadPool()) ?? (await liveCommand(rest));
+      return (await runInQuietChild('live', rest)) ?? (await liveCommand(rest));
     case 'devices':
-      return await devicesCommand(rest);
+      return (await runInQuietChild('devices', rest)) ?? (await devicesCommand(rest));
     case 'voices': {
       const { voices, broken } = await listVoices();
       for (const v of voices) console.log(`${v.id.padEnd(12)} ${v.description} (pitch ${v.defaultPitch}${v.kind === 'builtin' ? `, formant ${v.defaultFormant}` : ''})`);
@@ -44,7 +50,12 @@ async function main(argv: string[]): Promise<number> {
     case 'models':
       return modelsCommand(rest);
     case 'serve':
-      return (await rerunWithThreadPool()) ?? (await serveCommand(rest));
+      return (await runInQuietChild('serve', rest)) ?? (await serveCommand(rest));
+    case '--version':
+    case '-v':
+    case 'version':
+      console.log(packageVersion());
+      return 0;
     case undefined:
     case 'help':
     case '--help':

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlApi } from '../host/control/control-api.js';
 import { ResonaServer } from '../host/server/server.js';
-import { numberOption, parse, RUNTIME_OPTIONS, RUNTIME_USAGE, runtimeFrom, UsageError } from './args.js';
+import { numberOption, parse, RUNTIME_OPTIONS, RUNTIME_USAGE, runtimeFrom, UsageError, VERBOSE_OPTION, VERBOSE_USAGE } from './args.js';
 
 export const SERVE_USAGE = `usage: resona serve [options]
   --host <addr>     address to bind (default 127.0.0.1); any other needs --token
@@ -11,6 +11,7 @@ export const SERVE_USAGE = `usage: resona serve [options]
   --token <secret>  required for a non-local bind (at least 16 characters); default: $RESONA_TOKEN
   --rate <Hz>       stream rate of live sessions (default 48000); --buffer <frames> device buffer (default 256)
 ${RUNTIME_USAGE}
+${VERBOSE_USAGE}
 Open the printed address in a browser. Voices, presets and recordings live under $RESONA_HOME.`;
 
 export const DEFAULT_PORT = 7870;
@@ -23,6 +24,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     rate: { type: 'string' },
     buffer: { type: 'string' },
     ...RUNTIME_OPTIONS,
+    ...VERBOSE_OPTION,
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { F0Estimator } from '../engine/f0/estimator.js';
-import { findModel, modelsDir, requireModel } from '../models/catalogue/catalogue.js';
+import { CATALOGUE, findModel, modelsDir, requireModel } from '../models/catalogue/catalogue.js';
 import { createF0Estimator, F0_METHODS } from '../models/f0/methods.js';
 import { UserError } from '../protocol/errors.js';
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../protocol/runtime.js';
@@ -18,6 +18,18 @@ export class F0ModelError extends UserError {
 }
 
 export { F0_METHODS };
+
+/** A pitch network the product can use but nobody publishes a download of: the user places the file. */
+export interface UserSuppliedNetwork {
+  id: string;
+  description: string;
+  file: string;
+}
+
+/** The f0 networks outside the download catalogue (SwiftF0, CREPE), for listings beside the catalogue. */
+export function userSuppliedF0Networks(): UserSuppliedNetwork[] {
+  return F0_METHODS.filter((m) => m.needsFile && m.file && !CATALOGUE.some((e) => e.file === m.file)).map((m) => ({ id: m.id, description: m.description, file: m.file! }));
+}
 
 async function modelFor(spec: string): Promise<string | undefined> {
   const method = F0_METHODS.find((m) => m.id === spec);

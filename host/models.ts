@@ -13,3 +13,5 @@ export {
   type ModelStatus,
 } from '../models/catalogue/catalogue.js';
 export { downloadModel, DownloadError, type DownloadOptions, type DownloadResult } from '../models/catalogue/download.js';
+export { readPin, writePin } from '../models/catalogue/pin.js';
+export { userSuppliedF0Networks, type UserSuppliedNetwork } from './f0.js';

@@ -16,7 +16,10 @@ export type F0Method = (typeof F0_METHODS)[number];
 /** One choosable device: `spec` is what the host resolves ("pulse:name", "3", "default"). */
 export interface DeviceChoice {
   spec: string;
+  /** The name a person recognises (PulseAudio's description, "System default"), not an ALSA plugin name. */
   label: string;
+  /** The technical name behind the label ("pulse:alsa_output…", ALSA's "pulse"), for tooltips and the CLI. */
+  detail?: string;
 }
 
 export interface DeviceList {

@@ -5,12 +5,13 @@ import type { DeviceChoice, DeviceList, Selection } from '../../protocol/control
 import { VIRTUAL_MIC } from '../../protocol/devices.js';
 import { listPulse, pulseServer } from '../../native-audio/pulse.js';
 import { AudioIO } from '../../native-audio/audio-io.js';
+import { deviceLabel, pulseLabel } from '../live/device-names.js';
 import { RequestError } from './errors.js';
 
 export const VIRTUAL_OUTPUT = 'virtual';
 
 export class DeviceDirectory {
-  private portAudio: DeviceChoice[] | null = null;
+  private portAudio: (DeviceChoice & { dir: 'input' | 'output' })[] | null = null;
 
   get listed(): boolean {
     return this.portAudio !== null;
@@ -20,24 +21,25 @@ export class DeviceDirectory {
     const inputs: DeviceChoice[] = [{ spec: '', label: 'System default' }];
     const outputs: DeviceChoice[] = [{ spec: '', label: 'System default' }];
     const hasPulse = (await pulseServer()) !== null;
-    if (hasPulse) outputs.unshift({ spec: VIRTUAL_OUTPUT, label: `${VIRTUAL_MIC.description} (built in)` });
+    // Labelled with the name other apps show, which is the one to pick there.
+    if (hasPulse) outputs.unshift({ spec: VIRTUAL_OUTPUT, label: VIRTUAL_MIC.description, detail: `built in: Discord or OBS pick "${VIRTUAL_MIC.description}" as their microphone` });
     if (!sessionOpen) {
       const audio = AudioIO.start();
       try {
         const devs = await audio.listDevices();
-        this.portAudio = devs.flatMap((d) => [
-          ...(d.maxInputChannels > 0 ? [{ spec: String(d.id), label: `${d.name} (input)` }] : []),
-          ...(d.maxOutputChannels > 0 ? [{ spec: String(d.id), label: `${d.name} (output)` }] : []),
-        ]);
+        this.portAudio = devs.flatMap((d) => {
+          const c = { spec: String(d.id), label: deviceLabel(d), detail: `${d.hostApi} device ${d.id}: ${d.name}` };
+          return [...(d.maxInputChannels > 0 ? [{ ...c, dir: 'input' as const }] : []), ...(d.maxOutputChannels > 0 ? [{ ...c, dir: 'output' as const }] : [])];
+        });
       } finally {
         await audio.stop();
       }
     }
-    for (const c of this.portAudio ?? []) (c.label.endsWith('(input)') ? inputs : outputs).push({ spec: c.spec, label: c.label.replace(/ \((input|output)\)$/, '') });
+    for (const { dir, ...c } of this.portAudio ?? []) (dir === 'input' ? inputs : outputs).push(c);
     if (hasPulse) {
       for (const e of await listPulse()) {
         if (e.name.startsWith(VIRTUAL_MIC.sinkName) || e.name === VIRTUAL_MIC.sourceName) continue;
-        (e.kind === 'source' ? inputs : outputs).push({ spec: `pulse:${e.name}`, label: `${e.description} (pulse:${e.name})` });
+        (e.kind === 'source' ? inputs : outputs).push({ spec: `pulse:${e.name}`, label: pulseLabel(e), detail: `pulse:${e.name}` });
       }
     }
     return { inputs, outputs, virtualMic: hasPulse };

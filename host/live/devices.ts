@@ -2,7 +2,8 @@
 // that say what to do, and the listing `resona devices` prints.
 import { listPulse, pulseServer } from '../../native-audio/pulse.js';
 import { AudioIO } from '../../native-audio/audio-io.js';
-import { VIRTUAL_CABLES, type AudioDeviceInfo, type PulseEndpoint, type ResolvedDevice } from '../../protocol/devices.js';
+import { deviceLabel, pulseLabel } from './device-names.js';
+import { VIRTUAL_CABLES, VIRTUAL_MIC, type AudioDeviceInfo, type PulseEndpoint, type ResolvedDevice } from '../../protocol/devices.js';
 import { UserError } from '../../protocol/errors.js';
 
 export class DeviceError extends UserError {
@@ -96,18 +97,22 @@ export function formatCatalogue(cat: DeviceCatalogue): string {
     lines.push(`${api}:`);
     for (const d of list) {
       const io = [d.maxInputChannels ? `in ${d.maxInputChannels}ch` : '', d.maxOutputChannels ? `out ${d.maxOutputChannels}ch` : ''].filter(Boolean).join(', ');
-      lines.push(`  ${String(d.id).padStart(3)}  ${d.name.padEnd(28)} ${io.padEnd(18)} default ${d.defaultSampleRate} Hz (rates ${d.sampleRates.join(', ')})`);
+      // The recognisable name first; ALSA's plugin name (what a name match uses) only where it differs.
+      const name = deviceLabel(d) === d.name ? d.name : `${deviceLabel(d)} (${d.name})`;
+      lines.push(`  ${String(d.id).padStart(3)}  ${name.padEnd(36)} ${io.padEnd(18)} default ${d.defaultSampleRate} Hz (rates ${d.sampleRates.join(', ')})`);
     }
   }
   if (cat.pulseServer) {
-    lines.push(`PulseAudio (${cat.pulseServer}), through the "pulse" device; name them as pulse:<name>:`);
+    lines.push(`PulseAudio (${cat.pulseServer}): the names your sound settings show; give the pulse:<name> to --input, --output or --monitor:`);
     for (const kind of ['source', 'sink'] as const) {
-      lines.push(`  ${kind === 'source' ? 'inputs (sources)' : 'outputs (sinks)'}:`);
-      for (const e of cat.pulse.filter((x) => x.kind === kind)) {
-        lines.push(`    pulse:${e.name.padEnd(34)} ${e.sampleRate} Hz ${e.channels}ch  ${e.description}${e.monitorOf ? ' (monitor)' : ''}`);
+      lines.push(`  ${kind === 'source' ? 'microphones (sources)' : 'speakers and headphones (sinks)'}:`);
+      // Real microphones before monitors (a monitor hears what a sink plays, rarely what a person wants).
+      const list = cat.pulse.filter((x) => x.kind === kind).sort((a, b) => Number(Boolean(a.monitorOf)) - Number(Boolean(b.monitorOf)));
+      for (const e of list) {
+        lines.push(`    ${`${pulseLabel(e)}${e.monitorOf && !/^Monitor of /.test(pulseLabel(e)) ? ' (monitor)' : ''}`.padEnd(40)} pulse:${e.name.padEnd(34)} ${e.sampleRate} Hz ${e.channels}ch`);
       }
     }
-    lines.push("  'resona live --virtual-mic' creates \"Resona Virtual Microphone\" (pulse:resona_vmic) for other apps.");
+    lines.push(`  'resona live --virtual-mic' creates "${VIRTUAL_MIC.description}": in Discord or OBS choose "${VIRTUAL_MIC.description}" as the microphone.`);
   }
   const cables = virtualCables(cat.devices);
   for (const c of cables) {

@@ -3,12 +3,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { modelsCommand } from '../../cli/models-command.js';
+import { modelsCommand, type ModelsCommandIO } from '../../cli/models-command.js';
 import { CATALOGUE, type CatalogueEntry } from '../../host/models.js';
 import { tempDir } from '../helpers.js';
 
@@ -31,9 +31,14 @@ class Capture extends Writable {
 }
 
 async function resona(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return resonaWith({ catalogue, userSupplied: [] }, ...argv);
+}
+
+/** The command with the real catalogue and networks where `io` leaves them out. */
+async function resonaWith(io: Omit<ModelsCommandIO, 'env' | 'stdout' | 'stderr'>, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await modelsCommand(argv, { catalogue, env: { RESONA_HOME: home }, stdout, stderr });
+  const code = await modelsCommand(argv, { ...io, env: { RESONA_HOME: home }, stdout, stderr });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -113,8 +118,39 @@ describe('resona models', () => {
     assert.equal(refused.stderr.split('\n').length, 2, 'one line');
     const r = await resona('download', 'loose', '--allow-unverified');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`SHA-256 ${SHA}, not verified`));
-    assert.match((await resona()).stdout, /^loose +f0 +unverified .*no published SHA-256/m);
+    assert.match(r.stdout, new RegExp(`SHA-256 ${SHA}, not verified: none is published; pinned`));
+    // Pinned: listed as present with the hash of what arrived and its size on disk.
+    assert.match((await resona()).stdout, new RegExp(`^loose +f0 +present +2\\.5 MB .*no published SHA-256; pinned at download: ${SHA}`, 'm'));
+    // A file that changes after the download is no longer the pinned one, and the listing says so.
+    const file = path.join(models(), 'loose.onnx');
+    writeFileSync(file, Buffer.concat([DATA, Buffer.from('x')]));
+    assert.match((await resona()).stdout, /^loose +f0 +changed .*differs from the download whose SHA-256 was pinned/m);
+    rmSync(file);
+  });
+
+  test('refusing an unpublished hash explains in words what it means and the command that proceeds', { timeout: 10_000 }, async () => {
+    const r = await resona('download', 'loose');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.split('\n').length, 2, 'one line');
+    assert.match(r.stderr, /nobody publishes a SHA-256 for loose \(loose\.onnx\), so Resona cannot check that the download is the intended file/);
+    assert.match(r.stderr, /run 'resona models download loose --allow-unverified': Resona then prints the SHA-256 of what it got and pins it/);
+    assert.doesNotMatch(r.stderr, /allowUnverified/, 'no API option names in a user message');
+  });
+
+  test('the real listing shows every network the product can use, with sizes in words where none is published', { timeout: 10_000 }, async () => {
+    const r = await resonaWith({});
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /\? MB/);
+    for (const e of CATALOGUE) assert.match(r.stdout, new RegExp(`^${e.id} `, 'm'));
+    assert.match(r.stdout, /^contentvec-768-l12 +content-encoder +missing +unpublished /m);
+    assert.match(r.stdout, /^rmvpe +f0 +missing +361\.7 MB /m);
+    assert.match(r.stdout, /^pitch networks you supply yourself/m);
+    assert.match(r.stdout, new RegExp(`^swiftf0 +f0 +missing +${path.join(models(), 'swiftf0.onnx').replace(/[.\\]/g, '\\$&')}`, 'm'));
+    assert.match(r.stdout, new RegExp(`^crepe +f0 +missing +${path.join(models(), 'crepe_tiny.onnx').replace(/[.\\]/g, '\\$&')}`, 'm'));
+    mkdirSync(models(), { recursive: true });
+    writeFileSync(path.join(models(), 'swiftf0.onnx'), DATA);
+    assert.match((await resonaWith({})).stdout, /^swiftf0 +f0 +present +2\.5 MB /m);
+    rmSync(path.join(models(), 'swiftf0.onnx'));
   });
 
   test('errors are one line: unknown id, no id, unknown subcommand, HTTP failure, offline', async () => {
