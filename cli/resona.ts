@@ -19,6 +19,7 @@ commands:
   voices                   list the voices (built-in and imported)
   import <file|folder|zip> add an RVC voice to the library ('resona import --help')
   models [list|path|download <id>]   the shared networks neural voices need
+  pitch <file>             print a file's f0 track as CSV ('resona pitch --help')
   serve                    the app's UI and control API over HTTP/WebSocket ('resona serve --help')
 `;
 
@@ -43,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       return importCommand(rest);
     case 'models':
       return modelsCommand(rest);
+    case 'pitch':
+      return (await import('./pitch-command.js')).pitchCommand(rest);
     case 'serve':
       return (await rerunWithThreadPool()) ?? (await serveCommand(rest));
     case undefined:
