@@ -5,21 +5,22 @@
 import { parseArgs } from 'node:util';
 import type { F0Estimator } from '../engine/f0/estimator.js';
 import { YinEstimator } from '../engine/f0/yin.js';
+import { EDGE_VOICING } from '../engine/f0/yin-voicing.js';
 import { CrepeEstimator } from '../models/f0/crepe.js';
 import { SwiftF0Estimator } from '../models/f0/swiftf0.js';
 import { readClip, sharedPath, to16k } from '../test/helpers.js';
 import { SINE_HZ, type CentsStats, quantile, sineAccuracy, sweepAccuracy, voicing } from '../test/models/f0/accuracy.js';
 import { CREPE_FILE, LIBRI_CLIPS, LJ_CLIPS, SWIFTF0_FILE, wholeRun } from '../test/models/f0/helpers.js';
 
-const { values } = parseArgs({ options: { methods: { type: 'string', default: 'yin,swiftf0,crepe' } } });
+const { values } = parseArgs({ options: { methods: { type: 'string', default: 'yin,yin-edge,swiftf0,crepe' } } });
 const methods = values.methods!.split(',');
 
 async function open(m: string): Promise<F0Estimator> {
   if (m === 'yin') return new YinEstimator();
-  if (m === 'yin-plain') return new YinEstimator({ threshold: 0.3, continuityFrames: 0 });
+  if (m === 'yin-edge') return new YinEstimator(EDGE_VOICING);
   if (m === 'swiftf0') return SwiftF0Estimator.load(sharedPath(...SWIFTF0_FILE), { maxFrames: 1024 });
   if (m === 'crepe') return CrepeEstimator.load(sharedPath(...CREPE_FILE), { maxFrames: 1024 });
-  throw new Error(`unknown method ${m} (yin, yin-plain, swiftf0, crepe)`);
+  throw new Error(`unknown method ${m} (yin, yin-edge, swiftf0, crepe)`);
 }
 
 const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { YinEstimator, yinTrack } from '../../engine/f0/yin.js';
+import { EDGE_VOICING } from '../../engine/f0/yin-voicing.js';
 import { cents, streamRun, wholeRun } from '../models/f0/helpers.js';
 
 /** A 150 Hz vowel-like tone (five harmonics) under breath noise, whose level ramps in and out over 80 ms. */
@@ -24,7 +25,7 @@ function breathyVowel(): Float32Array {
 test('continuity voices more of a ramped, breathy vowel than a frame-by-frame threshold, at its pitch', { timeout: 60000 }, () => {
   const x = breathyVowel();
   const plain = yinTrack(x, 16000, 0.01, { threshold: 0.3, continuityFrames: 0 });
-  const cont = yinTrack(x, 16000);
+  const cont = yinTrack(x, 16000, 0.01, EDGE_VOICING);
   const voiced = (y: Float32Array) => y.filter((v) => v > 0).length;
   assert.ok(voiced(cont) > voiced(plain), `continuity ${voiced(cont)} frames, plain ${voiced(plain)}`);
   for (let f = 0; f < cont.length; f++) if (cont[f]! > 0) assert.ok(Math.abs(cents(cont[f]!, 150)) < 50, `frame ${f}: ${cont[f]} Hz`);
@@ -42,15 +43,15 @@ test('silence, white noise and noise at every level are unvoiced', { timeout: 60
       seed = (seed * 1664525 + 1013904223) >>> 0;
       x[i] = amp * (seed / 2 ** 32 - 0.5);
     }
-    const y = yinTrack(x, 16000);
+    const y = yinTrack(x, 16000, 0.01, EDGE_VOICING);
     assert.equal(y.filter((v) => v > 0).length, 0, `white noise at amplitude ${amp}`);
   }
 });
 
 test('streamed through F0Tracker in blocks of 100 and 20 ms, YIN gives exactly the whole-signal frames', { timeout: 60000 }, async () => {
   const x = breathyVowel();
-  const est = new YinEstimator();
+  const est = new YinEstimator(EDGE_VOICING);
   const whole = await wholeRun(est, x);
-  assert.deepEqual(whole, yinTrack(x, 16000), 'the estimator and yinTrack agree');
+  assert.deepEqual(whole, yinTrack(x, 16000, 0.01, EDGE_VOICING), 'the estimator and yinTrack agree');
   for (const block of [100, 20]) assert.deepEqual(await streamRun(est, x, block), whole, `${block} ms blocks`);
 });
