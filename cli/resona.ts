@@ -22,6 +22,7 @@ commands:
   voices                   list the voices (built-in and imported)
   import <file|folder|zip> add an RVC voice to the library ('resona import --help')
   models [list|path|download <id>]   the shared networks neural voices need
+  pitch <file>             print a file's f0 track as CSV ('resona pitch --help')
   serve                    the app's UI and control API over HTTP/WebSocket ('resona serve --help')
   --version, -v            print Resona's version
 devices, live and serve keep the audio libraries' own messages out of the terminal, in a log file;
@@ -49,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return importCommand(rest);
     case 'models':
       return modelsCommand(rest);
+    case 'pitch':
+      return (await import('./pitch-command.js')).pitchCommand(rest);
     case 'serve':
       return (await runInQuietChild('serve', rest)) ?? (await serveCommand(rest));
     case '--version':

@@ -43,9 +43,10 @@ async function modelFor(spec: string): Promise<string | undefined> {
   return file;
 }
 
-export async function createF0(spec: string | undefined, runtime: RuntimeOptions = DEFAULT_RUNTIME): Promise<F0Estimator | undefined> {
+/** The estimator for --f0 (undefined: the built-in YIN); `model` names the network file instead of the models folder's. */
+export async function createF0(spec: string | undefined, runtime: RuntimeOptions = DEFAULT_RUNTIME, model?: string): Promise<F0Estimator | undefined> {
   if (spec === undefined || spec === 'yin') return undefined;
-  const modelPath = await modelFor(spec);
+  const modelPath = model ?? (await modelFor(spec));
   try {
     return await createF0Estimator(spec, { modelPath, threads: runtime.threads, provider: providerFor('f0', runtime.provider) });
   } catch (e) {

@@ -18,8 +18,11 @@ export interface F0Estimator {
    * Fills out[0 .. count) with f0 in Hz (0 = unvoiced) for frames first .. first + count − 1.
    * `audio[0]` is absolute sample `audioStart`; it covers every sample those frames read (zeros before the
    * stream began). Called once per block with the block's new frames; must not allocate per call.
+   * `confidence`, when given, receives each frame's voicing confidence in 0 … 1 (the estimator's own
+   * measure: YIN's periodicity, a network's confidence or peak probability); estimators with no such
+   * measure leave it untouched.
    */
-  estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array): void | Promise<void>;
+  estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array, confidence?: Float32Array): void | Promise<void>;
   /** Where its network runs, set by the factory that made it; absent for the built-in YIN (no network). */
   placement?: { provider: Provider; note: string | null; warning: string | null };
   /** Releases native resources (network sessions). */

@@ -1,16 +1,20 @@
-// YIN f0 estimator (de Cheveigné & Kawahara 2002): cumulative-mean-normalised difference, absolute
+// YIN f0 estimator (de Cheveigné & Kawahara 2002): cumulative-mean-normalised difference (CMND), absolute
 // threshold, parabolic refinement. Chosen as the built-in method because it needs no model file, is
 // accurate to a few cents on clean voiced speech, and costs ~0.1 ms per 10 ms frame in plain JS.
+// Which frames are voiced is decided over a run of frames (continuity voicing, yin-voicing.ts): a single
+// frame's threshold alone misses the edges of voiced sounds, which then pass through a voice unshifted.
 import { F0_MAX_HZ, F0_MIN_HZ } from '../pitch.js';
 import { F0_HOP, F0_RATE, type F0Estimator } from './estimator.js';
+import { refineDip } from './dip.js';
+import { CONTINUITY_FRAMES, continuityVoicing, type ContinuityOptions } from './yin-voicing.js';
 
-export interface YinOptions {
+export interface YinOptions extends ContinuityOptions {
   rate?: number;
   fmin?: number;
   fmax?: number;
   /** Integration window, seconds. */
   windowSec?: number;
-  /** CMND threshold: lower is stricter about voicing. */
+  /** CMND threshold a frame must reach on its own to be voiced: lower is stricter. */
   threshold?: number;
   /** How much shallower than the deepest dip an earlier (higher-pitched) dip may be and still win. */
   octaveTolerance?: number;
@@ -25,6 +29,8 @@ export class Yin {
   readonly window: number;
   /** Samples one estimate reads: window + tauMax, centred on the frame time. */
   readonly frameLength: number;
+  /** Length of one CMND row (lags 0 … tauMax + 1). */
+  readonly rowLength: number;
   private readonly threshold: number;
   private readonly octaveTolerance: number;
   private readonly silencePower: number;
@@ -36,22 +42,26 @@ export class Yin {
     this.tauMax = Math.ceil(this.rate / (o.fmin ?? F0_MIN_HZ));
     this.window = Math.round(this.rate * (o.windowSec ?? 0.025));
     this.frameLength = this.window + this.tauMax + 1;
+    this.rowLength = this.tauMax + 2;
     // 0.3 rather than the paper's 0.1–0.15, with the octave guard below: on the ten LibriSpeech clips it
     // finds 1150 of SwiftF0's 1600 voiced frames (0.15: 755) and agrees with it within 50 cents on 91.5 %.
+    // EDGE_VOICING (yin-voicing.ts) raises it to 0.4 and adds continuity voicing.
     this.threshold = o.threshold ?? 0.3;
     this.octaveTolerance = o.octaveTolerance ?? 0.05;
     this.silencePower = Math.pow(10, (o.silenceDb ?? -60) / 10);
-    this.d = new Float32Array(this.tauMax + 2);
+    this.d = new Float32Array(this.rowLength);
   }
 
-  /** f0 in Hz of x[offset, offset + frameLength), or 0 when unvoiced. */
-  estimate(x: Float32Array, offset: number): number {
+  /**
+   * CMND of x[offset, offset + frameLength) into d[0 .. rowLength). Returns false (and leaves d alone) when
+   * the frame is quieter than the silence floor, which no voicing rule may override.
+   */
+  cmnd(x: Float32Array, offset: number, d: Float32Array): boolean {
     const W = this.window;
-    const d = this.d;
     let power = 0;
     const c0 = offset + ((this.tauMax + 1) >> 1); // the power window, centred on the frame too
     for (let j = 0; j < W; j++) power += x[c0 + j]! * x[c0 + j]!;
-    if (power / W < this.silencePower) return 0;
+    if (power / W < this.silencePower) return false;
     const tauEnd = this.tauMax + 1;
     // Each lag's pair of windows is centred on the frame (offset + frameLength/2): the textbook form, with
     // both windows starting at `offset`, describes a point τ/2 − (tauMax+1)/2 samples early, 3–7 ms for speech.
@@ -65,35 +75,88 @@ export class Yin {
       }
       d[tau] = s;
     }
-    // Cumulative-mean normalisation in place.
     d[0] = 1;
     let running = 0;
     for (let tau = 1; tau <= tauEnd; tau++) {
       running += d[tau]!;
       d[tau] = running > 0 ? (d[tau]! * tau) / running : 1;
     }
-    // Among the dips under the threshold take the first that is nearly as deep as the deepest: the
-    // plain "first dip" rule of YIN jumps an octave up whenever a half-period dip just crosses the line.
+    return true;
+  }
+
+  /**
+   * The frame's own period (fractional lag) from its CMND row, or 0 when no dip reaches the threshold.
+   * Among the dips under the threshold it takes the first that is nearly as deep as the deepest: the plain
+   * "first dip" rule of YIN jumps an octave up whenever a half-period dip just crosses the line.
+   */
+  period(d: Float32Array): number {
     let deepest = Infinity;
     for (let t = this.tauMin; t <= this.tauMax; t++) {
       if (d[t]! < this.threshold && d[t]! <= d[t - 1]! && d[t]! <= d[t + 1]! && d[t]! < deepest) deepest = d[t]!;
     }
-    let tau = -1;
-    if (deepest < Infinity) {
-      for (let t = this.tauMin; t <= this.tauMax; t++) {
-        if (d[t]! <= deepest + this.octaveTolerance && d[t]! <= d[t - 1]! && d[t]! <= d[t + 1]!) {
-          tau = t;
-          break;
-        }
-      }
+    if (deepest === Infinity) return 0;
+    for (let t = this.tauMin; t <= this.tauMax; t++) {
+      if (d[t]! <= deepest + this.octaveTolerance && d[t]! <= d[t - 1]! && d[t]! <= d[t + 1]!) return refineDip(d, 0, t);
     }
-    if (tau < 0) return 0;
-    const a = d[tau - 1]!;
-    const b = d[tau]!;
-    const c = d[tau + 1]!;
-    const den = a - 2 * b + c;
-    const shift = den > 0 ? (0.5 * (a - c)) / den : 0;
-    return this.rate / (tau + Math.max(-0.5, Math.min(0.5, shift)));
+    return 0;
+  }
+
+  /** f0 in Hz of x[offset, offset + frameLength) judged alone (no continuity), or 0 when unvoiced. */
+  estimate(x: Float32Array, offset: number): number {
+    if (!this.cmnd(x, offset, this.d)) return 0;
+    const tau = this.period(this.d);
+    return tau > 0 ? this.rate / tau : 0;
+  }
+}
+
+/**
+ * Buffers for analysing `rows` consecutive frames at once: one CMND row each, and the continuity pass's
+ * state. Grown (once) when a call brings more frames than planned, never shrunk.
+ */
+class FrameRun {
+  cmnd = new Float32Array(0);
+  silent = new Uint8Array(0);
+  period = new Float64Array(0);
+  scratch = new Float64Array(0);
+
+  constructor(private readonly yin: Yin) {}
+
+  ensure(rows: number): void {
+    if (this.silent.length >= rows) return;
+    this.cmnd = new Float32Array(rows * this.yin.rowLength);
+    this.silent = new Uint8Array(rows);
+    this.period = new Float64Array(rows);
+    this.scratch = new Float64Array(rows);
+  }
+
+  /** Analyses frames starting at x[offset0 + r·hop] for r < rows and leaves each one's period in `period`. */
+  run(x: Float32Array, offset0: number, hop: number, rows: number, o: ContinuityOptions): void {
+    this.ensure(rows);
+    const y = this.yin;
+    const len = y.rowLength;
+    for (let r = 0; r < rows; r++) {
+      const offset = offset0 + r * hop;
+      const row = this.cmnd.subarray(r * len, (r + 1) * len);
+      // Frames that reach before the signal began read as silence.
+      const ok = offset >= 0 && offset + y.frameLength <= x.length && y.cmnd(x, offset, row);
+      this.silent[r] = ok ? 0 : 1;
+      this.period[r] = ok ? y.period(row) : 0;
+    }
+    continuityVoicing(y, this.cmnd, this.silent, this.period, this.scratch, rows, o);
+  }
+
+  /**
+   * Row r's periodicity, 1 − CMND, in 0 … 1: at its period when voiced, at its deepest dip when not (how
+   * close it came), 0 when silent.
+   */
+  confidence(r: number): number {
+    if (this.silent[r]) return 0;
+    const y = this.yin;
+    const base = r * y.rowLength;
+    let d = Infinity;
+    if (this.period[r]! > 0) d = this.cmnd[base + Math.round(this.period[r]!)]!;
+    else for (let t = y.tauMin; t <= y.tauMax; t++) d = Math.min(d, this.cmnd[base + t]!);
+    return Math.max(0, Math.min(1, 1 - d));
   }
 }
 
@@ -101,19 +164,30 @@ export class Yin {
 export class YinEstimator implements F0Estimator {
   readonly id = 'yin';
   private readonly yin: Yin;
+  private readonly frames: FrameRun;
+  private readonly reach: number;
   readonly contextBefore: number;
   readonly contextAfter: number;
 
-  constructor(o: YinOptions = {}) {
+  constructor(private readonly o: YinOptions = {}) {
     this.yin = new Yin({ ...o, rate: F0_RATE });
-    this.contextBefore = this.yin.frameLength >> 1;
-    this.contextAfter = this.yin.frameLength - this.contextBefore;
+    this.frames = new FrameRun(this.yin);
+    this.frames.ensure(32 + 2 * (o.continuityFrames ?? CONTINUITY_FRAMES));
+    // Continuity reads this many frames either side of each one: they are part of its context.
+    this.reach = o.continuityFrames ?? CONTINUITY_FRAMES;
+    this.contextBefore = (this.yin.frameLength >> 1) + this.reach * F0_HOP;
+    this.contextAfter = this.yin.frameLength - (this.yin.frameLength >> 1) + this.reach * F0_HOP;
   }
 
-  estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array): void {
+  estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array, confidence?: Float32Array): void {
+    const rows = count + 2 * this.reach;
+    const offset0 = (first - this.reach) * F0_HOP - (this.yin.frameLength >> 1) - audioStart;
+    this.frames.run(audio, offset0, F0_HOP, rows, this.o);
+    const p = this.frames.period;
     for (let i = 0; i < count; i++) {
-      const offset = (first + i) * F0_HOP - this.contextBefore - audioStart;
-      out[i] = offset >= 0 ? this.yin.estimate(audio, offset) : 0;
+      const tau = p[i + this.reach]!;
+      out[i] = tau > 0 ? F0_RATE / tau : 0;
+      if (confidence) confidence[i] = this.frames.confidence(i + this.reach);
     }
   }
 }
@@ -124,9 +198,11 @@ export function yinTrack(x: Float32Array, rate: number, hopSec = 0.01, o: YinOpt
   const hop = Math.round(rate * hopSec);
   const half = yin.frameLength >> 1;
   const frames = Math.floor(x.length / hop) + 1;
-  const out = new Float32Array(frames);
   const padded = new Float32Array(x.length + yin.frameLength + hop);
   padded.set(x, half);
-  for (let f = 0; f < frames; f++) out[f] = yin.estimate(padded, f * hop);
+  const run = new FrameRun(yin);
+  run.run(padded, 0, hop, frames, o);
+  const out = new Float32Array(frames);
+  for (let f = 0; f < frames; f++) out[f] = run.period[f]! > 0 ? rate / run.period[f]! : 0;
   return out;
 }

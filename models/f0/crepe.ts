@@ -66,7 +66,7 @@ export class CrepeEstimator implements F0Estimator {
     this.silent = new Uint8Array(max);
   }
 
-  async estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array): Promise<void> {
+  async estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array, confidence?: Float32Array): Promise<void> {
     if (count * CREPE_WINDOW > this.frames.length) {
       this.frames = new Float32Array(count * CREPE_WINDOW);
       this.silent = new Uint8Array(count);
@@ -96,8 +96,12 @@ export class CrepeEstimator implements F0Estimator {
     }
     const res = await this.s.run({ [this.s.inputNames[0]!]: float32Tensor(frames.subarray(0, count * CREPE_WINDOW), [count, CREPE_WINDOW]) });
     const prob = res[this.s.outputNames[0]!]!.data as Float32Array;
-    decodeSalience(prob, 0, count, out, { threshold: this.periodicity, minBin: this.minBin, maxBin: this.maxBin });
-    for (let i = 0; i < count; i++) if (this.silent[i]) out[i] = 0;
+    decodeSalience(prob, 0, count, out, { threshold: this.periodicity, minBin: this.minBin, maxBin: this.maxBin }, confidence);
+    for (let i = 0; i < count; i++) {
+      if (!this.silent[i]) continue;
+      out[i] = 0;
+      if (confidence) confidence[i] = 0;
+    }
   }
 
   dispose(): Promise<void> {

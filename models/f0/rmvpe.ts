@@ -164,7 +164,7 @@ export class RmvpeEstimator implements F0Estimator {
     return this.form === 'waveform' ? F0_HOP * frames + 1 : MEL_BANDS * frames;
   }
 
-  async estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array): Promise<void> {
+  async estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array, confidence?: Float32Array): Promise<void> {
     const M = RMVPE_FRAME_MULTIPLE;
     const fs = Math.floor((first - this.before) / M) * M;
     const fe = first + count - 1 + this.after;
@@ -199,7 +199,7 @@ export class RmvpeEstimator implements F0Estimator {
     const skip = first - fs;
     // Exporters that leave output shapes undeclared are told apart by what actually comes back.
     if (this.form === 'mel-salience' || (this.form === 'mel-hz' && result.dims.length === 3 && result.dims[2] === SALIENCE_BINS)) {
-      decodeSalience(data, skip * SALIENCE_BINS, count, out, { threshold: this.threshold });
+      decodeSalience(data, skip * SALIENCE_BINS, count, out, { threshold: this.threshold }, confidence);
     } else {
       const uv = this.io.uv ? (res[this.io.uv]!.data as ArrayLike<unknown>) : undefined;
       for (let i = 0; i < count; i++) out[i] = uv && uv[skip + i] ? 0 : data[skip + i]!;

@@ -136,7 +136,7 @@ export class SwiftF0Estimator implements F0Estimator {
     return { m, start: SWIFTF0_HOP * m, end };
   }
 
-  async estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array): Promise<void> {
+  async estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array, confidence?: Float32Array): Promise<void> {
     const { m, start, end } = this.span(first, count);
     const n = end - start;
     if (n > this.input.length) this.input = new Float32Array(n);
@@ -160,6 +160,7 @@ export class SwiftF0Estimator implements F0Estimator {
       const q = this.voiced(pitch, conf, k + 1);
       // Interpolate in log-f0 only between two voiced frames; at a voicing edge take the nearer frame.
       out[i] = p > 0 && q > 0 ? Math.exp(Math.log(p) * (1 - w) + Math.log(q) * w) : w < 0.5 ? p : q;
+      if (confidence) confidence[i] = conf[k]! * (1 - w) + conf[k + 1]! * w;
     }
   }
 

@@ -1,0 +1,57 @@
+// YIN's continuity voicing on signals whose truth is known: it voices the quiet edges of a voiced sound
+// that plain YIN misses, never silence or noise, and streamed frames equal a whole-signal run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { YinEstimator, yinTrack } from '../../engine/f0/yin.js';
+import { EDGE_VOICING } from '../../engine/f0/yin-voicing.js';
+import { cents, streamRun, wholeRun } from '../models/f0/helpers.js';
+
+/** A 150 Hz vowel-like tone (five harmonics) under breath noise, whose level ramps in and out over 80 ms. */
+function breathyVowel(): Float32Array {
+  const n = 16000;
+  const x = new Float32Array(n);
+  let seed = 3;
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1664525 + 1013904223) >>> 0;
+    const t = i / 16000;
+    const env = Math.min(1, Math.max(0, (t - 0.2) / 0.08), Math.max(0, (0.8 - t) / 0.08));
+    let v = 0;
+    for (let h = 1; h <= 5; h++) v += Math.sin(2 * Math.PI * 150 * h * t) / h;
+    x[i] = 0.3 * env * v + 0.01 * (seed / 2 ** 32 - 0.5);
+  }
+  return x;
+}
+
+test('continuity voices more of a ramped, breathy vowel than a frame-by-frame threshold, at its pitch', { timeout: 60000 }, () => {
+  const x = breathyVowel();
+  const plain = yinTrack(x, 16000, 0.01, { threshold: 0.3, continuityFrames: 0 });
+  const cont = yinTrack(x, 16000, 0.01, EDGE_VOICING);
+  const voiced = (y: Float32Array) => y.filter((v) => v > 0).length;
+  assert.ok(voiced(cont) > voiced(plain), `continuity ${voiced(cont)} frames, plain ${voiced(plain)}`);
+  for (let f = 0; f < cont.length; f++) if (cont[f]! > 0) assert.ok(Math.abs(cents(cont[f]!, 150)) < 50, `frame ${f}: ${cont[f]} Hz`);
+  // Before the ramp and after it there is only the breath noise: never voiced.
+  for (let f = 0; f < 15; f++) assert.equal(cont[f], 0, `frame ${f}`);
+  for (let f = 86; f < cont.length; f++) assert.equal(cont[f], 0, `frame ${f}`);
+});
+
+test('silence, white noise and noise at every level are unvoiced', { timeout: 60000 }, () => {
+  assert.ok(yinTrack(new Float32Array(16000), 16000).every((v) => v === 0));
+  let seed = 11;
+  for (const amp of [0.001, 0.03, 0.3, 0.9]) {
+    const x = new Float32Array(32000);
+    for (let i = 0; i < x.length; i++) {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      x[i] = amp * (seed / 2 ** 32 - 0.5);
+    }
+    const y = yinTrack(x, 16000, 0.01, EDGE_VOICING);
+    assert.equal(y.filter((v) => v > 0).length, 0, `white noise at amplitude ${amp}`);
+  }
+});
+
+test('streamed through F0Tracker in blocks of 100 and 20 ms, YIN gives exactly the whole-signal frames', { timeout: 60000 }, async () => {
+  const x = breathyVowel();
+  const est = new YinEstimator(EDGE_VOICING);
+  const whole = await wholeRun(est, x);
+  assert.deepEqual(whole, yinTrack(x, 16000, 0.01, EDGE_VOICING), 'the estimator and yinTrack agree');
+  for (const block of [100, 20]) assert.deepEqual(await streamRun(est, x, block), whole, `${block} ms blocks`);
+});
