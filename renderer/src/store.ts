@@ -90,17 +90,16 @@ export class Store {
 
   /**
    * Runs a command. A failure lands beside its field when it names one (`fieldKey` says which field a
-   * command's errors belong to when the host does not), otherwise in the banner. Success clears the field.
+   * command's errors belong to when the host does not), otherwise in the banner. Success clears every error
+   * shown: a message about a rejected value or a failed command is stale once the next command went through
+   * (the fields show the values that are applied), so nothing lingers until dismissed.
    */
   async run<C extends CommandName>(cmd: C, args: ControlCommands[C]['args'], fieldKey?: string): Promise<ControlCommands[C]['result'] | undefined> {
     this.set({ pending: { ...this.s.pending, [cmd]: true } });
     try {
       const r = await this.client.call(cmd, args);
-      const fe = { ...this.s.fieldErrors };
-      if (fieldKey) delete fe[fieldKey];
-      for (const k of Object.keys((args as { settings?: object }).settings ?? {})) delete fe[k];
       const host = r && typeof r === 'object' && 'selection' in r ? (r as HostState) : r && typeof r === 'object' && 'state' in r ? (r as { state: HostState }).state : this.s.host;
-      this.set({ fieldErrors: fe, host });
+      this.set({ fieldErrors: {}, banner: [], host });
       return r;
     } catch (e) {
       const err: ControlError = e instanceof CommandError ? e.error : { code: 'engine', message: (e as Error).message };

@@ -1,10 +1,13 @@
-// Block, context and crossfade: edits are drafts until applied, and the latency each draft would cost is
-// shown beside the current figure first, so nobody discovers a 400 ms block by hearing it.
+// The engine's settings panel. Block, context and crossfade: edits are drafts until applied, and the latency
+// each draft would cost is shown beside the current figure first, so nobody discovers a 400 ms block by
+// hearing it. Below them, how the engine runs: where the networks run (Processor) and the fallback while it
+// restarts.
 import { useEffect, useState } from 'react';
 import { latencyPreview, SETTING_RANGES } from '../../../protocol/control.js';
 import { checkSetting, type EngineSettings } from '../../../protocol/settings.js';
 import type { Store, UiState } from '../store.js';
 import { Field } from './Field.js';
+import { Processor } from './Processor.js';
 
 type TimingKey = 'blockMs' | 'extraMs' | 'crossfadeMs' | 'searchMs';
 const KEYS: { key: TimingKey; label: string; step: number; hint: string }[] = [
@@ -40,7 +43,7 @@ export function LatencyPanel({ store, ui }: { store: Store; ui: UiState }) {
   };
   return (
     <section aria-labelledby="timing-h" className="panel timing">
-      <h2 id="timing-h">Latency</h2>
+      <h2 id="timing-h">Latency &amp; engine</h2>
       {KEYS.map(({ key, label, step, hint }) => (
         <Field
           key={key}
@@ -54,8 +57,8 @@ export function LatencyPanel({ store, ui }: { store: Store; ui: UiState }) {
           hint={hint}
           error={ui.fieldErrors[key]}
           onDraft={(v) => setDraft((d) => ({ ...d, [key]: v }))}
+          onError={(m) => store.setFieldError(key, m)}
           onCommit={(v) => {
-            if (!Number.isFinite(v)) return store.setFieldError(key, `${label} must be a number`);
             store.setFieldError(key, null);
             setDraft((d) => ({ ...d, [key]: v }));
           }}
@@ -107,6 +110,19 @@ export function LatencyPanel({ store, ui }: { store: Store; ui: UiState }) {
           {ui.fieldErrors.latency}
         </p>
       ) : null}
+      <div className="engine-options" role="group" aria-labelledby="engine-h">
+        <h3 id="engine-h">Engine</h3>
+        <Processor store={store} ui={ui} />
+        <label className="toggle" title="While the voice engine restarts after a failure: silence, or your own voice">
+          <input
+            type="checkbox"
+            data-testid="fallback-dry"
+            checked={ui.host?.selection.fallback === 'dry'}
+            onChange={(e) => void store.run('setFallback', { fallback: e.currentTarget.checked ? 'dry' : 'silence' })}
+          />{' '}
+          Own voice while the engine restarts
+        </label>
+      </div>
     </section>
   );
 }

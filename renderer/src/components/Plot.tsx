@@ -1,6 +1,7 @@
 // A small live line plot on a canvas: a few hundred points at 25 Hz need no chart library, and drawing
 // directly keeps each frame to one path. The current value is also text, for screen readers and tests.
-import { useEffect, useRef } from 'react';
+// The canvas takes the size the layout gives it (its pixels follow its box), so plots grow on wide screens.
+import { useEffect, useRef, useState } from 'react';
 
 export interface PlotProps {
   label: string;
@@ -17,6 +18,19 @@ export interface PlotProps {
 export function Plot({ label, values, min, max, unit, digits = 1, limit, testId }: PlotProps) {
   const ref = useRef<HTMLCanvasElement>(null);
   const last = values.length ? values[values.length - 1]! : null;
+  const [size, setSize] = useState({ w: 240, h: 56 });
+  useEffect(() => {
+    const c = ref.current;
+    if (!c || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => {
+      const dpr = window.devicePixelRatio || 1;
+      const w = Math.max(1, Math.round(c.clientWidth * dpr));
+      const h = Math.max(1, Math.round(c.clientHeight * dpr));
+      setSize((s) => (s.w === w && s.h === h ? s : { w, h }));
+    });
+    ro.observe(c);
+    return () => ro.disconnect();
+  }, []);
   useEffect(() => {
     const c = ref.current;
     const g = c?.getContext('2d');
@@ -35,7 +49,7 @@ export function Plot({ label, values, min, max, unit, digits = 1, limit, testId 
       g.setLineDash([]);
     }
     g.strokeStyle = '#6ee7c8';
-    g.lineWidth = 1.5;
+    g.lineWidth = 1.5 * (window.devicePixelRatio || 1);
     g.beginPath();
     const n = values.length;
     values.forEach((v, i) => {
@@ -44,14 +58,16 @@ export function Plot({ label, values, min, max, unit, digits = 1, limit, testId 
       else g.lineTo(x, y(v));
     });
     g.stroke();
-  }, [values, min, max, limit]);
+  }, [values, min, max, limit, size]);
   return (
     <figure className="plot">
       <figcaption>
         <span>{label}</span>
         <output data-testid={testId}>{last === null ? '–' : `${last.toFixed(digits)} ${unit}`}</output>
       </figcaption>
-      <canvas ref={ref} width={240} height={56} aria-hidden="true" />
+      <div className="plot-area">
+        <canvas ref={ref} width={size.w} height={size.h} aria-hidden="true" />
+      </div>
     </figure>
   );
 }

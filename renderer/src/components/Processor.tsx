@@ -1,4 +1,4 @@
-// Where the voice's networks run: the provider selector (only what this machine can run is choosable; the rest
+// Where the voice's networks run, inside the Latency & engine panel's Engine group: the provider selector (only what this machine can run is choosable; the rest
 // say why not) and, while the voice runs, what each network actually got. A change reloads the voice beside
 // the running one, like a voice switch.
 import { PROVIDER_CHOICES, PROVIDER_LABELS, type ProviderChoice } from '../../../protocol/runtime.js';
@@ -11,8 +11,7 @@ export function Processor({ store, ui }: { store: Store; ui: UiState }) {
   const status = new Map(host.providers.map((p) => [p.id, p]));
   const placement = ui.telemetry?.placement ?? [];
   return (
-    <section aria-labelledby="processor-h" className="panel processor">
-      <h2 id="processor-h">Processor</h2>
+    <div className="processor">
       <div className="field">
         <label htmlFor="provider">Run neural voices on</label>
         <select
@@ -63,6 +62,6 @@ export function Processor({ store, ui }: { store: Store; ui: UiState }) {
           This voice runs no network (a built-in voice).
         </p>
       ) : null}
-    </section>
+    </div>
   );
 }

@@ -17,14 +17,22 @@ export function Readouts({ ui }: { ui: UiState }) {
         <Plot label="Prebuffer" values={h.prebufferMs} min={0} max={400} unit="ms" digits={0} testId="plot-prebuffer" />
       </div>
       <dl className="counters">
-        <dt>Underruns</dt>
-        <dd data-testid="underruns">{t?.underruns ?? '–'}</dd>
-        <dt>Dropped input</dt>
-        <dd>{t?.droppedInput ?? '–'}</dd>
-        <dt>Inference restarts</dt>
-        <dd>{t?.inferenceRestarts ?? '–'}</dd>
-        <dt>Measured latency</dt>
-        <dd>{t?.latency.measuredMs !== undefined ? `${t.latency.measuredMs.toFixed(0)} ms` : 'not measured'}</dd>
+        <div>
+          <dt>Underruns</dt>
+          <dd data-testid="underruns">{t?.underruns ?? '–'}</dd>
+        </div>
+        <div>
+          <dt>Dropped input</dt>
+          <dd>{t?.droppedInput ?? '–'}</dd>
+        </div>
+        <div>
+          <dt>Inference restarts</dt>
+          <dd>{t?.inferenceRestarts ?? '–'}</dd>
+        </div>
+        <div>
+          <dt>Measured latency</dt>
+          <dd>{t?.latency.measuredMs !== undefined ? `${t.latency.measuredMs.toFixed(0)} ms` : 'not measured'}</dd>
+        </div>
       </dl>
       {ui.events.length ? (
         <ol className="events" aria-label="Engine events">

@@ -1,21 +1,13 @@
-// Start/stop, bypass, record, and the state line; the controls a streamer reaches for mid-stream.
+// Start/stop, bypass, record, and the status badge; the controls a streamer reaches for mid-stream. The badge
+// shows the engine's real state (status.ts): a lost device or a restarting engine is never a green "running".
 import type { Store, UiState } from '../store.js';
+import { engineStatus } from '../status.js';
 
 export function Transport({ store, ui }: { store: Store; ui: UiState }) {
   const h = ui.host;
   const running = Boolean(h?.running);
   const busy = Boolean(h?.busy || ui.pending.start || ui.pending.stop || ui.pending.setVoice);
-  const t = ui.telemetry;
-  // Stop keeps the devices and the virtual microphone open (silence goes out): say so, so nobody re-routes.
-  const state = !ui.connected
-    ? 'disconnected'
-    : busy
-      ? 'starting…'
-      : running
-        ? (t?.state ?? 'running')
-        : h?.devicesOpen
-          ? 'stopped · virtual microphone kept (silent)'
-          : 'stopped';
+  const status = engineStatus(ui);
   return (
     <div className="transport" role="toolbar" aria-label="Engine">
       <button type="button" className="primary" data-testid="start-stop" disabled={busy || !ui.connected} onClick={() => void store.run(running ? 'stop' : 'start', {})}>
@@ -34,21 +26,11 @@ export function Transport({ store, ui }: { store: Store; ui: UiState }) {
       >
         {h?.recording.active ? 'Stop recording' : 'Record'}
       </button>
-      <label className="inline" title="While the voice engine restarts after a failure: silence, or your own voice">
-        <input
-          type="checkbox"
-          data-testid="fallback-dry"
-          checked={h?.selection.fallback === 'dry'}
-          onChange={(e) => void store.run('setFallback', { fallback: e.currentTarget.checked ? 'dry' : 'silence' })}
-        />{' '}
-        Own voice if the engine fails
-      </label>
-      <span className={`state state-${state.split(' ')[0]!.replace(/\W/g, '')}`} data-testid="engine-state" role="status">
-        {state}
-        {h?.selection.bypass ? ' · BYPASS' : ''}
+      <span className={`state state-${status.kind}`} data-testid="engine-state" data-state={status.kind} role="status">
+        {status.badge}
       </span>
       {h?.recording.file ? (
-        <span className="hint" data-testid="recording-file">
+        <span className="hint recording-file" data-testid="recording-file" title={h.recording.file}>
           {h.recording.active ? 'recording to ' : 'saved '}
           {h.recording.file}
         </span>
