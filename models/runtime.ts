@@ -1,5 +1,7 @@
 // The one module that imports onnxruntime-node. Everything else asks it for sessions, so thread counts,
 // spinning, execution providers and the checks on inputs live in one place.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../protocol/errors.js';
 import { PROVIDER_LABELS as LABELS, PROVIDERS, type Provider, type ProviderChoice, type ProviderStatus } from '../protocol/runtime.js';
@@ -125,29 +127,74 @@ function probeBytes(): Uint8Array {
 
 const probes = new Map<Provider, Promise<string | null>>();
 
+/**
+ * Providers probed in a child process: Dawn (WebGPU) and the Vulkan loader print their adapter search straight
+ * to file descriptor 2 from native code ("Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.", "error:
+ * XDG_RUNTIME_DIR is invalid …"), which nothing in-process can intercept. The child's output is dropped; the
+ * answer comes back as one JSON line, and Resona says in words whether WebGPU runs and why not. Where the probe
+ * succeeds, the sessions made here afterwards find their adapter without such prints.
+ */
+const PROBE_IN_CHILD: ReadonlySet<Provider> = new Set(['webgpu']);
+const PROBE_ENV = 'RESONA_PROVIDER_PROBE_';
+const PROBE_TIMEOUT_MS = 20_000;
+
 /** Whether the provider can run here: null, or why not in words. Probed once per process (an adapter does not come and go). */
 export function probeProvider(p: Provider): Promise<string | null> {
   let known = probes.get(p);
   if (!known) {
-    known = (async () => {
-      if (p === 'cpu') return null;
-      if (!SPECS[p].platforms.includes(process.platform)) return SPECS[p].missing;
-      try {
-        const s = await create(probeBytes(), p, 1);
-        try {
-          const y = (await s.run({ x: new ort.Tensor('float32', new Float32Array([1, 2]), [1, 2]) })).y!;
-          if ((y.data as Float32Array)[1] !== 4) return `${LABELS[p]} ran a test model wrongly`;
-        } finally {
-          await s.release();
-        }
-        return null;
-      } catch (e) {
-        return explain(p, (e as Error).message);
-      }
-    })();
+    known = p === 'cpu' ? Promise.resolve(null) : !SPECS[p].platforms.includes(process.platform) ? Promise.resolve(SPECS[p].missing)
+      : PROBE_IN_CHILD.has(p) ? probeInChild(p) : probeHere(p);
     probes.set(p, known);
   }
   return known;
+}
+
+/** Loads and runs the one-node model on the provider in this process. */
+export async function probeHere(p: Provider): Promise<string | null> {
+  try {
+    const s = await create(probeBytes(), p, 1);
+    try {
+      const y = (await s.run({ x: new ort.Tensor('float32', new Float32Array([1, 2]), [1, 2]) })).y!;
+      if ((y.data as Float32Array)[1] !== 4) return `${LABELS[p]} ran a test model wrongly`;
+    } finally {
+      await s.release();
+    }
+    return null;
+  } catch (e) {
+    return explain(p, (e as Error).message);
+  }
+}
+
+async function probeInChild(p: Provider): Promise<string | null> {
+  // Worker threads started later (the inference worker) inherit the answer through the environment; it holds
+  // only for the same Vulkan driver choice (child processes inherit it too, perhaps with another driver).
+  const drivers = `${process.env.VK_ICD_FILENAMES ?? ''}:${process.env.VK_DRIVER_FILES ?? ''}`;
+  const cached = process.env[PROBE_ENV + p];
+  if (cached?.startsWith(`${drivers}|`)) {
+    const why = cached.slice(drivers.length + 1);
+    return why === 'ok' ? null : why;
+  }
+  const script = fileURLToPath(new URL('./provider-probe-child.js', import.meta.url));
+  const why = await new Promise<string | null>((resolve) => {
+    execFile(
+      process.execPath,
+      [script, p],
+      // ELECTRON_RUN_AS_NODE: in the packaged app, execPath is Electron's binary.
+      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20 },
+      (err, stdout) => {
+        const line = stdout.trim().split('\n').pop() ?? '';
+        try {
+          const r = JSON.parse(line) as { why: string | null };
+          resolve(r.why);
+        } catch {
+          const killed = (err as { killed?: boolean } | null)?.killed;
+          resolve(killed ? `the GPU driver did not answer within ${PROBE_TIMEOUT_MS / 1000} s` : `${LABELS[p]}'s test crashed (${(err?.message ?? 'no answer').split('\n')[0]})`);
+        }
+      },
+    );
+  });
+  process.env[PROBE_ENV + p] = `${drivers}|${why ?? 'ok'}`;
+  return why;
 }
 
 /** Every provider with whether it runs here, for `resona providers`-style listings and the UI's selector. */

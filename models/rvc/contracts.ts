@@ -14,7 +14,12 @@ export interface SynthContract {
   speaker: string;
   pitch: string | null;
   pitchf: string | null;
+  /** N(0, 1) noise for the flow, [1, noiseChannels, T]. */
   noise: string | null;
+  noiseChannels: number;
+  /** N(0, 1) noise for the NSF source, [1, return_length · hop, nsfChannels]. */
+  nsfNoise: string | null;
+  nsfChannels: number;
   skipHead: string | null;
   returnLength: string | null;
   formantLength: string | null;
@@ -33,6 +38,9 @@ interface Shape {
 
 // Longest first: a model with skip_head also has everything a plain VC Client model has.
 const SHAPES: Shape[] = [
+  // Resona's own build (models/torch/rvc-graph.ts) with its noise fed in rather than drawn in the graph.
+  { id: 'vcclient-skip', f0: true, names: ['feats', 'p_len', 'pitch', 'pitchf', 'sid', 'skip_head', 'return_length', 'formant_length', 'rnd', 'rnd_nsf'] },
+  { id: 'vcclient-skip', f0: false, names: ['feats', 'p_len', 'sid', 'skip_head', 'return_length', 'formant_length', 'rnd'] },
   { id: 'vcclient-skip', f0: true, names: ['feats', 'p_len', 'pitch', 'pitchf', 'sid', 'skip_head', 'return_length', 'formant_length'] },
   { id: 'vcclient-skip', f0: false, names: ['feats', 'p_len', 'sid', 'skip_head', 'return_length', 'formant_length'] },
   { id: 'webui', f0: true, names: ['phone', 'phone_lengths', 'pitch', 'pitchf', 'ds', 'rnd'] },
@@ -78,6 +86,13 @@ export function detectContract(info: OnnxModelInfo, file: string): SynthContract
     const spec = byName.get(n);
     if (spec && spec.type !== 'int64') throw new ContractError(`${file}: input ${n} is ${spec.type}; int64 expected`);
   }
+  // Noise inputs: float32, with a fixed channel count (192 when the graph leaves it open, as RVC's is).
+  const noiseDim = (n: string, axis: number): number => {
+    const spec = byName.get(n)!;
+    if (spec.type !== 'float32' || spec.dims.length !== 3) throw new ContractError(`${file}: input ${n} is ${spec.type}[${spec.dims.join(',')}]; float32 [1, C, T] expected`);
+    const d = spec.dims[axis];
+    return typeof d === 'number' && d > 0 ? d : 192;
+  };
   const c = feats.dims[2];
   const skip = shape.id === 'vcclient-skip';
   return {
@@ -88,7 +103,10 @@ export function detectContract(info: OnnxModelInfo, file: string): SynthContract
     speaker: webui ? 'ds' : 'sid',
     pitch: shape.f0 ? 'pitch' : null,
     pitchf: shape.f0 ? 'pitchf' : null,
-    noise: webui ? 'rnd' : null,
+    noise: names.has('rnd') ? 'rnd' : null,
+    noiseChannels: names.has('rnd') ? noiseDim('rnd', 1) : 0,
+    nsfNoise: names.has('rnd_nsf') ? 'rnd_nsf' : null,
+    nsfChannels: names.has('rnd_nsf') ? noiseDim('rnd_nsf', 2) : 0,
     skipHead: skip ? 'skip_head' : null,
     returnLength: skip ? 'return_length' : null,
     formantLength: skip ? 'formant_length' : null,

@@ -5,8 +5,15 @@ import type { Tensor } from '../runtime.js';
 import { type LoadedSession, ReusableTensor, toHalf } from '../runtime.js';
 import type { SynthContract } from './contracts.js';
 
-/** RVC's noise scale is applied inside the graph; the WebUI export wants plain N(0, 1) noise from us. */
-const NOISE_CHANNELS = 192;
+// RVC's noise scale is applied inside the graph: the WebUI export and Resona's own build want plain N(0, 1)
+// noise from us (the flow's, and for Resona's build the NSF source's too).
+
+/**
+ * NSF noise is drawn for the largest RVC rate's hop (48 kHz: 480 samples per frame); the graph uses the first
+ * return_length · hop of it. So the probe that measures a model's true rate (a voice.json may be wrong) feeds
+ * enough whatever the rate is.
+ */
+const MAX_HOP = 480;
 
 export interface SynthRequest {
   /** Frames (10 ms) in the window; features and f0 for all of them are in the buffers. */
@@ -30,6 +37,7 @@ export class Synthesizer {
   private pitchT!: ReusableTensor<BigInt64Array>;
   private pitchfT!: ReusableTensor<Float32Array>;
   private noiseT!: ReusableTensor<Float32Array>;
+  private nsfNoiseT!: ReusableTensor<Float32Array>;
   private readonly scalars = new Map<string, ReusableTensor<BigInt64Array>>();
   private capacity = 0;
   private seed = 0x2545f491;
@@ -56,7 +64,8 @@ export class Synthesizer {
     this.pitch = this.pitchT.data;
     this.pitchfT = new ReusableTensor('float32', maxFrames);
     this.pitchf = this.pitchfT.data;
-    if (this.contract.noise) this.noiseT = new ReusableTensor('float32', NOISE_CHANNELS * maxFrames);
+    if (this.contract.noise) this.noiseT = new ReusableTensor('float32', this.contract.noiseChannels * maxFrames);
+    if (this.contract.nsfNoise) this.nsfNoiseT = new ReusableTensor('float32', this.contract.nsfChannels * maxFrames * MAX_HOP);
   }
 
   private scalar(name: string, value: number, rank: number): Tensor {
@@ -88,8 +97,13 @@ export class Synthesizer {
       feeds[c.pitchf] = this.pitchfT.view([1, T]);
     }
     if (c.noise) {
-      this.fillNoise(NOISE_CHANNELS * T);
-      feeds[c.noise] = this.noiseT.view([1, NOISE_CHANNELS, T]);
+      this.fillNoise(this.noiseT.data, c.noiseChannels * T);
+      feeds[c.noise] = this.noiseT.view([1, c.noiseChannels, T]);
+    }
+    if (c.nsfNoise) {
+      const S = r.render * MAX_HOP;
+      this.fillNoise(this.nsfNoiseT.data, S * c.nsfChannels);
+      feeds[c.nsfNoise] = this.nsfNoiseT.view([1, S, c.nsfChannels]);
     }
     if (c.skipHead && c.returnLength && c.formantLength) {
       feeds[c.skipHead] = this.scalar(c.skipHead, r.skip, c.scalarRank);
@@ -101,8 +115,7 @@ export class Synthesizer {
   }
 
   /** Standard normal noise (Box–Muller over a xorshift generator): no allocation, reproducible. */
-  private fillNoise(n: number): void {
-    const d = this.noiseT.data;
+  private fillNoise(d: Float32Array, n: number): void {
     let s = this.seed;
     for (let i = 0; i < n; i += 2) {
       s ^= s << 13; s ^= s >>> 17; s ^= s << 5;

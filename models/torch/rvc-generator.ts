@@ -33,16 +33,22 @@ export function resizeLinear(g: GraphBuilder, x: string, n1: string): string {
  * harmonics h·phase, sin × 0.1 where voiced, noise (0.003 voiced, 0.1/3 unvoiced), merged by l_linear + tanh.
  * f0 is [1, L] in Hz; returns [1, 1, L·upp].
  */
-function nsfSource(g: GraphBuilder, w: RvcWeights, f0: string, sr: number, upp: number, deterministic: boolean): string {
+function nsfSource(g: GraphBuilder, w: RvcWeights, f0: string, sr: number, upp: number, noise: NsfNoise): string {
+  const deterministic = noise === null;
   const lin = w.get('dec.m_source.l_linear.weight');
   const dim = lin.shape[1]!;
   const f = g.op('Unsqueeze', [f0, g.i64([2])]); // [1, L, 1]
   const steps = g.f32(Array.from({ length: upp }, (_, i) => i + 1));
   const rad = g.op('Mul', [g.op('Div', [f, g.f32([sr])]), steps]); // [1, L, upp]
-  // Phase advance of each whole frame but the last, wrapped to [−0.5, 0.5), summed, wrapped again.
+  // Phase advance of each whole frame but the last, wrapped to [−0.5, 0.5), summed, wrapped again. "Wrapped"
+  // is x − ⌊x⌋ rather than fmod: perFrame ≥ 0, so the first is fmod exactly, and the second differs from fmod
+  // only by whole cycles where the sum is negative, which the sine cannot tell apart. Floor runs on every GPU
+  // provider; float Mod is CPU-only in onnxruntime's WebGPU provider, and each CPU node in the middle of the
+  // graph costs a copy of its input back from the GPU on every block.
+  const frac = (x: string) => g.op('Sub', [x, g.op('Floor', [x])]);
   const perFrame = g.op('Slice', [rad, g.i64([0, upp - 1]), g.i64([-1, upp]), g.i64([1, 2])]);
-  const wrapped = g.op('Sub', [g.op('Mod', [g.op('Add', [perFrame, g.f32([0.5])]), g.f32([1])], { fmod: 1 }), g.f32([0.5])]);
-  const acc = g.op('Mod', [g.op('CumSum', [wrapped, g.i64([1], [])]), g.f32([1])], { fmod: 1 });
+  const wrapped = g.op('Sub', [frac(g.op('Add', [perFrame, g.f32([0.5])])), g.f32([0.5])]);
+  const acc = frac(g.op('CumSum', [wrapped, g.i64([1], [])]));
   const start = g.op('Pad', [acc, g.i64([0, 1, 0, 0, 0, 0])]);
   let phase = g.op('Reshape', [g.op('Add', [rad, start]), g.i64([1, -1, 1])]); // [1, L·upp, 1]
   if (dim > 1) phase = g.op('Mul', [phase, g.f32(Array.from({ length: dim }, (_, h) => h + 1), [1, 1, dim])]);
@@ -58,7 +64,11 @@ function nsfSource(g: GraphBuilder, w: RvcWeights, f0: string, sr: number, upp: 
   sine = g.op('Mul', [sine, uv]);
   if (!deterministic) {
     const amp = g.op('Add', [g.op('Mul', [uv, g.f32([RVC.noiseStd])]), g.op('Mul', [g.op('Sub', [g.f32([1]), uv]), g.f32([RVC.sineAmp / 3])])]);
-    sine = g.op('Add', [sine, g.op('Mul', [amp, g.op('RandomNormalLike', [sine], { dtype: 1 })])]);
+    // N(0, 1) noise of the sine's shape, fed in by the caller (see NsfNoise) or drawn in the graph.
+    // A fed input may be longer than the sine (the caller need not know the model's exact rate): its first
+    // L·upp samples are used.
+    const n = noise === 'draw' ? g.op('RandomNormalLike', [sine], { dtype: 1 }) : g.op('Slice', [noise(dim), g.i64([0]), dimOf(g, sine, 1), g.i64([1])]);
+    sine = g.op('Add', [sine, g.op('Mul', [amp, n])]);
   }
   const merged = g.op('Tanh', [linear(g, sine, lin, w.get('dec.m_source.l_linear.bias'))]);
   return g.op('Transpose', [merged], { perm: [0, 2, 1] });
@@ -92,13 +102,19 @@ export interface DecoderInputs {
   frames: string;
 }
 
+/**
+ * The NSF source's noise: null = none (the deterministic reference path); 'draw' = RandomNormalLike in the graph;
+ * or a function that declares a graph input of [1, ≥ L·upp, dim] N(0, 1) values and returns its name.
+ */
+export type NsfNoise = null | 'draw' | ((dim: number) => string);
+
 /** Audio [1, 1, frames · upp]. */
-export function decoder(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, d: DecoderInputs, deterministic: boolean): string {
+export function decoder(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, d: DecoderInputs, noise: NsfNoise): string {
   const rates = c.upsample_rates;
   const upp = rates.reduce((a, b) => a * b, 1);
   let source: string | null = null;
   if (d.f0) {
-    const raw = nsfSource(g, w, d.f0, sampleRateOf(c), upp, deterministic);
+    const raw = nsfSource(g, w, d.f0, sampleRateOf(c), upp, noise);
     source = resizeLinear(g, raw, g.op('Mul', [d.frames, g.i64([upp])]));
   }
   let x = resizeLinear(g, d.z, d.frames);

@@ -28,6 +28,14 @@ export interface RvcCheckpointLike {
 export interface RvcBuildOptions {
   /** Every random draw (flow noise, NSF noise and initial phases) replaced by zeros: for reference tests. */
   deterministic?: boolean;
+  /**
+   * Where the noise comes from (default 'inputs'): 'inputs' declares `rnd` [1, inter_channels, T] (the flow's)
+   * and, for f0 voices, `rnd_nsf` [1, ≥ return_length · sr/100, 1] (the NSF source's), N(0, 1) values the caller
+   * draws; 'graph' draws them with RandomNormalLike, as the VC Client's export does. Inputs keep the graph free
+   * of CPU-only nodes on a GPU provider: onnxruntime's WebGPU provider runs RandomNormalLike on the CPU, which
+   * costs a copy of its input back from the GPU on every block, in the middle of the graph.
+   */
+  noise?: 'inputs' | 'graph';
 }
 
 const END = 2 ** 62; // "to the end" for Slice
@@ -72,6 +80,7 @@ export function buildRvcSynthesizer(ckpt: RvcCheckpointLike, opts: RvcBuildOptio
   const facts = architecture(ckpt);
   const w = new RvcWeights(ckpt.weights, c, facts);
   const det = opts.deterministic ?? false;
+  const fed = !det && (opts.noise ?? 'inputs') === 'inputs';
   const C = featureSize(facts.version);
   const sr = sampleRateOf(c);
 
@@ -84,6 +93,8 @@ export function buildRvcSynthesizer(ckpt: RvcCheckpointLike, opts: RvcBuildOptio
   const skipHead = g.input('skip_head', 'int64', []);
   const returnLength = g.input('return_length', 'int64', []);
   const formantLength = g.input('formant_length', 'int64', []);
+  const rnd = fed ? g.input('rnd', 'float32', [1, c.inter_channels, 'T']) : null;
+  const nsfNoise = det ? null : fed ? (dim: number) => g.input('rnd_nsf', 'float32', [1, 'S', dim]) : ('draw' as const);
 
   // sequence_mask(p_len, T)
   const T = g.op('Squeeze', [dimOf(g, feats, 1), g.i64([0])]);
@@ -101,7 +112,9 @@ export function buildRvcSynthesizer(ckpt: RvcCheckpointLike, opts: RvcBuildOptio
   const [m, logs] = encoderStats(g, w, c, sliceAxis(g, hidden, flowHead, end, 1), flowMask);
   let zp = m;
   if (!det) {
-    const noise = g.op('Mul', [g.op('Mul', [g.op('Exp', [logs]), g.op('RandomNormalLike', [m], { dtype: 1 })]), g.f32([RVC.noiseScale])]);
+    // The flow's noise over the frames it runs on: the fed input from flow_head on, or drawn.
+    const n01 = rnd ? sliceAxis(g, rnd, flowHead, end, 2) : g.op('RandomNormalLike', [m], { dtype: 1 });
+    const noise = g.op('Mul', [g.op('Mul', [g.op('Exp', [logs]), n01]), g.f32([RVC.noiseScale])]);
     zp = g.op('Add', [m, noise]);
   }
   zp = g.op('Mul', [zp, flowMask]);
@@ -112,7 +125,7 @@ export function buildRvcSynthesizer(ckpt: RvcCheckpointLike, opts: RvcBuildOptio
   const zKept = g.op('Mul', [sliceAxis(g, z, decHead, decEnd, 2), decMask]);
   const f0 = pitchf ? sliceAxis(g, pitchf, head, g.op('Add', [head, length]), 1) : null;
   const frames = asVector(g, formantLength);
-  const audio = decoder(g, w, c, { z: zKept, f0, spk, frames }, det);
+  const audio = decoder(g, w, c, { z: zKept, f0, spk, frames }, facts.f0 ? nsfNoise : null);
   g.op('Reshape', [audio, g.i64([-1])], {}, 'audio');
   g.output('audio', 'float32', ['L']);
   const metadata = rvcExportMetadata(sr, facts.f0, C);
