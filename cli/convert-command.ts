@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { convertFile } from '../host/convert.js';
 import { DEFAULT_VOICE } from '../host/voices.js';
+import { UserError } from '../protocol/errors.js';
 import { mergeSettings, DEFAULT_SETTINGS } from '../protocol/settings.js';
 import { ENGINE_OPTIONS, engineSettingsFrom, numberOption, parse, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
@@ -58,6 +59,10 @@ export async function convertCommand(argv: string[]): Promise<void> {
 
   const quiet = Boolean(values.quiet);
   const bar = quiet ? null : new ProgressBar(process.stderr);
+  // Ctrl+C on a long file stops between blocks, so the partial output is removed before the process ends.
+  const ac = new AbortController();
+  const onSignal = () => ac.abort(new UserError('interrupted; no output written', 'usage'));
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   const result = await convertFile(input, output, {
     voice: (values.voice as string | undefined) ?? DEFAULT_VOICE,
     encoder: values.encoder as string | undefined,
@@ -66,8 +71,11 @@ export async function convertCommand(argv: string[]): Promise<void> {
     settings: raw,
     keepLatency: Boolean(values['keep-latency']),
     onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
+    signal: ac.signal,
+  }).finally(() => {
+    bar?.done();
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   });
-  bar?.done();
   for (const w of result.warnings) console.error(`resona: warning: ${w}`);
   if (quiet) return;
   const l = result.latency;
