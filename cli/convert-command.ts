@@ -76,13 +76,19 @@ export async function convertCommand(argv: string[]): Promise<void> {
     bar?.done();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   });
+  // Whole process: performance.now() counts from the process's start (performance.timeOrigin), so this
+  // includes Node's start, module loading, voice loading and file I/O, not only the engine's blocks.
+  const wallSec = performance.now() / 1000;
   for (const w of result.warnings) console.error(`resona: warning: ${w}`);
   if (quiet) return;
   const l = result.latency;
   const s = result.settings;
   console.log(`wrote ${output}: ${result.seconds.toFixed(2)} s at ${result.sampleRate} Hz`);
   console.log(`voice ${(values.voice as string | undefined) ?? DEFAULT_VOICE}, pitch ${s.pitch}, formant ${s.formant}, f0 ${result.f0Method}, block ${s.blockMs} ms`);
-  console.log(`real-time factor ${result.rtf.toFixed(4)} (${(1 / Math.max(result.rtf, 1e-9)).toFixed(1)}x faster than real time)`);
+  console.log(
+    `real-time factor ${result.rtf.toFixed(4)} (${(1 / Math.max(result.rtf, 1e-9)).toFixed(1)}x faster than real time); ` +
+      `whole process ${(wallSec / result.seconds).toFixed(4)} (${wallSec.toFixed(2)} s from start, ${result.engineSeconds.toFixed(2)} s of it in the engine)`,
+  );
   console.log(
     `algorithmic latency ${l.totalMs.toFixed(1)} ms = block ${l.blockMs.toFixed(1)} + crossfade ${l.crossfadeMs.toFixed(1)} + search ${l.searchMs.toFixed(1)} + resampling ${l.resampleMs.toFixed(2)} ms` +
       (values['keep-latency'] ? ' (kept in the output)' : ' (compensated in the output)'),
