@@ -24,8 +24,8 @@ const SPEECH = path.resolve(ROOT, '..', 'shared', 'audio', 'librispeech');
 
 /** The issue's target for the 30 s file: whole-process time ≤ 1.3 × engine time + 0.3 s. */
 const TARGET = { ratio: 1.3, plusSec: 0.3 };
-/** A whole 1-hour 44.1 kHz file as float32, the least a whole-file conversion would hold. */
-const WHOLE_HOUR_MB = (3600 * 44100 * 4) / 2 ** 20;
+/** A whole 1-hour 44.1 kHz file as float32 (635 MB), the least a whole-file conversion would hold. */
+const WHOLE_HOUR_MIB = (3600 * 44100 * 4) / 2 ** 20;
 
 const { values: args } = parseArgs({
   options: {
@@ -38,7 +38,7 @@ const { values: args } = parseArgs({
 interface Run {
   wallSec: number;
   engineSec: number;
-  peakRssMb: number;
+  peakRssMib: number;
 }
 
 function sox(...a: string[]): void {
@@ -62,7 +62,7 @@ function convert(input: string, output: string): Promise<Run> {
       const engine = /([\d.]+) s of it in the engine/.exec(stdout);
       const rss = /resona-bench peak-rss-kb (\d+)/.exec(stderr);
       if (code !== 0 || !engine || !rss) return reject(new Error(`convert ${input} failed (exit ${code}):\n${stdout}${stderr}`));
-      resolve({ wallSec, engineSec: Number(engine[1]), peakRssMb: Number(rss[1]) / 1024 });
+      resolve({ wallSec, engineSec: Number(engine[1]), peakRssMib: Number(rss[1]) / 1024 });
     });
   });
 }
@@ -70,7 +70,7 @@ function convert(input: string, output: string): Promise<Run> {
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 const fmt = (r: Run) =>
   `whole ${r.wallSec.toFixed(2)} s, engine ${r.engineSec.toFixed(2)} s, ratio ${(r.wallSec / r.engineSec).toFixed(2)}, ` +
-  `rest ${(r.wallSec - r.engineSec).toFixed(2)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB`;
+  `rest ${(r.wallSec - r.engineSec).toFixed(2)} s, peak RSS ${r.peakRssMib.toFixed(0)} MiB`;
 
 async function main(): Promise<void> {
   if (!existsSync(CLI) || !existsSync(PROBE)) throw new Error('build first: npm run build');
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
       runs.push(r);
       console.log(`30 s file, run ${i + 1}: ${fmt(r)}`);
     }
-    const m: Run = { wallSec: median(runs.map((r) => r.wallSec)), engineSec: median(runs.map((r) => r.engineSec)), peakRssMb: median(runs.map((r) => r.peakRssMb)) };
+    const m: Run = { wallSec: median(runs.map((r) => r.wallSec)), engineSec: median(runs.map((r) => r.engineSec)), peakRssMib: median(runs.map((r) => r.peakRssMib)) };
     const limit = TARGET.ratio * m.engineSec + TARGET.plusSec;
     console.log(`30 s file, median of ${n}: ${fmt(m)}`);
     console.log(`start-up (1 s file, whole less engine), median of ${n}: ${median(startups).toFixed(2)} s`);
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       rmSync(out, { force: true });
       const h = await convert(in60, out);
       console.log(`1-hour file: ${fmt(h)}; RTF whole ${(h.wallSec / 3600).toFixed(4)}, engine ${(h.engineSec / 3600).toFixed(4)}`);
-      console.log(`1-hour file peak RSS ${h.peakRssMb.toFixed(0)} MB (a whole 1-hour float32 file alone is ${WHOLE_HOUR_MB.toFixed(0)} MB)`);
+      console.log(`1-hour file peak RSS ${h.peakRssMib.toFixed(0)} MiB (a whole 1-hour float32 file alone is ${WHOLE_HOUR_MIB.toFixed(0)} MiB)`);
     }
   } finally {
     cleanup();
