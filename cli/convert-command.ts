@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { convertFile } from '../host/convert.js';
 import { DEFAULT_VOICE } from '../host/voices.js';
+import { UserError } from '../protocol/errors.js';
 import { mergeSettings, DEFAULT_SETTINGS } from '../protocol/settings.js';
 import { describePlacement } from '../protocol/runtime.js';
 import { ENGINE_OPTIONS, engineSettingsFrom, parse, RUNTIME_OPTIONS, RUNTIME_USAGE, runtimeFrom, UsageError } from './args.js';
@@ -58,6 +59,10 @@ export async function convertCommand(argv: string[]): Promise<void> {
 
   const quiet = Boolean(values.quiet);
   const bar = quiet ? null : new ProgressBar(process.stderr);
+  // Ctrl+C on a long file stops between blocks, so the partial output is removed before the process ends.
+  const ac = new AbortController();
+  const onSignal = () => ac.abort(new UserError('interrupted; no output written', 'usage'));
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   const result = await convertFile(input, output, {
     voice: (values.voice as string | undefined) ?? DEFAULT_VOICE,
     encoder: values.encoder as string | undefined,
@@ -66,8 +71,14 @@ export async function convertCommand(argv: string[]): Promise<void> {
     settings: raw,
     keepLatency: Boolean(values['keep-latency']),
     onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
+    signal: ac.signal,
+  }).finally(() => {
+    bar?.done();
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   });
-  bar?.done();
+  // Whole process: performance.now() counts from the process's start (performance.timeOrigin), so this
+  // includes Node's start, module loading, voice loading and file I/O, not only the engine's blocks.
+  const wallSec = performance.now() / 1000;
   for (const w of result.warnings) console.error(`resona: warning: ${w}`);
   if (quiet) return;
   const l = result.latency;
@@ -75,7 +86,10 @@ export async function convertCommand(argv: string[]): Promise<void> {
   console.log(`wrote ${output}: ${result.seconds.toFixed(2)} s at ${result.sampleRate} Hz`);
   console.log(`voice ${(values.voice as string | undefined) ?? DEFAULT_VOICE}, pitch ${s.pitch}, formant ${s.formant}, f0 ${result.f0Method}, block ${s.blockMs} ms`);
   console.log(`networks: ${result.placement.length ? describePlacement(result.placement) : 'none (a built-in voice)'}`);
-  console.log(`real-time factor ${result.rtf.toFixed(4)} (${(1 / Math.max(result.rtf, 1e-9)).toFixed(1)}x faster than real time)`);
+  console.log(
+    `real-time factor ${result.rtf.toFixed(4)} (${(1 / Math.max(result.rtf, 1e-9)).toFixed(1)}x faster than real time); ` +
+      `whole process ${(wallSec / result.seconds).toFixed(4)} (${wallSec.toFixed(2)} s from start, ${result.engineSeconds.toFixed(2)} s of it in the engine)`,
+  );
   console.log(
     `algorithmic latency ${l.totalMs.toFixed(1)} ms = block ${l.blockMs.toFixed(1)} + crossfade ${l.crossfadeMs.toFixed(1)} + search ${l.searchMs.toFixed(1)} + resampling ${l.resampleMs.toFixed(2)} ms` +
       (values['keep-latency'] ? ' (kept in the output)' : ' (compensated in the output)'),

@@ -2,16 +2,12 @@
 // The `resona` command. Every subcommand prints a one-line error and exits non-zero on bad input.
 // First, before anything can print: in the child that cli/quiet-child.ts starts, point our output past its filter.
 import './own-output.js';
-import { listVoices } from '../host/voices.js';
+// Each subcommand's module is imported when it runs, not up front: the server, the live path and
+// onnxruntime-node take a good part of a second to load, which a short `convert` would otherwise pay for
+// commands it never runs.
 import { UserError } from '../protocol/errors.js';
 import { UsageError } from './args.js';
-import { CONVERT_USAGE, convertCommand } from './convert-command.js';
-import { devicesCommand } from './devices-command.js';
-import { liveCommand } from './live-command.js';
-import { importCommand } from './import-command.js';
-import { modelsCommand } from './models-command.js';
 import { runInQuietChild } from './quiet-child.js';
-import { serveCommand } from './serve-command.js';
 import { packageVersion } from './version.js';
 
 const USAGE = `usage: resona <command> [options]
@@ -34,26 +30,26 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'convert':
-      await convertCommand(rest);
+      await (await import('./convert-command.js')).convertCommand(rest);
       return 0;
     case 'live':
-      return (await runInQuietChild('live', rest)) ?? (await liveCommand(rest));
+      return (await runInQuietChild('live', rest)) ?? (await (await import('./live-command.js')).liveCommand(rest));
     case 'devices':
-      return (await runInQuietChild('devices', rest)) ?? (await devicesCommand(rest));
+      return (await runInQuietChild('devices', rest)) ?? (await (await import('./devices-command.js')).devicesCommand(rest));
     case 'voices': {
-      const { voices, broken } = await listVoices();
+      const { voices, broken } = await (await import('../host/voices.js')).listVoices();
       for (const v of voices) console.log(`${v.id.padEnd(12)} ${v.description} (pitch ${v.defaultPitch}${v.kind === 'builtin' ? `, formant ${v.defaultFormant}` : ''})`);
       for (const b of broken) console.error(`resona: warning: ${b}`);
       return 0;
     }
     case 'import':
-      return importCommand(rest);
+      return (await import('./import-command.js')).importCommand(rest);
     case 'models':
-      return modelsCommand(rest);
+      return (await import('./models-command.js')).modelsCommand(rest);
     case 'pitch':
       return (await import('./pitch-command.js')).pitchCommand(rest);
     case 'serve':
-      return (await runInQuietChild('serve', rest)) ?? (await serveCommand(rest));
+      return (await runInQuietChild('serve', rest)) ?? (await (await import('./serve-command.js')).serveCommand(rest));
     case '--version':
     case '-v':
     case 'version':
@@ -74,12 +70,12 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (e: unknown) => {
+  async (e: unknown) => {
     // A UserError's message is written for the user (what was wrong and what to do); anything else is a bug,
     // reported with its stack so it can be fixed.
     if (e instanceof UserError) console.error(`resona: error: ${e.message}`);
     else console.error(`resona: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    if (e instanceof UsageError && /convert/.test(e.message)) console.error(CONVERT_USAGE.split('\n')[0]);
+    if (e instanceof UsageError && /convert/.test(e.message)) console.error((await import('./convert-command.js')).CONVERT_USAGE.split('\n')[0]);
     process.exitCode = e instanceof UsageError ? 2 : 1;
   },
 );

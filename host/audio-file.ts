@@ -1,15 +1,16 @@
 // Reading and writing audio files. WAV through Resona's own reader (host/audio/wav.ts), FLAC, MP3 and Ogg
 // Vorbis through the reference decoders (host/audio/compressed.ts). The format is told by the file's first
-// bytes, never by its name, and only a regular file is opened. Writing is atomic: a temporary file renamed
-// into place, so a failed conversion never leaves a partial output behind.
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+// bytes, never by its name, and only a regular file is opened. A WAV can also be opened as a stream of mono
+// frames (openAudioStream), which is how `convert` reads it. Writing is atomic: a temporary file renamed into
+// place, so a failed conversion never leaves a partial output behind (host/audio/float-wav-file.ts).
 import { openRegularFile, readRange, type OpenedFile } from '../models/regular-file.js';
 import { AudioFileError } from './audio/audio-error.js';
 import { decodeCompressed } from './audio/compressed.js';
 import { byteSize, LimitError } from '../models/archive/limit.js';
+import { FloatWavFile } from './audio/float-wav-file.js';
 import { AUDIO_LIMITS, tooLong } from './audio/limits.js';
-import { bufferSource, floatWavData, floatWavHeader, readWav, type ByteSource } from './audio/wav.js';
+import { bufferSource, layoutWarnings, readWav, readWavLayout, type ByteSource } from './audio/wav.js';
+import { WavStream } from './audio/wav-stream.js';
 
 export { AudioFileError } from './audio/audio-error.js';
 
@@ -65,7 +66,7 @@ export async function decodeAudio(bytes: Uint8Array, name = 'input'): Promise<De
   return decodeSource(bufferSource(bytes), name);
 }
 
-async function decodeSource(src: ByteSource, name: string): Promise<DecodedAudio> {
+async function sniffFormat(src: ByteSource, name: string): Promise<AudioFormat> {
   if (src.size === 0) throw new AudioFileError(`${name}: the file is empty`);
   const head = await src.read(0, Math.min(src.size, 512));
   const format = detectFormat(head);
@@ -73,6 +74,13 @@ async function decodeSource(src: ByteSource, name: string): Promise<DecodedAudio
     const what = looksLikeText(head) ? 'it looks like a text file' : 'its first bytes match no known audio format';
     throw new AudioFileError(`${name}: not an audio file Resona can read (${what}); use WAV, FLAC, MP3 or Ogg Vorbis`);
   }
+  return format;
+}
+
+const noSamples = (name: string, format: AudioFormat) => new AudioFileError(`${name}: the ${format.toUpperCase()} file holds no audio samples`);
+
+async function decodeSource(src: ByteSource, name: string): Promise<DecodedAudio> {
+  const format = await sniffFormat(src, name);
   let audio: Omit<DecodedAudio, 'format'>;
   if (format === 'wav') {
     audio = await readWav(src, name);
@@ -83,7 +91,7 @@ async function decodeSource(src: ByteSource, name: string): Promise<DecodedAudio
     tooLong(name, audio.channels.reduce((n, c) => n + c.length, 0));
   }
   const frames = audio.channels[0]?.length ?? 0;
-  if (frames === 0) throw new AudioFileError(`${name}: the ${format.toUpperCase()} file holds no audio samples`);
+  if (frames === 0) throw noSamples(name, format);
   for (const ch of audio.channels) {
     for (let i = 0; i < ch.length; i++) {
       if (!Number.isFinite(ch[i]!)) throw new AudioFileError(`${name}: sample ${i} is not a finite number (NaN or infinity)`);
@@ -101,23 +109,71 @@ export function toMono(channels: Float32Array[]): Float32Array {
   return out;
 }
 
+/** Mono frames of an audio file, read in order. */
+export interface AudioStream {
+  format: AudioFormat;
+  sampleRate: number;
+  /** Channels in the file (the frames handed out are their average). */
+  channels: number;
+  frames: number;
+  warnings: string[];
+  /** Fills `dest` from its start with the next frames; fewer than its length only at the end. */
+  read(dest: Float32Array): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens an audio file for reading in order. A WAV is streamed from the file a chunk at a time, so its length
+ * costs no memory; FLAC, MP3 and Ogg are decoded whole first (their WebAssembly decoders take the whole file)
+ * and handed out from memory.
+ */
+export async function openAudioStream(file: string, o: { chunkFrames?: number } = {}): Promise<AudioStream> {
+  const f = await openRegularFile(file, { what: 'audio file', fail: fileError });
+  try {
+    const src = fileSource(f, file);
+    const format = await sniffFormat(src, file);
+    if (format !== 'wav') {
+      const audio = await decodeSource(src, file);
+      await f.handle.close();
+      return memoryStream(toMono(audio.channels), audio.sampleRate, { format, channels: audio.channels.length, warnings: audio.warnings });
+    }
+    const layout = await readWavLayout(src, file);
+    if (layout.dataBytes === 0) throw noSamples(file, format);
+    const wav = new WavStream(f, file, layout, o.chunkFrames);
+    return { format, sampleRate: layout.sampleRate, channels: layout.channels, frames: wav.frames, warnings: layoutWarnings(layout, file), read: (d) => wav.read(d), close: () => wav.close() };
+  } catch (e) {
+    await f.handle.close().catch(() => {});
+    throw e;
+  }
+}
+
+/** Samples already in memory as an AudioStream (decoded compressed files, convertSamples). */
+export function memoryStream(x: Float32Array, sampleRate: number, o: { format?: AudioFormat; channels?: number; warnings?: string[] } = {}): AudioStream {
+  let pos = 0;
+  return {
+    format: o.format ?? 'wav',
+    sampleRate,
+    channels: o.channels ?? 1,
+    frames: x.length,
+    warnings: o.warnings ?? [],
+    read: async (dest) => {
+      const n = Math.min(dest.length, x.length - pos);
+      dest.set(x.subarray(pos, pos + n));
+      pos += n;
+      return n;
+    },
+    close: async () => {},
+  };
+}
+
 /** Writes a mono 32-bit float WAV atomically: the file appears whole or not at all. */
 export async function writeWavAtomic(file: string, samples: Float32Array, sampleRate: number): Promise<void> {
-  const header = floatWavHeader(samples.length, sampleRate);
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.partial`);
+  const out = await FloatWavFile.create(file, samples.length, sampleRate);
   try {
-    const fh = await fs.open(tmp, 'w');
-    try {
-      await fh.writeFile(header);
-      await fh.writeFile(floatWavData(samples));
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, file);
+    await out.write(samples);
+    await out.commit();
   } catch (e) {
-    await fs.rm(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new AudioFileError(`${file}: cannot write the output (${code ?? (e as Error).message})`);
+    await out.abort();
+    throw e;
   }
 }

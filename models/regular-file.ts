@@ -82,13 +82,18 @@ export async function openRegularFile(file: string, o: RegularFileOptions): Prom
 /** Reads bytes [offset, offset + length) of an opened file; a file that shrank meanwhile is an error. */
 export async function readRange(f: OpenedFile, offset: number, length: number, file: string, fail: RegularFileOptions['fail']): Promise<Uint8Array> {
   const buf = Buffer.allocUnsafe(length);
+  await readRangeInto(f, buf, offset, length, file, fail);
+  return buf;
+}
+
+/** readRange into the start of a caller-owned buffer, for readers that stream a file through one buffer. */
+export async function readRangeInto(f: OpenedFile, buf: Uint8Array, offset: number, length: number, file: string, fail: RegularFileOptions['fail']): Promise<void> {
   let done = 0;
   while (done < length) {
     const { bytesRead } = await f.handle.read(buf, done, length - done, offset + done);
     if (bytesRead === 0) throw fail(`${file}: the file got shorter while it was being read; try again`, 'unreadable');
     done += bytesRead;
   }
-  return buf;
 }
 
 /**

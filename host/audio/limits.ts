@@ -2,9 +2,9 @@
 import { count, type Limit, LimitError } from '../../models/archive/limit.js';
 
 export const AUDIO_LIMITS = {
-  // A file is decoded whole (convert runs it through the engine in one pass) to float32, and convert holds
-  // three arrays of its length (input, live timeline, output). 2^28 samples is 1 GiB of float32; the whole
-  // convert then peaks near 3 GiB.
+  // A file decoded whole (readAudioFile; FLAC, MP3 and Ogg in convert) is held as float32, one array per
+  // channel, and convert adds their mono mix: 2^28 samples is 1 GiB of float32. convert streams a WAV instead
+  // (host/audio/wav-stream.ts), so no sample budget applies there: only what one output WAV can hold (4 GiB).
   samples: { max: 2 ** 28, sizedFrom: '101 minutes of mono or 50 of stereo at 44.1 kHz' },
   // A compressed file is read whole before its decoder runs. MP3 and Ogg of this size run to many hours,
   // past the sample budget anyway.

@@ -129,7 +129,6 @@ export async function readWavLayout(src: ByteSource, name: string): Promise<WavL
   if (!data) throw fail('the WAV file holds no data chunk (no audio samples)');
   const available = Math.min(data.declared, src.size - data.offset);
   const dataBytes = available - (available % fmt.blockAlign);
-  tooLong(name, (dataBytes / fmt.blockAlign) * fmt.channels);
   return { ...fmt, bigEndian, dataOffset: data.offset, dataBytes, missingBytes: Math.max(0, data.declared - available) };
 }
 
@@ -172,16 +171,26 @@ function parseFmt(v: DataView, le: boolean, fail: (why: string) => Error) {
   return { encoding, container, bits, channels, sampleRate, blockAlign };
 }
 
+export type SampleFormat = Omit<WavLayout, 'dataOffset' | 'dataBytes' | 'missingBytes'>;
+
 /** One Float32Array per channel from the bytes of whole frames. */
-export function decodeFrames(d: Uint8Array, l: Omit<WavLayout, 'dataOffset' | 'dataBytes' | 'missingBytes'>): Float32Array[] {
+export function decodeFrames(d: Uint8Array, l: SampleFormat): Float32Array[] {
+  const frames = Math.floor(d.length / l.blockAlign);
+  const out = Array.from({ length: l.channels }, () => new Float32Array(frames));
+  decodeFramesInto(d, frames, l, out);
+  return out;
+}
+
+/**
+ * Decodes the first `frames` whole frames of `d` into caller-owned arrays, one per channel, each at least
+ * `frames` long: a streaming reader decodes chunk after chunk into the same arrays.
+ */
+export function decodeFramesInto(d: Uint8Array, frames: number, l: SampleFormat, out: Float32Array[]): void {
   const { channels, blockAlign } = l;
-  const frames = Math.floor(d.length / blockAlign);
   const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
   const le = !l.bigEndian;
-  const out: Float32Array[] = [];
   for (let c = 0; c < channels; c++) {
-    const ch = new Float32Array(frames);
-    out.push(ch);
+    const ch = out[c]!;
     let p = c * l.container;
     if (l.encoding === 'float') {
       if (l.container === 4) for (let i = 0; i < frames; i++, p += blockAlign) ch[i] = view.getFloat32(p, le);
@@ -201,7 +210,6 @@ export function decodeFrames(d: Uint8Array, l: Omit<WavLayout, 'dataOffset' | 'd
       for (let i = 0; i < frames; i++, p += blockAlign) ch[i] = view.getInt32(p, le) * (1 / 2147483648);
     }
   }
-  return out;
 }
 
 /** G.711 expansions (the ITU reference), scaled like 16-bit PCM. */
@@ -224,10 +232,16 @@ export interface WavAudio {
   warnings: string[];
 }
 
+/** What a reader of the layout should tell the user (the file did not stop the read). */
+export function layoutWarnings(layout: WavLayout, name: string): string[] {
+  return layout.missingBytes > 0 ? [`${name}: the WAV data is ${layout.missingBytes} bytes shorter than its header says; converting what is there`] : [];
+}
+
+/** Decodes the whole file into memory; a streaming reader (wav-stream.ts) needs no sample budget. */
 export async function readWav(src: ByteSource, name: string): Promise<WavAudio> {
   const layout = await readWavLayout(src, name);
-  const warnings: string[] = [];
-  if (layout.missingBytes > 0) warnings.push(`${name}: the WAV data is ${layout.missingBytes} bytes shorter than its header says; converting what is there`);
+  tooLong(name, (layout.dataBytes / layout.blockAlign) * layout.channels);
+  const warnings = layoutWarnings(layout, name);
   const bytes = await src.read(layout.dataOffset, layout.dataBytes);
   return { sampleRate: layout.sampleRate, channels: decodeFrames(bytes, layout), warnings };
 }
