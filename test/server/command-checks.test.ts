@@ -89,6 +89,7 @@ test('lanes take turns: a client with many queued commands delays another by one
 test('the rate gate takes a burst at once, then the rate, and pauses reading while too many wait', { timeout: 10_000 }, async () => {
   const taken: number[] = [];
   const flow: string[] = [];
+  const start = performance.now();
   const gate = new RateGate<number>({ perSecond: 200, burst: 10, maxBacklog: 8, slice: 4 }, { pause: () => flow.push('pause'), resume: () => flow.push('resume') }, (m) => taken.push(m));
   for (let i = 0; i < 30; i++) gate.push(i);
   // A slice at a time: only 4 are taken before the event loop turns.
@@ -97,7 +98,9 @@ test('the rate gate takes a burst at once, then the rate, and pauses reading whi
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
-  assert.equal(taken.length, 10, 'the burst');
+  // The burst, plus what the rate refilled meanwhile (a loaded machine may take a few ms over these turns).
+  const refilled = Math.floor(((performance.now() - start) * 200) / 1000);
+  assert.ok(taken.length >= 10 && taken.length <= 10 + refilled, `the burst: ${taken.length} taken, ${refilled} refilled`);
   const t0 = performance.now();
   while (taken.length < 30) await new Promise((r) => setTimeout(r, 5));
   const ms = performance.now() - t0;
