@@ -1,4 +1,5 @@
 // Shared helpers for tests: where things are, real clips, and f0 comparisons.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,3 +91,24 @@ export function seamStats(y: Float32Array, boundaries: number[], from: number, t
 
 /** A seeded uniform [0, 1) generator, so fixtures and benchmarks are reproducible. */
 export { mulberry32 as rng } from '../models/random.js';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `resona <args>` as a user would (a child process), with extra environment; never throws on a non-zero exit. */
+export function runResona(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Resona's own lines of stderr: warnings and errors start "resona:" (a native library's prints do not). */
+export function resonaLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('resona:'));
+}

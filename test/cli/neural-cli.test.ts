@@ -2,16 +2,13 @@
 // and every missing or wrong file is one line saying what to do.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { yinTrack } from '../../engine/f0/yin.js';
 import { medianVoiced, ratioToCents } from '../../engine/pitch.js';
 import { readAudioFile, writeWavAtomic } from '../../host/audio-file.js';
 import { buildTinyEncoder, buildTinySynth, writeModel } from '../models/tiny-models.js';
-import { CLI, sharedPath, sine, tempDir } from '../helpers.js';
+import { runResona, sharedPath, sine, tempDir } from '../helpers.js';
 
-const execFileP = promisify(execFile);
 const tmp = tempDir();
 const env = { ...process.env, RESONA_HOME: path.join(tmp.dir, 'home') };
 const RATE = 48000;
@@ -19,15 +16,7 @@ let enc: string;
 let voice: string;
 let input: string;
 
-async function resona(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await execFileP(process.execPath, [CLI, ...args], { env });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+const resona = (...args: string[]) => runResona(args, env);
 
 before(async () => {
   enc = await writeModel(tmp.dir, 'enc.onnx', buildTinyEncoder('vec', 768));

@@ -1,25 +1,14 @@
 // `resona devices` and `resona live` as a user runs them, against a private PulseAudio server.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { CLI } from '../helpers.js';
+import { resonaLines, runResona } from '../helpers.js';
 import { MIC_SINK, PulseEnv } from './pulse-env.js';
 
-const run = promisify(execFile);
 let env: PulseEnv;
 
-async function resona(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...extraEnv }, timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+const resona = (args: string[], extraEnv: Record<string, string> = {}) => runResona(args, extraEnv, 60_000);
 /** The resona lines of stderr (PortAudio's ALSA probing prints its own noise there). */
-const ours = (s: string) => s.split('\n').filter((l) => l.startsWith('resona:'));
+const ours = resonaLines;
 
 before(async () => {
   env = await PulseEnv.start();

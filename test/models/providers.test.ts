@@ -5,10 +5,8 @@
 // back to CPU with one line that says why and what to do.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { readAudioFile, writeWavAtomic } from '../../host/audio-file.js';
 import { LoadedVoice } from '../../host/live/loaded-voice.js';
@@ -19,7 +17,7 @@ import { buildHubertEncoder } from '../../models/torch/hubert-graph.js';
 import type { WeightTensor } from '../../models/torch/hubert-ops.js';
 import { readRvcCheckpoint } from '../../models/torch/rvc-checkpoint.js';
 import { buildRvcSynthesizer } from '../../models/torch/rvc-graph.js';
-import { CLI, ROOT, rng, sine, tempDir } from '../helpers.js';
+import { resonaLines, ROOT, rng, runResona, sine, tempDir } from '../helpers.js';
 import { buildTinyEncoder, buildTinySynth, writeModel } from './tiny-models.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -30,7 +28,6 @@ mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
 process.env.VK_ICD_FILENAMES = SWIFTSHADER;
 process.env.XDG_RUNTIME_DIR = runtimeDir;
 
-const execFileP = promisify(execFile);
 const RATE = 48000;
 /** SwiftShader and the CPU kernels sum in different orders; float32 rounding stays far below audibility. */
 const TOLERANCE = 1e-3;
@@ -45,18 +42,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-async function resona(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await execFileP(process.execPath, [CLI, ...args], { env: { ...process.env, RESONA_HOME: path.join(tmp.dir, 'home'), ...env }, timeout: 120_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
-
-/** Resona's own warnings and errors (a native library's prints are another matter: issue 16). */
-const resonaLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('resona:'));
+const resona = (env: NodeJS.ProcessEnv, ...args: string[]) => runResona(args, { RESONA_HOME: path.join(tmp.dir, 'home'), ...env });
 
 before(async () => {
   enc = await writeModel(tmp.dir, 'enc.onnx', buildTinyEncoder('vec', 768));
