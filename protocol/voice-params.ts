@@ -102,3 +102,18 @@ export function voiceDefaults<S extends EngineSettings>(base: S, params: readonl
   for (const p of params) out[p.id] = p.default;
   return out;
 }
+
+/** Each parameter's own default, as settings: what a voice starts with where the user set nothing. */
+export function paramDefaults(params: readonly VoiceParam[]): Partial<EngineSettings> {
+  return Object.fromEntries(params.map((p) => [p.id, p.default]));
+}
+
+/**
+ * The voice settings given (not undefined) that the voice has no parameter for: they do nothing for it. The
+ * command line keeps taking them (scripts pass --protect to any voice) and says so instead of refusing.
+ */
+export function settingsWithoutEffect(params: readonly VoiceParam[], given: Partial<Record<string, unknown>>): VoiceParamId[] {
+  return Object.entries(given)
+    .filter(([k, v]) => v !== undefined && Object.hasOwn(SETTING_RANGES, k) && !(ENGINE_SETTINGS as readonly string[]).includes(k) && !params.some((p) => p.id === k))
+    .map(([k]) => k as VoiceParamId);
+}

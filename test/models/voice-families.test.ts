@@ -9,13 +9,14 @@ import path from 'node:path';
 import type { VoiceBlock, VoiceConfig, VoiceStage } from '../../engine/voices/voice-stage.js';
 import { STREAM_RATE } from '../../engine/voices/voice-stage.js';
 import { ControlApi } from '../../host/control/control-api.js';
+import { convertSamples } from '../../host/convert.js';
 import { listVoices, resolveVoice } from '../../host/voices.js';
 import type { VoiceFamily } from '../../models/families/family.js';
 import { findFamily, registerFamily } from '../../models/families/registry.js';
 import type { VoiceManifest } from '../../protocol/voice-manifest.js';
 import { pitchParam, silenceParam, voiceParam } from '../../protocol/voice-params.js';
 import type { VoiceInfo } from '../../protocol/voices.js';
-import { tempDir } from '../helpers.js';
+import { sine, tempDir } from '../helpers.js';
 
 const tmp = tempDir();
 process.env.RESONA_HOME = tmp.dir;
@@ -189,4 +190,16 @@ test('RVC voices list the knobs they have: index ratio only with an index, speak
   assert.deepEqual(ids(byId('rvc-nof0')), ['protect', 'silenceDb'], 'a voice that follows no pitch has no pitch knob');
   for (const id of ['natural', 'deeper', 'robot']) assert.deepEqual(ids(byId(id)), ['pitch', 'formant', 'silenceDb'], id);
   assert.equal(byId('deeper').params.find((p) => p.id === 'formant')!.default, -2);
+});
+
+test("file conversion starts a voice at its knobs' defaults and says which given settings the voice does not have", async () => {
+  const input = sine(220, 16000, 0.5);
+  const tiny = await convertSamples(input, 16000, { voice: 'tiny-one', settings: { indexRatio: 0.5, silenceDb: -50 } });
+  assert.equal(tiny.settings.protect, 0.1, "the family's default, not the engine's");
+  assert.equal(tiny.settings.pitch, 2);
+  assert.equal(tiny.settings.silenceDb, -50);
+  assert.deepEqual(tiny.warnings, ['tiny-one has no index ratio setting; the value given is ignored']);
+  const deeper = await convertSamples(input, 16000, { voice: 'deeper', settings: { protect: 0.2, speaker: undefined } });
+  assert.deepEqual(deeper.warnings, ['Deeper has no protect setting; the value given is ignored']);
+  assert.equal(deeper.settings.pitch, -5);
 });
