@@ -203,3 +203,20 @@ test("file conversion starts a voice at its knobs' defaults and says which given
   assert.deepEqual(deeper.warnings, ['Deeper has no protect setting; the value given is ignored']);
   assert.equal(deeper.settings.pitch, -5);
 });
+
+test('a preset saved before (every old key, values past this voice\'s ranges) still loads: what no longer fits takes the default', async () => {
+  writeFileSync(
+    path.join(tmp.dir, 'presets.json'),
+    JSON.stringify({ 'tiny-one': { blockMs: 120, extraMs: 100, crossfadeMs: 20, searchMs: 10, pitch: 7, formant: 0, silenceDb: -55, loudnessMix: 1, indexRatio: 0.4, protect: 0.33, speaker: 9 } }),
+  );
+  const api = await ControlApi.create();
+  try {
+    const r = await api.call('setVoice', { voice: 'tiny-one' });
+    assert.ok(r.ok, JSON.stringify(r));
+    const s = r.result.selection.settings;
+    assert.deepEqual([s.pitch, s.silenceDb, s.blockMs], [7, -55, 120], 'what fits is kept');
+    assert.deepEqual([s.protect, s.speaker], [0.1, 0], 'past the voice\'s own range: its defaults');
+  } finally {
+    await api.close();
+  }
+});

@@ -1,12 +1,13 @@
 // The knobs of an RVC voice, from what its voice.json says it has: pitch only if it follows pitch, formant only
 // with a contract that takes formant_length, index ratio only with an index file, speaker only with several.
+import { DEFAULT_SETTINGS } from '../../../protocol/settings.js';
 import { formantParam, pitchParam, silenceParam, voiceParam, type VoiceNote, type VoiceParam } from '../../../protocol/voice-params.js';
 import { contractHasFormant } from '../../rvc/contracts.js';
 import type { RvcManifest } from './manifest.js';
 
-// RVC WebUI's defaults: retrieval mostly on, consonants protected a little.
-const INDEX_RATIO = 0.75;
-const PROTECT = 0.33;
+// RVC WebUI's defaults, kept where every front end (and presets saved before families) reads them.
+const INDEX_RATIO = DEFAULT_SETTINGS.indexRatio;
+const PROTECT = DEFAULT_SETTINGS.protect;
 
 export function rvcParams(m: RvcManifest): VoiceParam[] {
   const params: VoiceParam[] = [];
