@@ -190,6 +190,8 @@ test('RVC voices list the knobs they have: index ratio only with an index, speak
   assert.deepEqual(ids(byId('rvc-nof0')), ['protect', 'silenceDb'], 'a voice that follows no pitch has no pitch knob');
   for (const id of ['natural', 'deeper', 'robot']) assert.deepEqual(ids(byId(id)), ['pitch', 'formant', 'silenceDb'], id);
   assert.equal(byId('deeper').params.find((p) => p.id === 'formant')!.default, -2);
+  // 100 content frames a second at every RVC rate.
+  assert.deepEqual([32000, 40000, 48000].map((r) => findFamily('rvc')!.hop(r)), [320, 400, 480]);
 });
 
 test("file conversion starts a voice at its knobs' defaults and says which given settings the voice does not have", async () => {
