@@ -4,7 +4,8 @@
 // sample for sample and has its exact length. With keepLatency the output is what a listener would hear live.
 import { MAX_STREAM_RATE, MIN_STREAM_RATE, StreamingEngine } from '../engine/engine.js';
 import type { LatencyReport } from '../engine/latency.js';
-import type { EngineSettings } from '../protocol/settings.js';
+import { type EngineSettings, SETTING_RANGES } from '../protocol/settings.js';
+import { paramDefaults, settingsWithoutEffect } from '../protocol/voice-params.js';
 import { AudioFileError, memoryStream, openAudioStream, type AudioStream } from './audio-file.js';
 import { FloatWavFile } from './audio/float-wav-file.js';
 import { resolveVoice } from './voices.js';
@@ -69,7 +70,7 @@ export async function convertSamples(input: Float32Array, sampleRate: number, o:
  */
 export async function convertStream(source: SampleSource, sampleRate: number, sink: SampleSink, o: ConvertOptions): Promise<Omit<ConvertResult, 'output'>> {
   const voice = await resolveVoice({ voice: o.voice, encoder: o.encoder, f0: o.f0, runtime: o.runtime });
-  const settings = { pitch: voice.info.defaultPitch, formant: voice.info.defaultFormant, ...stripUndefined(o.settings ?? {}) };
+  const settings = { ...paramDefaults(voice.info.params), ...stripUndefined(o.settings ?? {}) };
   let engine: StreamingEngine;
   try {
     engine = await StreamingEngine.create({ streamRate: sampleRate, voice: voice.stage, f0: voice.f0, settings });
@@ -118,6 +119,10 @@ export async function convertStream(source: SampleSource, sampleRate: number, si
       seconds: totalSec,
       warnings: [
         ...voice.notes,
+        // Formant has its own, more precise warning below.
+        ...settingsWithoutEffect(voice.info.params, o.settings ?? {})
+          .filter((k) => k !== 'formant')
+          .map((k) => `${voice.info.name} has no ${SETTING_RANGES[k].description} setting; the value given is ignored`),
         ...(engine.currentSettings.formant !== 0 && voice.stage.formantSupported === false
           ? [`${voice.info.name}: formant shift needs a model exported with formant_length (skip_head contract); this one ignores it`]
           : []),

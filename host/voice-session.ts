@@ -3,6 +3,7 @@
 // that fails to load leaves the running one untouched, which is what a user mid-stream needs.
 import { StreamingEngine } from '../engine/engine.js';
 import type { EngineSettings } from '../protocol/settings.js';
+import { paramDefaults } from '../protocol/voice-params.js';
 import type { VoiceInfo } from '../protocol/voices.js';
 import { resolveVoice, type ResolvedVoice, type VoiceRequest } from './voices.js';
 
@@ -31,7 +32,7 @@ export class VoiceSession {
         streamRate,
         voice: voice.stage,
         f0: voice.f0,
-        settings: { pitch: voice.info.defaultPitch, formant: voice.info.defaultFormant, ...settings },
+        settings: { ...paramDefaults(voice.info.params), ...settings },
       });
       return { engine, voice };
     } catch (e) {

@@ -1,15 +1,17 @@
 // Voice resolution for the host: built-in DSP voices by id, neural voices from the library by id, or a
 // voice file or folder given by path (opened from a temporary import, so the library is not touched).
+// Nothing here knows one family from another: voice.json names the family, and the family (from
+// models/families/registry.ts) describes the voice, lists its knobs and loads it.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { F0Estimator } from '../engine/f0/estimator.js';
 import { builtinVoices, createBuiltinVoice, findBuiltinVoice } from '../engine/voices/builtin.js';
 import type { VoiceStage } from '../engine/voices/voice-stage.js';
-import { CATALOGUE, findModel, modelsDir, requireModel } from '../models/catalogue/catalogue.js';
-import { convertedEncoderName, convertHubertCheckpoint } from '../models/torch/hubert-import.js';
+import { modelsDir } from '../models/catalogue/catalogue.js';
+import type { VoiceFamily } from '../models/families/family.js';
+import { findFamily } from '../models/families/registry.js';
 import { exists, importVoice, type ImportOptions } from '../models/voices/import-voice.js';
-import { loadVoice } from '../models/voices/load-voice.js';
 import { MANIFEST_FILE, readManifest } from '../models/voices/manifest.js';
 import type { VoiceManifest } from '../protocol/voice-manifest.js';
 import { VOICE_FILE, type VoiceInfo } from '../protocol/voices.js';
@@ -35,20 +37,31 @@ async function previewOf(m: VoiceManifest, dir: string): Promise<string | null> 
   return st?.isFile() ? file : null;
 }
 
-async function rvcInfo(m: VoiceManifest, dir: string): Promise<VoiceInfo> {
+/** The family of a checked manifest (checkManifest only passes a family the registry has). */
+function familyOf(m: VoiceManifest): VoiceFamily {
+  const f = findFamily(m.family);
+  if (!f) throw new Error(`voice ${m.id}: family "${m.family}" is not registered`);
+  return f;
+}
+
+async function voiceInfo(m: VoiceManifest, dir: string): Promise<VoiceInfo> {
+  const family = familyOf(m);
   return {
     id: m.id,
     name: m.name,
-    kind: 'rvc',
+    kind: family.id,
+    familyLabel: family.label,
     description: m.description,
     defaultPitch: m.defaultPitch,
     defaultFormant: 0,
     sampleRate: m.sampleRate,
     speakers: m.speakers,
     f0: m.f0,
-    hasIndex: m.index !== null,
+    ...family.info(m),
     path: dir,
     preview: await previewOf(m, dir),
+    params: family.params(m),
+    notes: family.notes(m),
   };
 }
 
@@ -61,7 +74,7 @@ export async function listVoices(): Promise<{ voices: VoiceInfo[]; broken: strin
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!e.isDirectory() || e.name.startsWith('.')) continue;
     try {
-      voices.push(await rvcInfo(await readManifest(path.join(dir, e.name)), path.join(dir, e.name)));
+      voices.push(await voiceInfo(await readManifest(path.join(dir, e.name)), path.join(dir, e.name)));
     } catch (err) {
       broken.push((err as Error).message);
     }
@@ -100,23 +113,6 @@ export interface ResolvedVoice {
 }
 
 const none = async () => {};
-
-/** The catalogue's content encoder for a voice's layer and size that is present, else a clear error. */
-export async function encoderFor(m: VoiceManifest): Promise<string> {
-  const fits = CATALOGUE.filter((e) => e.kind === 'content-encoder' && e.format === 'onnx' && e.encoder.features.some((f) => f.layer === m.encoderLayer && f.dims === m.featureSize));
-  for (const e of fits) {
-    const found = await findModel(e.id);
-    if (found) return found;
-  }
-  // No ONNX encoder, but RVC's own hubert_base.pt: convert it once (safe reader, no Python) and keep it.
-  const choice = { layer: m.encoderLayer, channels: m.featureSize };
-  const converted = path.join(modelsDir(), convertedEncoderName(choice));
-  if (await exists(converted)) return converted;
-  const pt = await findModel('hubert-base');
-  if (pt) return convertHubertCheckpoint(pt, modelsDir(), choice);
-  if (!fits[0]) throw new Error(`no content encoder in the catalogue gives ${m.featureSize}-d layer-${m.encoderLayer} features`);
-  return requireModel(fits[0].id);
-}
 
 /** A voice given by path rather than id: it has a separator or a voice file's extension. */
 export function looksLikePath(spec: string): boolean {
@@ -161,17 +157,17 @@ export async function resolveVoice(req: string | VoiceRequest): Promise<Resolved
       dir = path.join(temp, m.id);
     }
     const manifest = await readManifest(dir);
-    const encoder = r.encoder ?? (await encoderFor(manifest));
+    const family = familyOf(manifest);
     const f0 = manifest.f0 ? await createF0(r.f0, runtime) : undefined;
     let loaded;
     try {
-      loaded = await loadVoice(dir, { encoder, runtime });
+      loaded = await family.load(dir, manifest, { runtime, ...(r.encoder ? { encoder: r.encoder } : {}) });
     } catch (e) {
       await f0?.dispose?.();
       throw e;
     }
     return {
-      info: await rvcInfo(manifest, dir),
+      info: await voiceInfo(manifest, dir),
       stage: loaded.stage,
       f0,
       placement: [...loaded.placement, ...f0Placement(f0)],
@@ -190,5 +186,5 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /** Imports a voice into the library. */
 export async function importToLibrary(src: string, o: ImportOptions = {}): Promise<VoiceInfo> {
   const m = await importVoice(src, voicesDir(), o);
-  return await rvcInfo(m, path.join(voicesDir(), m.id));
+  return await voiceInfo(m, path.join(voicesDir(), m.id));
 }

@@ -173,11 +173,6 @@ export function latencyPreview(s: Pick<EngineSettings, 'blockMs' | 'crossfadeMs'
   return { blockMs, crossfadeMs: s.crossfadeMs, searchMs: s.searchMs, totalMs: blockMs + s.crossfadeMs + s.searchMs };
 }
 
-/** Settings the UI exposes, in its order. */
-export const UI_SETTINGS: readonly (keyof EngineSettings)[] = [
-  'pitch', 'formant', 'indexRatio', 'protect', 'silenceDb', 'speaker', 'blockMs', 'extraMs', 'crossfadeMs', 'searchMs',
-];
-
 export { SETTING_RANGES };
 
 /** What one command answers over IPC (the preload) — the same shape the WebSocket carries in a Response. */

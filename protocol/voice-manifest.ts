@@ -1,27 +1,22 @@
-// voice.json: what a neural voice folder holds and how to run it. Written at import (derived from the
-// model's own metadata and checked against the model), read at every load.
+// voice.json: what a voice folder holds and how to run it. Written at import (derived from the model's own
+// metadata and checked against the model), read at every load. These are the fields every voice family
+// shares; each family adds its own (models/families/<family>/manifest.ts) and checks them itself.
 import type { ProviderChoice } from './runtime.js';
 
 export const VOICE_MANIFEST_VERSION = 1;
-export const RVC_RATES = [32000, 40000, 48000] as const;
-export const RVC_CONTRACTS = ['vcclient', 'vcclient-skip', 'webui'] as const;
 
 export interface VoiceManifest {
   format: typeof VOICE_MANIFEST_VERSION;
   id: string;
   name: string;
-  family: 'rvc';
-  /** Which ONNX contract the synthesizer was exported with. */
-  contract: (typeof RVC_CONTRACTS)[number];
-  /** RVC generation: v1 = 256-d layer-9 features, v2 = 768-d layer-12. */
-  version: 'v1' | 'v2';
+  /** The voice family that reads the rest of the file and runs the voice ("rvc"; see models/families/registry.ts). */
+  family: string;
   /** File names inside the voice folder. */
   model: string;
-  index: string | null;
   preview: string | null;
-  sampleRate: (typeof RVC_RATES)[number];
-  featureSize: 256 | 768;
-  encoderLayer: 9 | 12;
+  /** The rate the voice renders at; which rates a family allows is the family's to say. */
+  sampleRate: number;
+  /** Whether the voice follows the input's pitch (it then needs a pitch estimator). */
   f0: boolean;
   speakers: number;
   defaultPitch: number;

@@ -1,6 +1,8 @@
-// What front ends know about a voice: enough to list, choose and describe it.
+// What front ends know about a voice: enough to list, choose and describe it, and the knobs it has.
+import type { VoiceNote, VoiceParam } from './voice-params.js';
 
-export type VoiceKind = 'builtin' | 'rvc';
+/** 'builtin' for the DSP voices that need no files, else the voice family's id (voice.json's "family", e.g. 'rvc'). */
+export type VoiceKind = 'builtin' | (string & {});
 
 /** The files a voice comes as: an ONNX or PyTorch model, or a zip of a voice folder. The one list of them. */
 export const VOICE_FILE = /\.(onnx|zip|pth|pt)$/i;
@@ -24,4 +26,14 @@ export interface VoiceInfo {
   hasIndex?: boolean;
   path?: string;
   preview?: string | null;
+  /** The family's name as people know it ("RVC"); absent for built-in voices. */
+  familyLabel?: string;
+  /**
+   * The knobs this voice has, in the order to show them, each with this voice's range and default (a
+   * speaker knob only for a voice with several speakers, index ratio only with an index file). The UI draws
+   * these and nothing else; the host refuses a voice setting that is not among them.
+   */
+  params: VoiceParam[];
+  /** What the user should know beside the knobs (e.g. no index file: retrieval is off). */
+  notes?: VoiceNote[];
 }

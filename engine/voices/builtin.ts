@@ -1,11 +1,24 @@
 // The built-in voices: PSOLA presets that need no model files, so a fresh install changes a voice at once.
 // Presets set default pitch and formant; the user's own values override them.
+import { formantParam, pitchParam, silenceParam, type VoiceParam } from '../../protocol/voice-params.js';
 import type { VoiceInfo } from '../../protocol/voices.js';
 import { PsolaVoice } from './psola.js';
 import type { VoiceStage } from './voice-stage.js';
 
-interface BuiltinPreset extends VoiceInfo {
+interface BuiltinPreset extends Omit<VoiceInfo, 'params'> {
   monotoneHz?: number;
+}
+
+/**
+ * The knobs of a built-in voice: PSOLA shifts pitch and formant and the gate silences breath; there is no
+ * retrieval, no speaker and nothing to protect, so those knobs are not listed at all.
+ */
+function builtinParams(p: BuiltinPreset): VoiceParam[] {
+  return [
+    pitchParam(p.defaultPitch, p.monotoneHz ? `moves the ${p.monotoneHz} Hz monotone` : undefined),
+    formantParam(p.defaultFormant),
+    silenceParam(),
+  ];
 }
 
 const PRESETS: readonly BuiltinPreset[] = [
@@ -19,7 +32,10 @@ const PRESETS: readonly BuiltinPreset[] = [
 ].map((p) => ({ ...p, kind: 'builtin' as const }));
 
 export function builtinVoices(): VoiceInfo[] {
-  return PRESETS.map(({ monotoneHz: _m, ...info }) => info);
+  return PRESETS.map((p) => {
+    const { monotoneHz: _m, ...info } = p;
+    return { ...info, params: builtinParams(p) };
+  });
 }
 
 export function findBuiltinVoice(id: string): VoiceInfo | undefined {

@@ -11,6 +11,7 @@ import {
 } from '../../protocol/control.js';
 import { checkLive } from '../../protocol/live-settings.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
+import { checkVoiceSettings } from '../../protocol/voice-params.js';
 import { pulseServer } from '../../native-audio/pulse.js';
 import { LiveSession, type LiveOptions } from '../live/session.js';
 import type { VoiceChoice } from '../live/loaded-voice.js';
@@ -226,7 +227,7 @@ export class ControlApi {
         return { voices: this.library.voices, broken: this.library.broken };
       case 'nudgePitch': {
         const { by } = a as Args<'nudgePitch'>;
-        const r = SETTING_RANGES.pitch;
+        const r = this.library.find(this.selection.voice)?.params.find((p) => p.id === 'pitch') ?? SETTING_RANGES.pitch;
         return this.setSettings({ pitch: Math.min(r.max, Math.max(r.min, this.selection.settings.pitch + by)) });
       }
       case 'stepVoice': {
@@ -259,8 +260,12 @@ export class ControlApi {
   }
 
   private async setSettings(update: Partial<EngineSettings>): Promise<HostState> {
-    // Checked here first: a bad value changes nothing, on the host or in the engine.
+    // Checked here first: a bad value changes nothing, on the host or in the engine. The voice's own
+    // parameters say which voice settings it has and their range (a speaker past its last, protect on a
+    // built-in voice are refused by name rather than silently doing nothing).
     const next = mergeSettings(this.selection.settings, update);
+    const voice = this.library.find(this.selection.voice);
+    if (voice) checkVoiceSettings(voice, update);
     if (this.session) this.session.update(update);
     this.selection.settings = next;
     // The write waits for a pause in changes (a slider drag is one write); close() flushes it.

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ControlCommands } from '../../protocol/control.js';
 import { DEFAULT_SETTINGS, type EngineSettings } from '../../protocol/settings.js';
+import { fitToVoice, voiceDefaults } from '../../protocol/voice-params.js';
 import { NOT_A_VOICE_FILE, VOICE_FILE, type VoiceInfo } from '../../protocol/voices.js';
 import { importToLibrary, listVoices } from '../voices.js';
 import { RequestError } from './errors.js';
@@ -28,12 +29,19 @@ export class VoiceLibrary {
     return this.voices.some((v) => v.id === voice);
   }
 
-  /** The voice's preset if one was saved, else the defaults with the voice's own pitch and formant. */
+  find(voice: string): VoiceInfo | undefined {
+    return this.voices.find((v) => v.id === voice);
+  }
+
+  /**
+   * The voice's preset if one was saved, else the engine's defaults with each of the voice's parameters at its
+   * own default. A saved value outside the voice's range now (fewer speakers after a re-import) takes the default.
+   */
   settingsFor(voice: string): EngineSettings {
+    const v = this.find(voice);
     const saved = this.presets.get(voice);
-    if (saved) return saved;
-    const v = this.voices.find((x) => x.id === voice);
-    return { ...DEFAULT_SETTINGS, pitch: v?.defaultPitch ?? 0, formant: v?.defaultFormant ?? 0 };
+    if (!v) return saved ?? { ...DEFAULT_SETTINGS };
+    return saved ? fitToVoice(saved, v.params) : voiceDefaults({ ...DEFAULT_SETTINGS }, v.params);
   }
 
   /** Imports a voice file (a path on the host, or bytes from a browser) and refreshes the list. */

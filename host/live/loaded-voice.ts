@@ -4,6 +4,7 @@
 import { StreamingEngine } from '../../engine/engine.js';
 import type { F0Estimator } from '../../engine/f0/estimator.js';
 import type { EngineSettings } from '../../protocol/settings.js';
+import { paramDefaults } from '../../protocol/voice-params.js';
 import { resolveVoice, type ResolvedVoice } from '../voices.js';
 import type { NetworkPlacement, RuntimeOptions } from '../../protocol/runtime.js';
 
@@ -36,7 +37,7 @@ export class LoadedVoice {
     try {
       // The engine owns the estimator from here (its destroy() disposes it).
       const f0 = (rv as { f0?: F0Estimator }).f0;
-      const settings = { pitch: rv.info.defaultPitch, formant: rv.info.defaultFormant, ...choice.settings };
+      const settings = { ...paramDefaults(rv.info.params), ...choice.settings };
       engine = await StreamingEngine.create({ streamRate, voice: rv.stage, settings, ...(f0 ? { f0 } : {}) });
       const out = new Float32Array(engine.maxOutput);
       return new LoadedVoice(choice, engine, rv, await warmUp(engine, out, streamRate), out);

@@ -49,6 +49,11 @@ const SHAPES: Shape[] = [
   { id: 'vcclient', f0: false, names: ['feats', 'p_len', 'sid'] },
 ];
 
+/** Whether a contract takes formant_length, the only way formant shift reaches an RVC model. */
+export function contractHasFormant(id: ContractId): boolean {
+  return SHAPES.some((s) => s.id === id && s.names.includes('formant_length'));
+}
+
 export const KNOWN_CONTRACTS =
   'VC Client (feats, p_len, pitch, pitchf, sid; or feats, p_len, sid), ' +
   'VC Client with skip_head/return_length/formant_length, ' +

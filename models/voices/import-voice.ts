@@ -9,7 +9,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../protocol/errors.js';
-import { VOICE_MANIFEST_VERSION, type VoiceManifest } from '../../protocol/voice-manifest.js';
+import { VOICE_MANIFEST_VERSION } from '../../protocol/voice-manifest.js';
+import { asRvcManifest, RVC_RATES, type RvcManifest } from '../families/rvc/manifest.js';
 import { byteSize, type Limit, overLimit } from '../archive/limit.js';
 import { openZip } from '../archive/zip.js';
 import { parseFaissIndex } from '../index/faiss-ivf.js';
@@ -41,7 +42,7 @@ export async function exists(p: string): Promise<boolean> {
 }
 
 /** Imports a voice into `library` (one folder per voice) and returns its manifest. */
-export async function importVoice(src: string, library: string, o: ImportOptions = {}): Promise<VoiceManifest> {
+export async function importVoice(src: string, library: string, o: ImportOptions = {}): Promise<RvcManifest> {
   const st = await fs.stat(src).catch(() => null);
   if (!st) throw new VoiceFormatError(`${src}: no such file or folder`);
   if (st.isDirectory()) return importFrom(await folderSource(src), library, o, path.basename(path.resolve(src)));
@@ -141,12 +142,13 @@ async function userIndex(o: ImportOptions): Promise<VoiceParts['index']> {
   return o.index ? { path: o.index, bytes: await readVoiceFile(o.index, 'index', VOICE_FILES.index, false) } : undefined;
 }
 
-async function importFrom(src: VoiceSource, library: string, o: ImportOptions, fallbackName: string): Promise<VoiceManifest> {
-  let given: VoiceManifest | null = null;
+async function importFrom(src: VoiceSource, library: string, o: ImportOptions, fallbackName: string): Promise<RvcManifest> {
+  let given: RvcManifest | null = null;
   let files: { model: string; index?: string; preview?: string };
   if (src.names.includes(MANIFEST_FILE)) {
     const where = src.pathOf(MANIFEST_FILE);
-    given = parseManifest(manifestText(await src.read(MANIFEST_FILE, MANIFEST_FILE, VOICE_FILES.manifest), where), where);
+    // The importer turns RVC models into voices; a folder of another family is refused by name, not misread.
+    given = asRvcManifest(parseManifest(manifestText(await src.read(MANIFEST_FILE, MANIFEST_FILE, VOICE_FILES.manifest), where), where), where);
     files = { model: given.model, index: given.index ?? undefined, preview: given.preview ?? findPreview(src.names) };
   } else {
     files = pick(src);
@@ -181,13 +183,13 @@ interface VoiceParts {
   modelPath: string;
   /** ONNX bytes (converted already when a .pth was given). */
   model: Uint8Array;
-  given: VoiceManifest | null;
+  given: RvcManifest | null;
   name: string;
   index?: { path: string; bytes: Uint8Array };
   preview?: { ext: string; bytes: Uint8Array };
 }
 
-async function install(p: VoiceParts, library: string, o: ImportOptions): Promise<VoiceManifest> {
+async function install(p: VoiceParts, library: string, o: ImportOptions): Promise<RvcManifest> {
   const { given, index } = p;
   const claim = given ?? claimFromMetadata(p.modelPath, p.model);
   const { info, contract, session, measuredRate } = await openSynthesizer(p.modelPath, p.model, claim, { provider: 'cpu', threads: o.threads ?? 2 });
@@ -202,7 +204,7 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
     if (d !== featureSize) throw new VoiceFormatError(`${index.path}: the index holds ${d}-d features, the voice uses ${featureSize}-d; it belongs to another voice`);
   }
   const name = p.name;
-  const manifest: VoiceManifest = {
+  const manifest: RvcManifest = {
     format: VOICE_MANIFEST_VERSION,
     id: '',
     name,
@@ -212,7 +214,7 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
     model: 'model.onnx',
     index: index ? 'features.index' : null,
     preview: p.preview ? `preview${p.preview.ext}` : null,
-    sampleRate: measuredRate as VoiceManifest['sampleRate'],
+    sampleRate: measuredRate as RvcManifest['sampleRate'],
     featureSize,
     encoderLayer: featureSize === 768 ? 12 : 9,
     f0: contract.f0,
@@ -254,7 +256,7 @@ function claimFromMetadata(file: string, bytes: Uint8Array) {
   const meta = readExportMetadata(parseOnnxInfo(bytes, file), file);
   if (!meta) return null;
   const rate = meta.samplingRate;
-  if (rate !== undefined && ![32000, 40000, 48000].includes(rate)) {
+  if (rate !== undefined && !(RVC_RATES as readonly number[]).includes(rate)) {
     throw new ContractError(`${file}: its metadata gives samplingRate ${rate}; RVC voices run at 32000, 40000 or 48000 Hz`);
   }
   return {

@@ -2,7 +2,6 @@
 // the model really renders at), the content encoder checked against the voice, the index against both.
 // Everything is loaded before anything is returned, so a failure leaves the running voice untouched.
 import path from 'node:path';
-import type { VoiceManifest } from '../../protocol/voice-manifest.js';
 import type { Limit } from '../archive/limit.js';
 import { parseFaissIndex } from '../index/faiss-ivf.js';
 import { type OnnxModelInfo, parseOnnxInfo } from '../onnx/model-info.js';
@@ -13,6 +12,7 @@ import { RvcVoice } from '../rvc/rvc-voice.js';
 import { Synthesizer } from '../rvc/synthesizer.js';
 import { loadSession, type LoadedSession } from '../runtime.js';
 import { DEFAULT_RUNTIME, type NetworkPlacement, type RuntimeOptions } from '../../protocol/runtime.js';
+import { asRvcManifest, type RvcManifest } from '../families/rvc/manifest.js';
 import { readManifest, VoiceFormatError } from './manifest.js';
 import { VOICE_FILES } from './voice-limits.js';
 
@@ -21,10 +21,12 @@ export interface LoadVoiceOptions {
   encoder: string;
   /** Provider and threads for the encoder and the synthesizer (voice.json's provider applies under 'auto'). */
   runtime?: RuntimeOptions;
+  /** voice.json as already read and checked (the host reads it to pick the family); default: read from `dir`. */
+  manifest?: RvcManifest;
 }
 
 export interface LoadedVoice {
-  manifest: VoiceManifest;
+  manifest: RvcManifest;
   stage: RvcVoice;
   /** Where each network runs. */
   placement: NetworkPlacement[];
@@ -95,7 +97,7 @@ export async function openSynthesizer(
 }
 
 export async function loadVoice(dir: string, o: LoadVoiceOptions): Promise<LoadedVoice> {
-  const manifest = await readManifest(dir);
+  const manifest = o.manifest ?? asRvcManifest(await readManifest(dir), dir);
   const modelFile = path.join(dir, manifest.model);
   const bytes = await readModelBytes(modelFile, true);
   const asked = o.runtime ?? DEFAULT_RUNTIME;

@@ -1,0 +1,51 @@
+// What a voice family is to the rest of Resona: data and a few functions, so that the library, the host and
+// the UI handle every family alike. A family is one folder (models/families/<id>/) and one line in
+// registry.ts; nothing outside them tests which family a voice is.
+import type { VoiceStage } from '../../engine/voices/voice-stage.js';
+import type { NetworkPlacement, RuntimeOptions } from '../../protocol/runtime.js';
+import type { VoiceManifest } from '../../protocol/voice-manifest.js';
+import type { VoiceNote, VoiceParam } from '../../protocol/voice-params.js';
+import type { VoiceInfo } from '../../protocol/voices.js';
+import type { ManifestFields } from '../voices/manifest-fields.js';
+
+export interface FamilyLoadOptions {
+  /** Provider and threads for every network of the voice (voice.json's provider applies under 'auto'). */
+  runtime: RuntimeOptions;
+  /** A content encoder ONNX the user named (--encoder); default: the family picks the catalogue's. */
+  encoder?: string;
+}
+
+/** A voice loaded and checked against its files, ready for the engine. */
+export interface LoadedFamilyVoice {
+  stage: VoiceStage;
+  /** Where each network runs. */
+  placement: NetworkPlacement[];
+  /** Things the user should know (formant unsupported by this contract, accelerator fallback). */
+  notes: string[];
+  /** Frees the voice's sessions (after the engine using it is gone). */
+  release(): Promise<void>;
+}
+
+export interface VoiceFamily<M extends VoiceManifest = VoiceManifest> {
+  /** voice.json's "family" and VoiceInfo's kind. */
+  readonly id: string;
+  /** The name people know it by, for lists and messages ("RVC"). */
+  readonly label: string;
+  /** The rates voice.json may name; null: whatever the model's own config gives (checked at load). */
+  readonly sampleRates: readonly number[] | null;
+  /** Output samples per content frame at a rate: RVC renders 100 frames a second, so-vits-svc a 512 hop. */
+  hop(sampleRate: number): number;
+  /**
+   * Reads and checks the family's own fields of voice.json (the common ones are checked already and given
+   * as `common`); returns the whole manifest, holding only known fields.
+   */
+  checkManifest(f: ManifestFields, common: VoiceManifest): M;
+  /** The knobs a voice of this family has, with this voice's ranges and defaults, in the order to show them. */
+  params(m: M): VoiceParam[];
+  /** What the user should know beside the knobs. */
+  notes(m: M): VoiceNote[];
+  /** Family fields front ends already know (kept for compatibility, e.g. RVC's hasIndex). */
+  info(m: M): Partial<Pick<VoiceInfo, 'hasIndex' | 'defaultFormant'>>;
+  /** Opens the voice's networks; everything is checked and loaded before anything is returned. */
+  load(dir: string, m: M, o: FamilyLoadOptions): Promise<LoadedFamilyVoice>;
+}
