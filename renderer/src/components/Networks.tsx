@@ -30,7 +30,8 @@ export function Networks({ store, ui }: { store: Store; ui: UiState }) {
 
 function statusTag(m: NetworkInfo): { text: string; ready: boolean } {
   if (m.state === 'present') return { text: 'ready', ready: true };
-  if (m.state === 'unverified') return { text: 'not checked', ready: true };
+  // Present at the right size; its hash is either not checked yet or, with none published, not pinned.
+  if (m.state === 'unverified') return { text: m.sha256 ? 'ready, not checked' : 'ready, not pinned', ready: true };
   if (m.state === 'changed') return { text: 'changed since download', ready: false };
   if (m.state === 'wrong-size') return { text: m.downloadable ? 'incomplete: needs download' : 'wrong file', ready: false };
   return { text: m.downloadable ? 'needs download' : 'needs file', ready: false };

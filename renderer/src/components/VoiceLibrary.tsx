@@ -27,7 +27,7 @@ export function VoiceLibrary({ store, ui }: { store: Store; ui: UiState }) {
   // Favourites first, each group in the library's own order (sort is stable).
   const ordered = [...voices].sort((a, b) => Number(favourites.has(b.id)) - Number(favourites.has(a.id)));
   // A neural voice cannot run (nor be previewed) without a content encoder: say so on its card.
-  const encoderReady = (ui.host?.models ?? []).some((m) => m.kind === 'content-encoder' && m.state === 'present');
+  const encoderReady = (ui.host?.models ?? []).some((m) => m.kind === 'content-encoder' && (m.state === 'present' || m.state === 'unverified'));
 
   const importFile = async (f: File | undefined) => {
     if (!f) return;

@@ -32,8 +32,9 @@ export function VoicePresets({ store, ui, v }: { store: Store; ui: UiState; v: V
             </option>
           ))}
         </select>
-        <button type="button" className="small" data-testid="preset-apply" disabled={!chosen} onClick={() => void store.run('applyPreset', { name: chosen }, 'presetName')}>
-          Apply
+        {/* "Load", not "Apply": the Latency panel's Apply button keeps a name of its own. */}
+        <button type="button" className="small" data-testid="preset-apply" aria-label="Load the chosen preset" disabled={!chosen} onClick={() => void store.run('applyPreset', { name: chosen }, 'presetName')}>
+          Load
         </button>
         <button type="button" className="small" data-testid="preset-delete" aria-label="Delete the chosen preset" disabled={!chosen} onClick={() => void store.run('deletePreset', { name: chosen }, 'presetName')}>
           ✕
