@@ -17,11 +17,20 @@ import { PREVIEW_URL_PREFIX, previewPath } from './preview-files.js';
 
 export { previewCacheDir } from './preview-files.js';
 
+/**
+ * Previews kept before the oldest are removed: every settings change makes a new one (about 440 KB each), and
+ * a cache that only grows would fill a disk over months of slider moves. 200 is about 90 MB.
+ */
+export const MAX_CACHED_PREVIEWS = 200;
+
 export class VoicePreviews {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly inFlight = new Map<string, Promise<VoicePreview>>();
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly maxCached = MAX_CACHED_PREVIEWS,
+  ) {}
 
   /**
    * The cache key: the phrase's version, the voice (id, kind, and its folder's identity, so a voice imported
@@ -54,6 +63,7 @@ export class VoicePreviews {
       const r = await convertSamples(referencePhrase(), REFERENCE_RATE, { voice: v.id, settings });
       await fs.mkdir(this.dir, { recursive: true });
       await writeWavAtomic(file, r.output, r.sampleRate);
+      await this.prune();
       return { ...base, renderMs: Math.round(performance.now() - t0), cached: false };
     });
     const p = this.chain.then(render, render);
@@ -64,6 +74,15 @@ export class VoicePreviews {
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  /** Removes the least recently written previews beyond MAX_CACHED_PREVIEWS (best effort: a failure only keeps files). */
+  private async prune(): Promise<void> {
+    const names = (await fs.readdir(this.dir).catch(() => [] as string[])).filter((n) => previewPath(n, this.dir));
+    if (names.length <= this.maxCached) return;
+    const aged = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(path.join(this.dir, n)).catch(() => null))?.mtimeMs ?? 0 })));
+    aged.sort((a, b) => a.t - b.t);
+    for (const { n } of aged.slice(0, aged.length - this.maxCached)) await fs.rm(path.join(this.dir, n), { force: true });
   }
 
   /** A cached preview's bytes by file name, or null (a name that is not a key, or not rendered yet). */
