@@ -304,7 +304,9 @@ export class ControlApi {
         await this.x.named.delete(this.selection.voice, (a as Args<'deletePreset'>).name);
         return this.changed();
       case 'listModels':
+        // Checked anew on disk (a file placed by hand shows), and pushed to every client with the state.
         this.modelList = this.models.list();
+        this.changed();
         return this.modelList;
       case 'downloadModel': {
         const { id, allowUnverified } = a as Args<'downloadModel'>;
@@ -506,6 +508,7 @@ export class ControlApi {
   }
 
   async close(): Promise<void> {
+    await this.models.close();
     await this.queue.catch(() => undefined);
     await this.stopSession();
     await this.presets.flush();

@@ -14,6 +14,8 @@ const PROGRESS_INTERVAL_MS = 100;
 
 export class ModelDirectory {
   private readonly running = new Map<string, Promise<DownloadResultInfo>>();
+  /** Aborts every download when the host closes; each keeps its .part, which the next download resumes. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly catalogue: readonly CatalogueEntry[],
@@ -61,6 +63,12 @@ export class ModelDirectory {
     return p;
   }
 
+  /** Stops the downloads under way (their partial files stay for a resume) and waits for them to settle. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    await Promise.allSettled([...this.running.values()]);
+  }
+
   private entry(id: string): CatalogueEntry {
     const supplied = userSuppliedF0Networks().find((n) => n.id === id);
     if (supplied) {
@@ -82,7 +90,7 @@ export class ModelDirectory {
       this.emit({ id: e.id, phase: 'downloading', done, total });
     };
     try {
-      const r = await downloadModel(e, this.dir, { allowUnverified, onProgress: progress });
+      const r = await downloadModel(e, this.dir, { allowUnverified, onProgress: progress, signal: this.closing.signal });
       // No published hash: record what arrived, so a later change to the file shows (as the CLI does).
       if (!r.verified) await writePin(r.path, r.sha256);
       const info: DownloadResultInfo = { id: e.id, path: r.path, size: r.size, sha256: r.sha256, verified: r.verified, resumedFrom: r.resumedFrom };

@@ -137,7 +137,9 @@ test('voice cards: each voice is a card with a star and a play button, and its p
   await until('the preview to advance', async () => (await page.evaluate<number>(`document.querySelector('[data-testid=preview-audio]').currentTime`)) > t0 + 0.3, 10_000);
   const src = await page.evaluate<string>(`document.querySelector('[data-testid=preview-audio]').currentSrc`);
   assert.match(src, /\/voice-sample\/[0-9a-f]{64}\.wav$/);
-  assert.match((await page.locator('[data-card="higher"] small').textContent()) ?? '', /preview 2\.\d s · (rendered in \d+ ms|cached)/);
+  const line = (await page.locator('[data-card="higher"] small').textContent()) ?? '';
+  assert.match(line, /preview 2\.\d s · (rendered in \d+ ms|cached)/);
+  console.log(`ui-cards: first play of "higher": ${line}`);
   await shot('cards-preview-playing');
   await until('the preview to end', async () => (await page.getByTestId('play-higher').getAttribute('aria-pressed')) === 'false', 15_000);
 });
@@ -262,6 +264,10 @@ test('a missing pitch network is marked and downloads from the test server with 
   assert.equal((await state()).models.find((m) => m.id === 'rmvpe')?.state, 'present');
   await row.scrollIntoViewIfNeeded();
   await shot('cards-network-downloaded');
+  // A file placed by hand shows after "Check again".
+  writeFileSync(path.join(home, 'models', 'swiftf0.onnx'), Buffer.from('placed by hand'));
+  await page.getByTestId('models-recheck').click();
+  await until('swiftf0 marked ready', async () => (await page.getByTestId('model-state-swiftf0').textContent()) === 'ready', 10_000);
 });
 
 test('a network with no published hash: a failed download says why; a download needs confirming, and its hash is shown and pinned', { timeout: 90_000 }, async () => {

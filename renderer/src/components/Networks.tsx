@@ -18,7 +18,12 @@ export function Networks({ store, ui }: { store: Store; ui: UiState }) {
   return (
     <div className="networks" role="group" aria-labelledby="networks-h">
       <h3 id="networks-h">Networks</h3>
-      <p className="hint">Pitch estimators (yin needs none) and the content encoders neural voices need. Built-in voices need none.</p>
+      <p className="hint">
+        Pitch estimators (yin needs none) and the content encoders neural voices need. Built-in voices need none.{' '}
+        <button type="button" className="small" data-testid="models-recheck" title="Look in the models folder again (after placing a file by hand)" onClick={() => void store.run('listModels', {})}>
+          Check again
+        </button>
+      </p>
       <ul data-testid="networks">
         {ordered.map((m) => (
           <NetworkRow key={m.id} m={m} store={store} progress={ui.downloads[m.id]} error={ui.fieldErrors[modelErrorKey(m.id)]} busy={Boolean(ui.pending.downloadModel)} />
