@@ -8,6 +8,7 @@ import { isCommandName, type CommandName, type ControlCommands, type HostState }
 import type { FromEngine, ToEngine } from './engine-host.js';
 import { IPC_CALL, IPC_EVENT } from './preload-methods.js';
 import { HOTKEYS, PTT_ACCELERATOR, PushToTalk } from './hotkeys.js';
+import { PREVIEW_URL_PREFIX, previewPath } from '../host/preview/preview-files.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererDir = path.join(here, '..', 'renderer');
@@ -146,6 +147,11 @@ app.whenReady().then(() => {
     if (url.pathname.startsWith('/voice-preview/')) {
       const id = decodeURIComponent(url.pathname.slice('/voice-preview/'.length));
       const file = lastState?.voices.find((v) => v.id === id)?.preview;
+      return file ? net.fetch(pathToFileURL(file).toString()) : new Response(null, { status: 404 });
+    }
+    if (url.pathname.startsWith(PREVIEW_URL_PREFIX)) {
+      // A rendered voice preview, by its cache key (the engine renders it on renderPreview); never a path.
+      const file = previewPath(decodeURIComponent(url.pathname.slice(PREVIEW_URL_PREFIX.length)));
       return file ? net.fetch(pathToFileURL(file).toString()) : new Response(null, { status: 404 });
     }
     const file = path.resolve(rendererDir, decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html');

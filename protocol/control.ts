@@ -6,6 +6,7 @@ import { SETTING_RANGES } from './settings.js';
 import type { Fallback, LiveEvent, LiveTelemetry } from './telemetry.js';
 import type { VoiceInfo } from './voices.js';
 import type { ProviderChoice, ProviderStatus, RuntimeOptions } from './runtime.js';
+import type { DownloadProgress, DownloadResultInfo, NetworkInfo } from './models.js';
 
 export type DeviceRole = 'input' | 'output' | 'monitor';
 
@@ -68,6 +69,29 @@ export interface HostState {
   brokenVoices: string[];
   /** The execution providers of this machine, whether each runs and why not (what each network got: telemetry). */
   providers: ProviderStatus[];
+  /** Voice ids the user starred; the library lists them first. */
+  favourites: string[];
+  /** Settings saved under a name, per voice id (beside the one "last used" preset each voice keeps). */
+  namedPresets: Record<string, NamedPreset[]>;
+  /** The shared networks (pitch networks, content encoders): present or not, and whether they can be fetched. */
+  models: NetworkInfo[];
+}
+
+export interface NamedPreset {
+  name: string;
+  settings: EngineSettings;
+}
+
+/** A voice's audio preview: the reference phrase rendered by the voice with its remembered settings. */
+export interface VoicePreview {
+  voice: string;
+  /** Where the page fetches the WAV (same origin; the file is named by its content's cache key). */
+  url: string;
+  durationMs: number;
+  sampleRate: number;
+  /** Time spent rendering it now; 0 when it came from the cache. */
+  renderMs: number;
+  cached: boolean;
 }
 
 export interface ControlError {
@@ -115,6 +139,20 @@ export interface ControlCommands {
   /** Pitch up/down and next/previous voice, for hotkeys and the tray. */
   nudgePitch: { args: { by: number }; result: HostState };
   stepVoice: { args: { by: 1 | -1 }; result: HostState };
+  /** Renders (or finds cached) the voice's preview of the reference phrase. */
+  renderPreview: { args: { voice: string }; result: VoicePreview };
+  setFavourite: { args: { voice: string; on: boolean }; result: HostState };
+  /** Named presets of the selected voice: save its current settings, apply one (all its settings), delete one. */
+  savePreset: { args: { name: string }; result: HostState };
+  applyPreset: { args: { name: string }; result: HostState };
+  deletePreset: { args: { name: string }; result: HostState };
+  /** The shared networks' status, checked anew on disk. */
+  listModels: { args: Record<string, never>; result: NetworkInfo[] };
+  /**
+   * Fetches a catalogue network (resuming a partial download); progress comes as 'download' events. A network
+   * with no published SHA-256 needs allowUnverified: the answer then carries the hash of what arrived, pinned.
+   */
+  downloadModel: { args: { id: string; allowUnverified?: boolean }; result: DownloadResultInfo };
 }
 
 export type CommandName = keyof ControlCommands;
@@ -122,7 +160,7 @@ export type CommandName = keyof ControlCommands;
 export const COMMAND_NAMES = [
   'getState', 'start', 'stop', 'setSettings', 'setF0Method', 'setVoice', 'importVoice', 'setDevice', 'setGain', 'setBypass',
   'setNoiseSuppression', 'startRecording', 'stopRecording', 'measureLatency', 'listDevices', 'listVoices', 'nudgePitch', 'stepVoice',
-  'setFallback', 'setRuntime',
+  'setFallback', 'setRuntime', 'renderPreview', 'setFavourite', 'savePreset', 'applyPreset', 'deletePreset', 'listModels', 'downloadModel',
 ] as const satisfies readonly CommandName[];
 
 /** Fails to compile when a command is added to ControlCommands but not to COMMAND_NAMES (the preload's list). */
@@ -149,6 +187,7 @@ export type HostEvent =
   | { type: 'telemetry'; telemetry: LiveTelemetry }
   | { type: 'state'; state: HostState }
   | { type: 'event'; event: LiveEvent }
+  | { type: 'download'; download: DownloadProgress }
   | { type: 'error'; error: ControlError };
 
 export type ServerMessage = Response | HostEvent;

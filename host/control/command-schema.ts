@@ -21,6 +21,8 @@ function args<S extends z.core.$ZodLooseShape>(shape: S) {
 
 const nonEmpty = (what: string) => z.string({ error: `${what} must be a non-empty string` }).min(1, { error: `${what} must be a non-empty string` });
 const finite = (what: string) => z.number({ error: `${what} must be a number` });
+// Checked in full (trimmed, length, control characters) by the preset store; here only its type and a bound.
+const presetName = z.string({ error: 'the preset name must be a string' }).max(200, { error: 'a preset name may have at most 40 characters' });
 const role = z.enum(['input', 'output', 'monitor'], { error: 'device role must be input, output or monitor' });
 
 /**
@@ -92,6 +94,13 @@ export const COMMAND_SCHEMAS: ArgsSchemas = {
   listVoices: none,
   nudgePitch: args({ by: finite('pitch step') }),
   stepVoice: args({ by: z.union([z.literal(1), z.literal(-1)], { error: 'by must be 1 or -1' }) }),
+  renderPreview: args({ voice: nonEmpty('voice') }),
+  setFavourite: args({ voice: nonEmpty('voice'), on: z.boolean({ error: 'on must be true or false' }) }),
+  savePreset: args({ name: presetName }),
+  applyPreset: args({ name: presetName }),
+  deletePreset: args({ name: presetName }),
+  listModels: none,
+  downloadModel: args({ id: nonEmpty('model id'), allowUnverified: z.boolean({ error: 'allowUnverified must be true or false' }).optional() }),
 };
 
 /** The UI field a command's argument errors belong to (the settings name their own key). */
@@ -109,6 +118,10 @@ function fieldOf(cmd: CommandName, arg: string | undefined, raw: unknown): strin
       return 'latency';
     case 'nudgePitch':
       return 'pitch';
+    case 'savePreset':
+    case 'applyPreset':
+    case 'deletePreset':
+      return 'presetName';
     case 'setGain': {
       const r = (ownProperties(raw) as { role?: unknown } | null)?.role;
       return arg === 'db' && role.safeParse(r).success ? `${r as string}Gain` : arg;

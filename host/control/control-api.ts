@@ -26,6 +26,13 @@ import { PresetStore } from './presets.js';
 import { DeviceDirectory, VIRTUAL_OUTPUT } from './device-directory.js';
 import { SettingsBatch } from './settings-batch.js';
 import { VoiceLibrary } from './voice-library.js';
+import { FavouriteStore } from './favourites.js';
+import { NamedPresetStore } from './named-presets.js';
+import { ModelDirectory } from './model-directory.js';
+import { previewCacheDir, VoicePreviews } from '../preview/voice-previews.js';
+import { effectiveCatalogue } from '../catalogue-overrides.js';
+import { modelsDir } from '../models.js';
+import type { NetworkInfo } from '../../protocol/models.js';
 
 export { VIRTUAL_OUTPUT };
 
@@ -39,6 +46,19 @@ export interface ControlApiOptions {
 }
 
 type Listener = (e: HostEvent) => void;
+
+/** What the library keeps beside the presets: stars, named presets, rendered previews, the shared networks. */
+interface Extras {
+  favourites: FavouriteStore;
+  named: NamedPresetStore;
+  previews: VoicePreviews;
+}
+
+/**
+ * Commands that neither change the session nor wait for one, answered outside the turn-taking queue: a
+ * preview render or a download of hundreds of MB must not hold up a voice switch or a slider.
+ */
+const OUTSIDE_QUEUE = new Set<CommandName>(['renderPreview', 'listModels', 'downloadModel']);
 type Args<C extends CommandName> = ControlCommands[C]['args'];
 
 export class ControlApi {
@@ -57,14 +77,24 @@ export class ControlApi {
     return r;
   });
   private selection: Selection;
+  private readonly models: ModelDirectory;
+  private modelList: NetworkInfo[];
 
   private constructor(
     private readonly presets: PresetStore,
+    private readonly x: Extras,
     private readonly o: ControlApiOptions,
     hasPulse: boolean,
     private readonly providers: ProviderStatus[],
   ) {
     this.library = new VoiceLibrary(presets);
+    this.models = new ModelDirectory(effectiveCatalogue(), modelsDir(), (download) => {
+      // A finished download changes what is present: every client gets the new list with the last event.
+      if (download.phase !== 'downloading') this.modelList = this.models.list();
+      this.emit({ type: 'download', download });
+      if (download.phase !== 'downloading') this.changed();
+    });
+    this.modelList = this.models.list();
     this.selection = {
       voice: DEFAULT_VOICE,
       settings: { ...DEFAULT_SETTINGS },
@@ -82,10 +112,20 @@ export class ControlApi {
     const home = path.dirname(voicesDir());
     // Which accelerators run here is probed once (a tiny model per provider) so the UI can offer them.
     const providers = await providerStatus();
-    const api = new ControlApi(await PresetStore.open(path.join(home, 'presets.json')), o, (await pulseServer()) !== null, providers);
+    const extras: Extras = {
+      favourites: await FavouriteStore.open(path.join(home, 'favourites.json')),
+      named: await NamedPresetStore.open(path.join(home, 'named-presets.json')),
+      previews: new VoicePreviews(previewCacheDir(home)),
+    };
+    const api = new ControlApi(await PresetStore.open(path.join(home, 'presets.json')), extras, o, (await pulseServer()) !== null, providers);
     await api.library.refresh();
     api.selection.settings = api.library.settingsFor(DEFAULT_VOICE);
     return api;
+  }
+
+  /** A cached voice preview's WAV by its file name (what VoicePreview.url names), or null. */
+  previewAudio(name: string): Promise<Buffer | null> {
+    return this.x.previews.read(name);
   }
 
   onEvent(l: Listener): () => void {
@@ -120,6 +160,12 @@ export class ControlApi {
       return fail(e);
     }
     if (cmd === 'getState') return { ok: true, result: this.state() as ControlCommands[C]['result'] };
+    if (OUTSIDE_QUEUE.has(cmd)) {
+      return this.dispatch(cmd, checked as Record<string, unknown>).then(
+        (result) => ({ ok: true as const, result: result as ControlCommands[C]['result'] }),
+        fail,
+      );
+    }
     return new Promise((resolve) => {
       // Every failed command ends with a state push, so no front end stays in "starting…" or shows a choice
       // that did not happen.
@@ -230,6 +276,43 @@ export class ControlApi {
         const r = this.library.find(this.selection.voice)?.params.find((p) => p.id === 'pitch') ?? SETTING_RANGES.pitch;
         return this.setSettings({ pitch: Math.min(r.max, Math.max(r.min, this.selection.settings.pitch + by)) });
       }
+      case 'renderPreview': {
+        const id = (a as Args<'renderPreview'>).voice;
+        if (!this.library.has(id)) await this.library.refresh();
+        const v = this.library.voices.find((x) => x.id === id);
+        if (!v) throw new VoiceNotFoundError(id, this.library.voices.map((x) => x.id));
+        // The selected voice previews what is set now; another voice what it would start with.
+        const settings = id === this.selection.voice ? this.selection.settings : this.library.settingsFor(id);
+        return this.x.previews.get(v, settings);
+      }
+      case 'setFavourite': {
+        const { voice, on } = a as Args<'setFavourite'>;
+        if (on && !this.library.has(voice)) throw new VoiceNotFoundError(voice, this.library.voices.map((x) => x.id));
+        await this.x.favourites.set(voice, on);
+        return this.changed();
+      }
+      case 'savePreset':
+        await this.x.named.save(this.selection.voice, (a as Args<'savePreset'>).name, this.selection.settings);
+        return this.changed();
+      case 'applyPreset': {
+        const name = (a as Args<'applyPreset'>).name;
+        const p = this.x.named.get(this.selection.voice, name);
+        if (!p) throw new RequestError(`this voice has no preset "${name.trim()}"`, 'presetName');
+        // Through setSettings: the engine takes it between blocks and it becomes the voice's last-used preset.
+        return this.setSettings(p.settings);
+      }
+      case 'deletePreset':
+        await this.x.named.delete(this.selection.voice, (a as Args<'deletePreset'>).name);
+        return this.changed();
+      case 'listModels':
+        // Checked anew on disk (a file placed by hand shows), and pushed to every client with the state.
+        this.modelList = this.models.list();
+        this.changed();
+        return this.modelList;
+      case 'downloadModel': {
+        const { id, allowUnverified } = a as Args<'downloadModel'>;
+        return this.models.download(id, allowUnverified === true);
+      }
       case 'stepVoice': {
         const voices = this.library.voices;
         const i = voices.findIndex((v) => v.id === this.selection.voice);
@@ -250,6 +333,9 @@ export class ControlApi {
       voices: this.library.voices,
       brokenVoices: this.library.broken,
       providers: this.providers,
+      favourites: this.x.favourites.list(),
+      namedPresets: this.x.named.all(),
+      models: this.modelList,
     };
   }
 
@@ -427,9 +513,12 @@ export class ControlApi {
   }
 
   async close(): Promise<void> {
+    await this.models.close();
     await this.queue.catch(() => undefined);
     await this.stopSession();
     await this.presets.flush();
+    await this.x.favourites.flush();
+    await this.x.named.flush();
     this.listeners.clear();
   }
 }

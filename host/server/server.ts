@@ -9,6 +9,7 @@ import { UserError } from '../../protocol/errors.js';
 import type { ControlApi } from '../control/control-api.js';
 import { logInternal } from '../control/errors.js';
 import { readPreview } from './preview.js';
+import { PREVIEW_URL_PREFIX } from '../preview/preview-files.js';
 import { type ParsedRequest, parseRequest } from './request.js';
 import { type AccessPolicy, checkBind, contentSecurityPolicy, hostAllowed, originAllowed, TOKEN_COOKIE, tokenMatches } from './security.js';
 import { MAX_IMPORT_BYTES, serveClient } from './ws-client.js';
@@ -122,6 +123,7 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, o: ServerOp
     return void res.end();
   }
   if (r.path.startsWith('/voice-preview/')) return servePreview(r.path.slice('/voice-preview/'.length), res, o);
+  if (r.path.startsWith(PREVIEW_URL_PREFIX)) return serveSample(r.path.slice(PREVIEW_URL_PREFIX.length), req, res, o);
   return serveStatic(r, req, res, o);
 }
 
@@ -157,4 +159,20 @@ async function servePreview(id: string, res: ServerResponse, o: ServerOptions): 
   }
   res.writeHead(200, { ...BASE_HEADERS, 'content-type': image.type });
   res.end(image.body);
+}
+
+/**
+ * A voice's audio preview, by its cache key only: rendering happens through the renderPreview command (over
+ * the WebSocket, with its rate limit); this route only hands out a file already rendered, so a flood of GETs
+ * costs file reads, never renders.
+ */
+async function serveSample(name: string, req: IncomingMessage, res: ServerResponse, o: ServerOptions): Promise<void> {
+  const body = await o.api.previewAudio(name);
+  if (!body) {
+    res.writeHead(404, BASE_HEADERS);
+    return void res.end();
+  }
+  // The name is a hash of what shaped the audio: the same URL always holds the same bytes.
+  res.writeHead(200, { ...BASE_HEADERS, 'content-type': 'audio/wav', 'content-length': body.length, 'cache-control': 'private, max-age=86400, immutable' });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }

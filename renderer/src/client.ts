@@ -14,6 +14,8 @@ export interface ControlClient {
   onConnection(l: (connected: boolean) => void): void;
   /** How the UI names a voice's preview image. */
   previewUrl(voiceId: string): string;
+  /** The address of a path the host serves (a rendered voice preview's WAV), for this transport. */
+  hostUrl(path: string): string;
 }
 
 
@@ -39,6 +41,9 @@ class PreloadClient implements ControlClient {
   }
   previewUrl(id: string): string {
     return `resona://app/voice-preview/${encodeURIComponent(id)}`;
+  }
+  hostUrl(path: string): string {
+    return `resona://app${path}`;
   }
 }
 
@@ -96,6 +101,9 @@ class SocketClient implements ControlClient {
   }
   previewUrl(id: string): string {
     return `/voice-preview/${encodeURIComponent(id)}`;
+  }
+  hostUrl(path: string): string {
+    return path;
   }
 }
 

@@ -4,6 +4,7 @@
 import { useSyncExternalStore } from 'react';
 import type { CommandName, ControlCommands, ControlError, DeviceList, HostEvent, HostState } from '../../protocol/control.js';
 import type { LiveEvent, LiveTelemetry } from '../../protocol/telemetry.js';
+import type { DownloadProgress } from '../../protocol/models.js';
 import { CommandError, type ControlClient } from './client.js';
 
 /** Ten seconds of telemetry at 25 Hz for the plots. */
@@ -29,12 +30,14 @@ export interface UiState {
   banner: ControlError[];
   events: LiveEvent[];
   pending: Partial<Record<CommandName, boolean>>;
+  /** The last progress of each network download (by catalogue id), pushed by the host. */
+  downloads: Record<string, DownloadProgress>;
 }
 
 const emptyHistory = (): History => ({ inputDb: [], outputDb: [], blockMs: [], rtf: [], prebufferMs: [] });
 
 export class Store {
-  private s: UiState = { connected: false, host: null, telemetry: null, history: emptyHistory(), devices: null, fieldErrors: {}, banner: [], events: [], pending: {} };
+  private s: UiState = { connected: false, host: null, telemetry: null, history: emptyHistory(), devices: null, fieldErrors: {}, banner: [], events: [], pending: {}, downloads: {} };
   private subs = new Set<() => void>();
 
   constructor(readonly client: ControlClient) {
@@ -61,6 +64,7 @@ export class Store {
     else if (e.type === 'telemetry') this.onTelemetry(e.telemetry);
     else if (e.type === 'event') this.set({ events: [...this.s.events.slice(-49), e.event] });
     else if (e.type === 'error') this.set({ banner: [...this.s.banner, e.error] });
+    else if (e.type === 'download') this.set({ downloads: { ...this.s.downloads, [e.download.id]: e.download } });
   }
 
   private onTelemetry(t: LiveTelemetry): void {

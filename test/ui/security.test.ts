@@ -108,6 +108,8 @@ test('with a token (any bind): HTTP and WebSocket need it; the first visit turns
 const EXPECTED_PRELOAD = [
   'getState', 'start', 'stop', 'setSettings', 'setF0Method', 'setVoice', 'importVoice', 'setDevice', 'setGain', 'setBypass', 'setNoiseSuppression',
   'startRecording', 'stopRecording', 'measureLatency', 'listDevices', 'listVoices', 'nudgePitch', 'stepVoice', 'setFallback', 'onEvent',
+  // The provider selector; then voice cards (previews, favourites, named presets) and the Networks downloads.
+  'setRuntime', 'renderPreview', 'setFavourite', 'savePreset', 'applyPreset', 'deletePreset', 'listModels', 'downloadModel',
 ];
 
 test('the preload exposes exactly the named methods, frozen, and forwards each by name only', () => {

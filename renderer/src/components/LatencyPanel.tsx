@@ -1,13 +1,14 @@
 // The engine's settings panel. Block, context and crossfade: edits are drafts until applied, and the latency
 // each draft would cost is shown beside the current figure first, so nobody discovers a 400 ms block by
 // hearing it. Below them, how the engine runs: where the networks run (Processor) and the fallback while it
-// restarts.
+// restarts; then the shared networks themselves, with their downloads (Networks).
 import { useEffect, useState } from 'react';
 import { latencyPreview, SETTING_RANGES } from '../../../protocol/control.js';
 import { checkSetting, type EngineSettings } from '../../../protocol/settings.js';
 import type { Store, UiState } from '../store.js';
 import { Field } from './Field.js';
 import { Processor } from './Processor.js';
+import { Networks } from './Networks.js';
 
 type TimingKey = 'blockMs' | 'extraMs' | 'crossfadeMs' | 'searchMs';
 const KEYS: { key: TimingKey; label: string; step: number; hint: string }[] = [
@@ -123,6 +124,7 @@ export function LatencyPanel({ store, ui }: { store: Store; ui: UiState }) {
           Own voice while the engine restarts
         </label>
       </div>
+      <Networks store={store} ui={ui} />
     </section>
   );
 }
