@@ -13,6 +13,7 @@ import { VoicePreviews } from '../../host/preview/voice-previews.js';
 import { CATALOGUE } from '../../models/catalogue/catalogue.js';
 import { DEFAULT_SETTINGS } from '../../protocol/settings.js';
 import type { VoiceInfo } from '../../protocol/voices.js';
+import { findBuiltinVoice } from '../../engine/voices/builtin.js';
 import { tempDir } from '../helpers.js';
 
 test('favourites persist, ignore duplicates, and a broken file starts empty', async () => {
@@ -71,7 +72,7 @@ test('previews: cached per voice and settings; a settings change renders anew; o
   const { dir, cleanup } = tempDir();
   try {
     const p = new VoicePreviews(dir);
-    const v: VoiceInfo = { id: 'deeper', name: 'Deeper', kind: 'builtin', description: '', defaultPitch: -5, defaultFormant: -2 };
+    const v: VoiceInfo = findBuiltinVoice('deeper')!;
     const s = { ...DEFAULT_SETTINGS, pitch: -5, formant: -2 };
     const [a, b] = await Promise.all([p.get(v, s), p.get(v, s)]);
     assert.equal(a.url, b.url, 'two requests at once share one render');

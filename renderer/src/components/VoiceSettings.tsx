@@ -59,11 +59,18 @@ export function VoiceSettings({ store, ui }: { store: Store; ui: UiState }) {
       <div className="field field-select">
         <label htmlFor="f0-method">Pitch estimator</label>
         <select id="f0-method" value={sel.f0Method} onChange={(e) => void store.run('setF0Method', { method: e.target.value as (typeof F0_METHODS)[number] }, 'f0Method')}>
-          {F0_METHODS.map((m) => (
-            <option key={m} value={m}>
-              {m}
-            </option>
-          ))}
+          {F0_METHODS.map((m) => {
+            // A pitch network that is not on this machine is marked where it is offered; the Networks list
+            // (Latency & engine panel) downloads it or says where to put it.
+            const net = ui.host?.models.find((n) => n.kind === 'f0' && n.id === m);
+            const missing = net !== undefined && net.state === 'missing';
+            return (
+              <option key={m} value={m}>
+                {m}
+                {missing ? (net.downloadable ? ' (needs download)' : ' (needs file)') : ''}
+              </option>
+            );
+          })}
         </select>
         {ui.fieldErrors.f0Method ? (
           <p className="error" role="alert" data-testid="f0-error">
