@@ -92,7 +92,7 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
     speakers,
     defaultPitch: 0,
     source: '',
-    description: `so-vits-svc ${form.id === 'sovits41' ? '4.1' : '4.0'} voice, ${rate / 1000} kHz, ${featureSize}-d layer-${encoderLayer} features${speakers > 1 ? `, ${speakers} speakers` : ''}`,
+    description: `so-vits-svc ${form.id === 'sovits41' ? '4.1' : '4.0'} voice, ${rate / 1000} kHz, ${featureSize}-d layer-${encoderLayer} features`,
   };
 }
 
