@@ -192,4 +192,24 @@ describe('import and listing', () => {
     const f = medianVoiced(yinTrack(y.channels[0]!.subarray(RATE / 2, RATE * 1.7), RATE));
     assert.ok(Math.abs(ratioToCents(f / 200) - 500) < 10, `${f.toFixed(2)} Hz`);
   });
+
+  test('--speaker on a 4.1 mix model picks that speaker\'s weights: level as the tiny graph predicts', T_OUT, async () => {
+    const RATE = 48000;
+    const dir = path.join(tmp.dir, 'mixcli');
+    await fs.mkdir(dir);
+    const voice = await writeModel(dir, 'Mix.onnx', buildTinySovits({ form: 'sovits41', speakers: 3 }));
+    await fs.writeFile(path.join(dir, 'Mix.json'), sovitsConfig({ name: 'Mix', speakers: ['a', 'b', 'c'], volume: true }));
+    const input = path.join(dir, 'in.wav');
+    await writeWavAtomic(input, sine(200, RATE, 2), RATE);
+    const out = path.join(dir, 'out.wav');
+    const r = await runResona(['convert', input, out, '--voice', voice, '--encoder', enc, '--f0', 'yin', '--speaker', '2'], { ...process.env });
+    assert.equal(r.code, 0, r.stderr);
+    const y = (await readAudioFile(out)).channels[0]!;
+    let s = 0;
+    for (let i = RATE / 2; i < RATE * 1.5; i++) s += y[i]! * y[i]!;
+    // The tiny encoder gives the input's RMS (0.5/√2) as c; the graph sings it × speaker 2's gain.
+    const want = ((0.5 / Math.SQRT2) * sovitsSpeakerGain(2)) / Math.SQRT2;
+    const rms = Math.sqrt(s / RATE);
+    assert.ok(Math.abs(rms / want - 1) < 0.05, `rms ${rms.toFixed(4)}, want ${want.toFixed(4)}`);
+  });
 });
