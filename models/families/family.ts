@@ -6,6 +6,7 @@ import type { NetworkPlacement, RuntimeOptions } from '../../protocol/runtime.js
 import type { VoiceManifest } from '../../protocol/voice-manifest.js';
 import type { VoiceNote, VoiceParam } from '../../protocol/voice-params.js';
 import type { VoiceInfo } from '../../protocol/voices.js';
+import type { OnnxModelInfo } from '../onnx/model-info.js';
 import type { ManifestFields } from '../voices/manifest-fields.js';
 
 export interface FamilyLoadOptions {
@@ -24,6 +25,30 @@ export interface LoadedFamilyVoice {
   notes: string[];
   /** Frees the voice's sessions (after the engine using it is gone). */
   release(): Promise<void>;
+}
+
+/** A model file being imported, as a family's importer sees it (read already, within its budgets). */
+export interface FamilyImportSource {
+  /** Where the model came from, for messages. */
+  modelPath: string;
+  model: Uint8Array;
+  info: OnnxModelInfo;
+  /** The exporter's companion JSON beside the model ({name}.json), when there is one. */
+  companion: { path: string; bytes: Uint8Array } | null;
+  /** The name the user gave (--name), if any, and the one to use when nothing else names the voice. */
+  userName: string | undefined;
+  fallbackName: string;
+  threads: number;
+}
+
+/**
+ * How a family turns a model file into a voice, for families the RVC importer does not know: it claims the
+ * models whose inputs are its own, opens and renders one before anything is written, and returns voice.json
+ * (the importer fills in id, preview and source and writes the folder).
+ */
+export interface FamilyImporter {
+  claims(info: OnnxModelInfo): boolean;
+  manifest(src: FamilyImportSource): Promise<VoiceManifest>;
 }
 
 export interface VoiceFamily<M extends VoiceManifest = VoiceManifest> {
@@ -48,4 +73,6 @@ export interface VoiceFamily<M extends VoiceManifest = VoiceManifest> {
   info(m: M): Partial<Pick<VoiceInfo, 'hasIndex' | 'defaultFormant'>>;
   /** Opens the voice's networks; everything is checked and loaded before anything is returned. */
   load(dir: string, m: M, o: FamilyLoadOptions): Promise<LoadedFamilyVoice>;
+  /** Imports model files of this family (absent: the family's voices come only through the RVC importer). */
+  readonly importer?: FamilyImporter;
 }

@@ -3,9 +3,11 @@
 // folder beside rvc/ and one line in PRODUCT_FAMILIES.
 import type { VoiceFamily } from './family.js';
 import { rvcFamily } from './rvc/family.js';
+import { sovitsFamily } from './sovits/family.js';
 
 const PRODUCT_FAMILIES: readonly VoiceFamily[] = [
   rvcFamily,
+  sovitsFamily,
 ];
 
 const families = new Map<string, VoiceFamily>(PRODUCT_FAMILIES.map((f) => [f.id, f]));

@@ -9,7 +9,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../protocol/errors.js';
-import { VOICE_MANIFEST_VERSION } from '../../protocol/voice-manifest.js';
+import { VOICE_MANIFEST_VERSION, type VoiceManifest } from '../../protocol/voice-manifest.js';
+import type { FamilyImporter } from '../families/family.js';
+import { familyIds, findFamily } from '../families/registry.js';
 import { asRvcManifest, RVC_RATES, type RvcManifest } from '../families/rvc/manifest.js';
 import { byteSize, type Limit, overLimit } from '../archive/limit.js';
 import { openZip } from '../archive/zip.js';
@@ -42,7 +44,7 @@ export async function exists(p: string): Promise<boolean> {
 }
 
 /** Imports a voice into `library` (one folder per voice) and returns its manifest. */
-export async function importVoice(src: string, library: string, o: ImportOptions = {}): Promise<RvcManifest> {
+export async function importVoice(src: string, library: string, o: ImportOptions = {}): Promise<VoiceManifest> {
   const st = await fs.stat(src).catch(() => null);
   if (!st) throw new VoiceFormatError(`${src}: no such file or folder`);
   if (st.isDirectory()) return importFrom(await folderSource(src), library, o, path.basename(path.resolve(src)));
@@ -51,8 +53,11 @@ export async function importVoice(src: string, library: string, o: ImportOptions
   if (ext === '.zip') return importFrom(await zipSource(src), library, o, path.basename(src, path.extname(src)));
   if (ext === '.onnx' || ext === '.pth' || ext === '.pt') {
     const bytes = await readModelBytes(src);
+    // An exporter's companion {name}.json beside the model (so-vits-svc writes one), read only if it is there.
+    const json = path.join(path.dirname(src), `${path.basename(src, path.extname(src))}.json`);
+    const companion = ext === '.onnx' && (await exists(json)) ? { path: json, bytes: await readVoiceFile(json, 'model config', VOICE_FILES.manifest, false) } : undefined;
     return install(
-      { modelPath: src, model: ext === '.onnx' ? bytes : onnxFromCheckpoint(bytes, src), given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o) },
+      { modelPath: src, model: ext === '.onnx' ? bytes : onnxFromCheckpoint(bytes, src), given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion },
       library,
       o,
     );
@@ -142,7 +147,7 @@ async function userIndex(o: ImportOptions): Promise<VoiceParts['index']> {
   return o.index ? { path: o.index, bytes: await readVoiceFile(o.index, 'index', VOICE_FILES.index, false) } : undefined;
 }
 
-async function importFrom(src: VoiceSource, library: string, o: ImportOptions, fallbackName: string): Promise<RvcManifest> {
+async function importFrom(src: VoiceSource, library: string, o: ImportOptions, fallbackName: string): Promise<VoiceManifest> {
   let given: RvcManifest | null = null;
   let files: { model: string; index?: string; preview?: string };
   if (src.names.includes(MANIFEST_FILE)) {
@@ -157,7 +162,12 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
   const model = /\.(pth|pt)$/i.test(files.model) ? onnxFromCheckpoint(modelBytes, src.pathOf(files.model)) : modelBytes;
   const index = o.index ? await userIndex(o) : files.index ? { path: src.pathOf(files.index), bytes: await src.read(files.index, 'index', VOICE_FILES.index) } : undefined;
   const preview = files.preview ? await previewImage(src, files.preview) : undefined;
-  return install({ modelPath: src.pathOf(files.model), model, given, name: o.name ?? given?.name ?? fallbackName, index, preview }, library, o);
+  // The exporter's companion JSON: {model}.json, else the one .json that is not voice.json.
+  const jsons = src.names.filter((f) => f.toLowerCase().endsWith('.json') && f !== MANIFEST_FILE);
+  const own = `${files.model.replace(/\.[^.]*$/, '')}.json`;
+  const cfg = given ? undefined : jsons.includes(own) ? own : jsons.length === 1 ? jsons[0] : undefined;
+  const companion = cfg ? { path: src.pathOf(cfg), bytes: await src.read(cfg, 'model config', VOICE_FILES.manifest) } : undefined;
+  return install({ modelPath: src.pathOf(files.model), model, given, name: o.name ?? given?.name ?? fallbackName, index, preview, companion, userName: o.name }, library, o);
 }
 
 /**
@@ -187,9 +197,39 @@ interface VoiceParts {
   name: string;
   index?: { path: string; bytes: Uint8Array };
   preview?: { ext: string; bytes: Uint8Array };
+  /** An exporter's JSON found beside the model (a family importer may read it). */
+  companion?: { path: string; bytes: Uint8Array };
+  /** The name the user gave, when they gave one. */
+  userName?: string;
 }
 
-async function install(p: VoiceParts, library: string, o: ImportOptions): Promise<RvcManifest> {
+/** The family whose importer claims this model (by its inputs), if one does; RVC's importer takes the rest. */
+function claimingImporter(info: ReturnType<typeof parseOnnxInfo>): FamilyImporter | undefined {
+  for (const id of familyIds()) {
+    const imp = findFamily(id)?.importer;
+    if (imp?.claims(info)) return imp;
+  }
+  return undefined;
+}
+
+async function install(p: VoiceParts, library: string, o: ImportOptions): Promise<VoiceManifest> {
+  if (!p.given) {
+    const info = parseOnnxInfo(p.model, p.modelPath);
+    const importer = claimingImporter(info);
+    if (importer) {
+      if (p.index) throw new VoiceFormatError(`${p.index.path}: this voice's family has no index retrieval in Resona; import the model without --index`);
+      const m = await importer.manifest({
+        modelPath: p.modelPath, model: p.model, info, companion: p.companion ?? null, userName: p.userName, fallbackName: p.name, threads: o.threads ?? 2,
+      });
+      m.preview = p.preview ? `preview${p.preview.ext}` : null;
+      m.source = path.resolve(p.modelPath).slice(0, 4096);
+      return writeVoice(m, p, library);
+    }
+  }
+  return installRvc(p, library, o);
+}
+
+async function installRvc(p: VoiceParts, library: string, o: ImportOptions): Promise<RvcManifest> {
   const { given, index } = p;
   const claim = given ?? claimFromMetadata(p.modelPath, p.model);
   const { info, contract, session, measuredRate } = await openSynthesizer(p.modelPath, p.model, claim, { provider: 'cpu', threads: o.threads ?? 2 });
@@ -223,6 +263,12 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
     source: path.resolve(p.modelPath).slice(0, 4096),
     description: given?.description ?? `${contract.f0 ? '' : 'no-f0 '}RVC ${featureSize === 768 ? 'v2' : 'v1'} voice, ${measuredRate / 1000} kHz`,
   };
+  return writeVoice(manifest, p, library);
+}
+
+/** Writes a voice folder (model, index, preview, voice.json) into the library; fills in the manifest's id. */
+async function writeVoice<M extends VoiceManifest & { index?: string | null }>(manifest: M, p: VoiceParts, library: string): Promise<M> {
+  const { index } = p;
   // Written into a staging folder inside the library and renamed, so the library never holds half a voice;
   // every name written is fixed here or a slug, so nothing lands outside the library.
   const fail = (e: unknown) =>
@@ -239,7 +285,7 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
     if (p.preview) await fs.writeFile(path.join(staging, manifest.preview!), p.preview.bytes);
     // lstat, not stat: a dangling link under the id is taken, not overwritten.
     for (let i = 1; ; i++) {
-      manifest.id = i === 1 ? slug(name) : `${slug(name)}-${i}`;
+      manifest.id = i === 1 ? slug(manifest.name) : `${slug(manifest.name)}-${i}`;
       if (!(await fs.lstat(path.join(library, manifest.id)).then(() => true, () => false))) break;
     }
     await fs.writeFile(path.join(staging, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');

@@ -1,0 +1,138 @@
+// Opens a so-vits-svc voice (load) or a model being imported (probe): the form is read from the graph's
+// inputs, checked against voice.json or the exporter's .json, and the model is rendered once to measure its
+// hop before anything is returned, so a file that would not run is refused at the door.
+import path from 'node:path';
+import { DEFAULT_RUNTIME, type NetworkPlacement, type RuntimeOptions } from '../../../protocol/runtime.js';
+import { VOICE_MANIFEST_VERSION } from '../../../protocol/voice-manifest.js';
+import { type OnnxModelInfo, parseOnnxInfo } from '../../onnx/model-info.js';
+import { ContentEncoder } from '../../rvc/content-encoder.js';
+import { loadSession } from '../../runtime.js';
+import { MAX_SPEAKERS, VoiceFormatError } from '../../voices/manifest-fields.js';
+import { modelSpeakers, readModelBytes } from '../../voices/load-voice.js';
+import type { FamilyImportSource, FamilyLoadOptions, LoadedFamilyVoice } from '../family.js';
+import { encoderFor } from '../rvc/encoder.js';
+import { parseSovitsConfig, type SovitsConfig } from './config.js';
+import { detectSovitsForm, type SovitsForm, SovitsFormError } from './forms.js';
+import { DEFAULT_NOISE_SCALE, type SovitsManifest } from './manifest.js';
+import { SovitsSynth } from './synthesizer.js';
+import { SovitsVoice } from './voice.js';
+
+/** Every so-vits-svc 4.x config trains at 44.1 kHz with a 512 hop (86.13 frames a second). */
+export const SOVITS_RATE = 44100;
+export const SOVITS_HOP = 512;
+
+/** Speakers the model has: the mix input's width, else its speaker table's rows; null when neither says. */
+function graphSpeakers(form: SovitsForm, info: OnnxModelInfo): number | null {
+  return form.mixSpeakers ?? modelSpeakers(info);
+}
+
+/** Opens the synthesizer and measures its hop; the session is the caller's to release. */
+async function openSynth(file: string, bytes: Uint8Array, form: SovitsForm, channels: number, speakers: number, runtime: RuntimeOptions) {
+  const session = await loadSession(bytes, { ...runtime, name: file });
+  try {
+    const synth = new SovitsSynth(session, form, channels, form.speakerInput === 'mix' ? speakers : 1);
+    const hop = await synth.measureHop();
+    if (!Number.isInteger(hop) || hop < 64 || hop > 4096) throw new SovitsFormError(`${file}: renders ${hop} samples per frame; so-vits-svc models render 512`);
+    return { session, synth, hop };
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
+}
+
+export async function importSovits(src: FamilyImportSource): Promise<SovitsManifest> {
+  const file = src.modelPath;
+  const form = detectSovitsForm(src.info, file);
+  const config: SovitsConfig | null = src.companion ? parseSovitsConfig(src.companion.bytes, src.companion.path) : null;
+  let featureSize: 256 | 768;
+  let encoderLayer: 9 | 12;
+  if (config) {
+    ({ featureSize, encoderLayer } = config);
+    if (form.channels !== null && form.channels !== featureSize) {
+      throw new SovitsFormError(`${file}: the model takes ${form.channels}-d features, but ${src.companion!.path} says ${featureSize}-d; they belong to different voices`);
+    }
+  } else {
+    if (form.channels !== 256 && form.channels !== 768) {
+      throw new SovitsFormError(`${file}: the model's features are ${form.channels ?? 'of open size'}, and no .json beside it names the encoder; put the exporter's ${path.basename(file, '.onnx')}.json beside it`);
+    }
+    featureSize = form.channels;
+    encoderLayer = featureSize === 768 ? 12 : 9;
+  }
+  const slots = graphSpeakers(form, src.info);
+  const named = config?.speakers.length ? config.speakers.length : null;
+  if (named !== null && slots !== null && named > slots) throw new SovitsFormError(`${file}: ${src.companion!.path} names ${named} speakers, the model has ${slots}`);
+  const speakers = named ?? slots ?? 1;
+  if (speakers < 1 || speakers > MAX_SPEAKERS) throw new SovitsFormError(`${file}: claims ${speakers} speakers; so-vits-svc models have 1 to ${MAX_SPEAKERS}`);
+  const { session, hop } = await openSynth(file, src.model, form, featureSize, speakers, { provider: 'cpu', threads: src.threads });
+  await session.release();
+  // The rate: the exporter's .json says it; without it every so-vits-svc 4.x model is 44.1 kHz at hop 512,
+  // and a model that renders another hop is refused rather than played at a guessed speed.
+  if (config && config.hop !== hop) throw new SovitsFormError(`${file}: renders ${hop} samples per frame, but ${src.companion!.path} says Hop ${config.hop}`);
+  if (!config && hop !== SOVITS_HOP) {
+    throw new SovitsFormError(`${file}: renders ${hop} samples per frame, not so-vits-svc's 512, so its rate cannot be assumed to be 44100 Hz; put the exporter's ${path.basename(file, '.onnx')}.json (with Rate and Hop) beside it`);
+  }
+  const rate = config?.rate ?? SOVITS_RATE;
+  const name = src.userName ?? config?.name ?? src.fallbackName;
+  return {
+    format: VOICE_MANIFEST_VERSION,
+    id: '',
+    name,
+    family: 'sovits',
+    contract: form.id,
+    model: 'model.onnx',
+    preview: null,
+    sampleRate: rate,
+    hop,
+    featureSize,
+    encoderLayer,
+    vol: form.vol,
+    speakerMix: form.speakerInput === 'mix',
+    noiseScale: DEFAULT_NOISE_SCALE,
+    f0: true,
+    speakers,
+    defaultPitch: 0,
+    source: '',
+    description: `so-vits-svc ${form.id === 'sovits41' ? '4.1' : '4.0'} voice, ${rate / 1000} kHz, ${featureSize}-d layer-${encoderLayer} features`,
+  };
+}
+
+export async function loadSovits(dir: string, m: SovitsManifest, o: FamilyLoadOptions): Promise<LoadedFamilyVoice> {
+  const file = path.join(dir, m.model);
+  const bytes = await readModelBytes(file, true);
+  const asked = o.runtime ?? DEFAULT_RUNTIME;
+  const runtime = asked.provider === 'auto' && m.provider ? { ...asked, provider: m.provider } : asked;
+  const info = parseOnnxInfo(bytes, file);
+  const form = detectSovitsForm(info, file);
+  const again = (why: string) => new VoiceFormatError(`${file}: ${why}; import the voice again`);
+  if (form.id !== m.contract) throw again(`the model has the ${form.id} form, but voice.json says ${m.contract}`);
+  if (form.channels !== null && form.channels !== m.featureSize) throw again(`the model takes ${form.channels}-d features, but voice.json says featureSize ${m.featureSize}`);
+  if (form.vol !== m.vol) throw again(`the model ${form.vol ? 'takes' : 'takes no'} loudness (vol), but voice.json says vol ${m.vol}`);
+  if ((form.speakerInput === 'mix') !== m.speakerMix) throw again(`the model's sid is ${form.speakerInput === 'mix' ? 'mix weights' : 'an id'}, but voice.json says speakerMix ${m.speakerMix}`);
+  const slots = graphSpeakers(form, info);
+  if (slots !== null && m.speakers > slots) throw again(`voice.json says "speakers": ${m.speakers}, but the model has ${slots}`);
+  const { session, synth, hop } = await openSynth(file, bytes, form, m.featureSize, m.speakers, runtime);
+  const opened: { release(): Promise<void> }[] = [session];
+  try {
+    if (hop !== m.hop) throw again(`the model renders ${hop} samples per frame, but voice.json says hop ${m.hop}`);
+    const encoder = await ContentEncoder.load(o.encoder ?? (await encoderFor(m)), { channels: m.featureSize, layer: m.encoderLayer }, runtime);
+    opened.push(encoder);
+    const stage = new SovitsVoice({ id: m.id, encoder, synth, rate: m.sampleRate, hop, speakers: m.speakers, noiseScale: m.noiseScale });
+    const placement: NetworkPlacement[] = [
+      { network: 'content encoder', provider: encoder.provider, note: encoder.placementNote },
+      { network: 'synthesizer', provider: session.provider, note: session.placementNote },
+    ];
+    const notes = [...new Set([encoder.providerNote, session.providerNote].filter((n): n is string => n !== null))];
+    if (runtime !== asked) notes.push(`${m.name}: voice.json runs this voice on ${runtime.provider}`);
+    return {
+      stage,
+      placement,
+      notes,
+      release: async () => {
+        for (const r of opened) await r.release();
+      },
+    };
+  } catch (e) {
+    for (const r of opened) await r.release();
+    throw e;
+  }
+}

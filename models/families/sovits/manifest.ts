@@ -1,0 +1,42 @@
+// so-vits-svc's own fields of voice.json: the ONNX form, the hop, the content encoder, loudness input and the
+// flow's noise scale.
+import type { VoiceManifest } from '../../../protocol/voice-manifest.js';
+import type { ManifestFields } from '../../voices/manifest-fields.js';
+import { SOVITS_FORMS, type SovitsFormId } from './forms.js';
+
+/** so-vits-svc's inference default (infer_tool.py / inference_main.py). */
+export const DEFAULT_NOISE_SCALE = 0.4;
+
+export interface SovitsManifest extends VoiceManifest {
+  family: 'sovits';
+  contract: SovitsFormId;
+  /** Output samples per frame (512 in every so-vits-svc 4.x config). */
+  hop: number;
+  featureSize: 256 | 768;
+  encoderLayer: 9 | 12;
+  /** Whether the model takes per-hop loudness (vol, 4.1 with vol_embedding). */
+  vol: boolean;
+  /** Whether sid is per-frame mix weights (f32 [T, n_spk]) rather than an id. */
+  speakerMix: boolean;
+  /** Scale of the flow's N(0,1) noise; 0.4 is so-vits-svc's default. */
+  noiseScale: number;
+}
+
+export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): SovitsManifest {
+  const contract = f.oneOf('contract', SOVITS_FORMS);
+  const hop = f.raw.hop;
+  if (!Number.isInteger(hop) || (hop as number) < 64 || (hop as number) > 4096) throw f.bad('hop', 'output samples per frame, a whole number from 64 to 4096 (so-vits-svc uses 512)');
+  const featureSize = f.oneOf('featureSize', [256, 768] as const, '256 or 768');
+  const encoderLayer = f.oneOf('encoderLayer', [9, 12] as const, '9 or 12');
+  const vol = f.oneOf('vol', [true, false] as const, 'true or false');
+  const speakerMix = f.oneOf('speakerMix', [true, false] as const, 'true or false');
+  const ns = f.raw.noiseScale ?? DEFAULT_NOISE_SCALE;
+  if (typeof ns !== 'number' || !(ns >= 0 && ns <= 2)) throw f.bad('noiseScale', 'a number from 0 to 2 (so-vits-svc uses 0.4)');
+  if (vol && contract !== 'sovits41') throw f.bad('vol', 'false: only the 4.1 form takes loudness');
+  const { format, id, name, model, preview, sampleRate, f0, speakers, defaultPitch, source, description, provider } = common;
+  return {
+    format, id, name, family: 'sovits', contract, model, preview, sampleRate, hop: hop as number, featureSize, encoderLayer,
+    vol, speakerMix, noiseScale: ns, f0, speakers, defaultPitch, source, description,
+    ...(provider !== undefined ? { provider } : {}),
+  };
+}

@@ -1,0 +1,96 @@
+// A so-vits-svc voice as a VoiceStage: the engine hands it the 16 kHz context window and an f0 source; it
+// runs the content encoder (50 fps), maps those frames onto the model's hop grid with mel2ph, fills f0/uv
+// (unvoiced interpolated), loudness and noise, runs the synthesizer at the model's rate and returns the tail
+// the engine asked for.
+//
+// Frame grid: the window is cut to whole 20 ms encoder frames ending at the newest sample (n samples), and
+// the model renders T = floor(n·rate/16000 / hop) frames whose last one ends exactly at the newest sample, so
+// content frame floor(i·T_src/T) lines up with model frame i at the newest end, where the kept region is.
+// The grid moves with the window by the engine's block; a block that is not a whole number of hops moves it
+// by part of a hop, and SOLA hides that seam as it hides the restarted sine phase of each call.
+import { semitonesToRatio } from '../../../engine/pitch.js';
+import type { VoiceBlock, VoiceConfig, VoiceStage } from '../../../engine/voices/voice-stage.js';
+import { SettingError } from '../../../protocol/settings.js';
+import { ENCODER_HOP, ENCODER_RATE, type ContentEncoder } from '../../rvc/content-encoder.js';
+import { fillMel2ph, frameRms, interpolateF0 } from './frames.js';
+import type { SovitsSynth } from './synthesizer.js';
+
+export interface SovitsVoiceParts {
+  id: string;
+  encoder: ContentEncoder;
+  synth: SovitsSynth;
+  rate: number;
+  hop: number;
+  speakers: number;
+  noiseScale: number;
+}
+
+export class SovitsVoice implements VoiceStage {
+  readonly id: string;
+  readonly inputRate = ENCODER_RATE;
+  readonly outputRate: number;
+  readonly lookaheadSec = 0;
+  readonly formantSupported = false;
+  private config!: VoiceConfig;
+  /** ms spent in each part of the last render. */
+  readonly times = { encoder: 0, synth: 0 };
+
+  constructor(private readonly parts: SovitsVoiceParts) {
+    this.id = parts.id;
+    this.outputRate = parts.rate;
+  }
+
+  /** Model frames over n 16 kHz samples. */
+  framesFor(n: number): number {
+    return Math.floor((n * this.parts.rate) / (ENCODER_RATE * this.parts.hop));
+  }
+
+  configure(c: VoiceConfig): void {
+    const { speakers } = this.parts;
+    if (c.speaker >= speakers) {
+      throw new SettingError('speaker', `speaker ${c.speaker} does not exist: this voice has ${speakers} speaker${speakers === 1 ? '' : 's'} (0–${speakers - 1})`);
+    }
+    this.config = c;
+    const src = Math.floor(c.maxWindow / ENCODER_HOP);
+    this.parts.encoder.configure(src * ENCODER_HOP);
+    this.parts.synth.configure(src, this.framesFor(src * ENCODER_HOP));
+  }
+
+  reset(): void {}
+
+  async render(b: VoiceBlock, out: Float32Array): Promise<void> {
+    const { encoder, synth, rate, hop, noiseScale } = this.parts;
+    const c = this.config;
+    const W = b.audio.length;
+    const tSrc = Math.floor(W / ENCODER_HOP);
+    const n = tSrc * ENCODER_HOP;
+    const T = this.framesFor(n);
+    if (T < 1) {
+      out.fill(0);
+      return;
+    }
+    let t = performance.now();
+    await encoder.encode(b.audio.subarray(W - n), synth.c);
+    const t1 = performance.now();
+    this.times.encoder = t1 - t;
+    t = t1;
+
+    fillMel2ph(synth.mel2ph, T, tSrc);
+    // The model's frames in 16 kHz samples: frame i covers [first + i·len, first + (i+1)·len) of the window.
+    const len = (hop * ENCODER_RATE) / rate;
+    const first = W - T * len;
+    const f0 = synth.f0;
+    for (let i = 0; i < T; i++) f0[i] = b.f0.hzAt((b.startIndex + first + (i + 0.5) * len) / ENCODER_RATE);
+    interpolateF0(f0, synth.uv, T);
+    const ratio = semitonesToRatio(c.pitch);
+    if (ratio !== 1) for (let i = 0; i < T; i++) f0[i] = f0[i]! * ratio;
+    if (synth.form.vol) frameRms(b.audio, first, len, T, synth.vol);
+
+    const audio = await synth.run(tSrc, T, c.speaker, noiseScale);
+    this.times.synth = performance.now() - t;
+    // The rendered audio ends at the newest input sample: the region is its tail.
+    const take = Math.min(out.length, audio.length);
+    out.fill(0, 0, out.length - take);
+    out.set(audio.subarray(audio.length - take), out.length - take);
+  }
+}
