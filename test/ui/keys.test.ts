@@ -81,12 +81,18 @@ after(async () => {
 });
 
 test('B, M, [ ], + and − (and Alt+↑/↓) change the host’s state; "?" lists the shortcuts', { timeout: 60000 }, async () => {
+  // A toggle key flips what the page shows, so each press waits for the page to show the last one (as a user's
+  // eyes would): the host may answer the probe before the page has its reply.
+  const shows = (id: string, pressed: boolean) => until(`the page showing ${id}=${pressed}`, async () => (await page.getByTestId(id).getAttribute('aria-pressed')) === String(pressed));
   await page.keyboard.press('b');
   await until('bypass on', async () => (await state()).selection.bypass);
+  await shows('bypass', true);
   await page.keyboard.press('b');
   await until('bypass off', async () => !(await state()).selection.bypass);
+  await shows('bypass', false);
   await page.keyboard.press('m');
   await until('muted', async () => (await state()).selection.muted);
+  await shows('mute', true);
   assert.equal(await page.getByTestId('mute').textContent(), 'Muted');
   assert.match((await page.getByTestId('engine-state').textContent()) ?? '', /MUTED/);
   await shot('keys-01-muted');
