@@ -1,13 +1,15 @@
 // Electron's main process, kept thin: the window, the tray, global hotkeys and the IPC bridge. The engine
 // (audio, inference, voices) lives in a utility process, restarted if it dies; the window stays up and
 // shows the loss as an error banner meanwhile.
-import { app, BrowserWindow, globalShortcut, ipcMain, Menu, nativeImage, net, protocol, session, Tray, utilityProcess, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, globalShortcut, ipcMain, Menu, nativeImage, net, protocol, session, shell, Tray, utilityProcess, type UtilityProcess } from 'electron';
+import { unwatchFile, watchFile } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isCommandName, type CommandName, type ControlCommands, type HostState } from '../protocol/control.js';
 import type { FromEngine, ToEngine } from './engine-host.js';
 import { IPC_CALL, IPC_EVENT } from './preload-methods.js';
-import { HOTKEYS, PTT_ACCELERATOR, PushToTalk } from './hotkeys.js';
+import { DEFAULT_HOTKEYS, HOTKEY_ACTIONS, HOTKEY_LABELS, hotkeyCommand, type HotkeyBindings, PushToTalk } from './hotkeys.js';
+import { ensureSettingsFile, readHotkeySettings } from './hotkey-settings.js';
 import { PREVIEW_URL_PREFIX, previewPath } from '../host/preview/preview-files.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,9 +28,11 @@ let win: BrowserWindow | null = null;
 let tray: Tray | null = null;
 let lastState: HostState | null = null;
 let quitting = false;
-// The user's output gain is kept here while push-to-talk holds the engine's at the floor.
-let userOutputGain = 0;
-const ptt = new PushToTalk((cmd, args) => void call(cmd, args), () => userOutputGain);
+// Push-to-talk drives the engine's mute (true silence), so the user's gains are never touched.
+const ptt = new PushToTalk((on) => void call('setMute', { on }));
+let hotkeys: HotkeyBindings = { ...DEFAULT_HOTKEYS };
+/** The app's settings file: the hotkeys live here (tray → Edit hotkeys…), re-read when it changes. */
+const settingsFile = () => path.join(app.getPath('userData'), 'settings.json');
 
 function startEngine(): void {
   // Live audio blocks one libuv pool thread per open stream: the engine process gets a pool of 16.
@@ -47,7 +51,6 @@ function startEngine(): void {
       } else {
         if (m.event.type === 'state') {
           lastState = m.event.state;
-          if (!ptt.mode) userOutputGain = m.event.state.selection.gains.output;
           updateTray();
         }
         win?.webContents.send(IPC_EVENT, m.event);
@@ -119,23 +122,39 @@ function updateTray(): void {
         label: 'Voice',
         submenu: (s?.voices ?? []).map((v) => ({ label: v.name, type: 'radio' as const, checked: v.id === s?.selection.voice, click: () => void call('setVoice', { voice: v.id }) })),
       },
-      { label: 'Push-to-talk (Ctrl+Alt+Space)', type: 'checkbox', checked: ptt.mode, click: () => { ptt.setMode(!ptt.mode); updateTray(); } },
+      { label: 'Mute', type: 'checkbox', checked: Boolean(s?.selection.muted), accelerator: hotkeys.mute || undefined, registerAccelerator: false, click: () => void call('setMute', { on: !s?.selection.muted }) },
+      { label: 'Push-to-talk', type: 'checkbox', checked: ptt.mode, accelerator: hotkeys['push-to-talk'] || undefined, registerAccelerator: false, click: () => { ptt.setMode(!ptt.mode); updateTray(); } },
+      { type: 'separator' },
+      { label: 'Edit hotkeys…', click: () => void ensureSettingsFile(settingsFile()).then(() => shell.openPath(settingsFile())) },
       { type: 'separator' },
       { label: 'Quit', click: () => app.quit() },
     ]),
   );
 }
 
-function registerHotkeys(): void {
-  for (const h of HOTKEYS) {
-    const ok = globalShortcut.register(h.accelerator, () => {
-      const s = lastState;
-      const run = h.action(s);
+/** Tells the user in the window's banner (and the log) about a hotkey they should look at. */
+function warn(message: string): void {
+  console.warn(`resona: ${message}`);
+  win?.webContents.send(IPC_EVENT, { type: 'error', error: { code: 'file', message } });
+}
+
+/** (Re)reads the hotkeys from the settings file and registers them; a bad entry keeps its default. */
+async function loadHotkeys(): Promise<void> {
+  const { bindings, problems } = await readHotkeySettings(settingsFile());
+  for (const p of problems) warn(p.message);
+  hotkeys = bindings;
+  globalShortcut.unregisterAll();
+  for (const action of HOTKEY_ACTIONS) {
+    const acc = bindings[action];
+    if (!acc) continue;
+    const ok = globalShortcut.register(acc, () => {
+      if (action === 'push-to-talk') return ptt.press();
+      const run = hotkeyCommand(action, lastState);
       if (run) void call(run.cmd, run.args as never);
     });
-    if (!ok) console.warn(`resona: the hotkey ${h.accelerator} (${h.label}) is taken by another program`);
+    if (!ok) warn(`the hotkey ${acc} (${HOTKEY_LABELS[action]}) is taken by another program: choose another in ${settingsFile()}`);
   }
-  if (!globalShortcut.register(PTT_ACCELERATOR, () => ptt.press())) console.warn(`resona: the push-to-talk hotkey ${PTT_ACCELERATOR} is taken`);
+  updateTray();
 }
 
 app.whenReady().then(() => {
@@ -168,7 +187,9 @@ app.whenReady().then(() => {
   createWindow();
   tray = new Tray(nativeImage.createFromPath(path.join(rendererDir, 'tray.png')));
   updateTray();
-  registerHotkeys();
+  void loadHotkeys();
+  // Editors save by rename: polling the file's stat sees that too.
+  watchFile(settingsFile(), { interval: 1000 }, () => void loadHotkeys());
   void call('getState', {}).then((r) => {
     const reply = r as { ok: boolean; result?: HostState };
     if (reply.ok && reply.result) {
@@ -181,6 +202,7 @@ app.whenReady().then(() => {
 app.on('before-quit', () => {
   quitting = true;
   globalShortcut.unregisterAll();
+  unwatchFile(settingsFile());
   engine?.postMessage({ kind: 'shutdown' } satisfies ToEngine);
 });
 app.on('window-all-closed', () => {

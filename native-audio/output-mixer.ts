@@ -15,7 +15,7 @@
 // user's deliberate choice) or, when the user chose the dry fallback, while the inference worker restarts.
 // Otherwise a missing voice is silence: the user's real voice never reaches the virtual microphone by accident.
 // A stopped voice (VOICE_OFF) is silence too, without counting underruns. Wet and dry cross-fade; gains are
-// smoothed per sample.
+// smoothed per sample. Mute (CTRL.MUTE) is applied last, on top of all of that: see render().
 import { CTRL, STATS } from '../protocol/rings.js';
 import { dbToGain } from '../protocol/live-settings.js';
 import { fadeIn, fadeOut } from './fades.js';
@@ -33,6 +33,9 @@ export interface MixerOptions {
   growMs?: number;
   maxPrebufferMs?: number;
 }
+
+/** Mute fade, ms: raised cosine, click-free, and over well within one device buffer's worth of reaction. */
+export const MUTE_FADE_MS = 5;
 
 const enum Wet {
   Priming,
@@ -63,6 +66,9 @@ export class OutputMixer {
   private dryPrev = 0;
   private peakOut = 0;
   private peakFrames = 0;
+  /** Mute fade position: 1 open, 0 muted (exact zeros out). */
+  private mutePhase: number;
+  private readonly muteStep: number;
 
   constructor(
     private readonly o: MixerOptions,
@@ -80,6 +86,9 @@ export class OutputMixer {
     this.dryIn = new Float32Array(Math.ceil((o.maxFrames * o.inputRate) / o.outputRate) + 4);
     this.growMs = o.growMs ?? 10;
     this.maxPrebufferMs = o.maxPrebufferMs ?? 400;
+    // Short enough that push-to-talk feels instant, long enough (a few hundred samples) to be click-free.
+    this.muteStep = 1 / Math.max(1, (MUTE_FADE_MS * o.outputRate) / 1000);
+    this.mutePhase = ctl.get(CTRL.MUTE) === 1 ? 0 : 1;
   }
 
   get playing(): boolean {
@@ -117,6 +126,7 @@ export class OutputMixer {
     const workerDown = ctl.get(CTRL.PASSTHROUGH) === 1;
     const voiceOff = ctl.get(CTRL.VOICE_OFF) === 1;
     const fallbackDry = ctl.get(CTRL.FALLBACK_DRY) === 1;
+    const muted = ctl.get(CTRL.MUTE) === 1;
     // No converted audio can come: the wet path rests (and counts nothing) until it can.
     const passthrough = workerDown || voiceOff;
     const outTarget = dbToGain(ctl.stats[STATS.OUTPUT_GAIN_DB]!);
@@ -141,6 +151,8 @@ export class OutputMixer {
     let dp = this.dryPhase;
     let og = this.outGain;
     let mg = this.monGain;
+    let up = this.mutePhase;
+    const upStep = this.muteStep;
     const a = this.smooth;
     let peak = 0;
     for (let i = 0; i < n; i++) {
@@ -151,9 +163,15 @@ export class OutputMixer {
       const m = sw * sw * wet[i]! + sd * sd * dry[i]!;
       og += a * (outTarget - og);
       mg += a * (monTarget - mg);
-      const y = m * og;
+      // Mute multiplies the final mix (wet, dry bypass or dry fallback alike), so nothing gets around it; at
+      // the end of its raised-cosine fade the gain is exactly 0 and so is every sample. The monitor follows:
+      // it plays what goes out, so the user hears that they are muted.
+      up = muted ? Math.max(0, up - upStep) : Math.min(1, up + upStep);
+      const su = Math.sin(0.5 * Math.PI * up);
+      const g = su * su;
+      const y = m * og * g;
       out[i] = y;
-      mon[i] = m * mg;
+      mon[i] = m * mg * g;
       const ay = y < 0 ? -y : y;
       if (ay > peak) peak = ay;
     }
@@ -162,6 +180,7 @@ export class OutputMixer {
     this.wetPhase = this.state === Wet.Playing ? wp : 0;
     if (this.state === Wet.Playing) this.sinceStart += n;
     this.dryPhase = dp;
+    this.mutePhase = up;
     this.outGain = og;
     this.monGain = mg;
     if (this.monitor) this.monitor.push(mon, n);

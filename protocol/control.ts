@@ -42,6 +42,11 @@ export interface Selection {
   gains: { input: number; output: number; monitor: number };
   noiseSuppression: boolean;
   bypass: boolean;
+  /**
+   * The voice output (virtual microphone) carries exact silence, and so does the monitor. Wins over bypass and
+   * the dry fallback. Push-to-talk is this flag driven by a held key or button.
+   */
+  muted: boolean;
   /** While no converted voice exists (the engine restarting): silence (default) or your own voice. */
   fallback: Fallback;
 }
@@ -124,6 +129,8 @@ export interface ControlCommands {
   setDevice: { args: { role: DeviceRole; spec: string | null }; result: HostState };
   setGain: { args: { role: DeviceRole; db: number }; result: HostState };
   setBypass: { args: { on: boolean }; result: HostState };
+  /** Mute the output (true silence after a 5 ms fade); answered at once, never queued behind a voice load. */
+  setMute: { args: { on: boolean }; result: HostState };
   setNoiseSuppression: { args: { on: boolean }; result: HostState };
   startRecording: { args: Record<string, never>; result: HostState };
   stopRecording: { args: Record<string, never>; result: HostState };
@@ -161,6 +168,7 @@ export const COMMAND_NAMES = [
   'getState', 'start', 'stop', 'setSettings', 'setF0Method', 'setVoice', 'importVoice', 'setDevice', 'setGain', 'setBypass',
   'setNoiseSuppression', 'startRecording', 'stopRecording', 'measureLatency', 'listDevices', 'listVoices', 'nudgePitch', 'stepVoice',
   'setFallback', 'setRuntime', 'renderPreview', 'setFavourite', 'savePreset', 'applyPreset', 'deletePreset', 'listModels', 'downloadModel',
+  'setMute',
 ] as const satisfies readonly CommandName[];
 
 /** Fails to compile when a command is added to ControlCommands but not to COMMAND_NAMES (the preload's list). */

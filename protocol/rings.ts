@@ -60,6 +60,12 @@ export const CTRL = {
   UNDERRUN_INFERENCE: 18,
   UNDERRUN_DEVICE: 19,
   UNDERRUN_STARTUP: 20,
+  /**
+   * [host] 1: muted (the mute button, push-to-talk released). The output (virtual microphone) and the monitor
+   * fade to exact zeros within a few ms, whatever bypass or the dry fallback say: mute wins, so the real voice
+   * never leaks while the user believes they are muted.
+   */
+  MUTE: 21,
 } as const;
 export const CTRL_SLOTS = 24;
 

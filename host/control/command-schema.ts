@@ -79,6 +79,7 @@ export const COMMAND_SCHEMAS: ArgsSchemas = {
   setDevice: args({ role, spec: z.string({ error: 'spec must be a device name or null' }).nullable() }),
   setGain: args({ role, db: finite('gain') }),
   setBypass: args({ on: z.boolean({ error: 'on must be true or false' }) }),
+  setMute: args({ on: z.boolean({ error: 'on must be true or false' }) }),
   setNoiseSuppression: args({ on: z.boolean({ error: 'on must be true or false' }) }),
   startRecording: none,
   stopRecording: none,

@@ -104,6 +104,7 @@ export class ControlApi {
       gains: { input: 0, output: 0, monitor: 0 },
       noiseSuppression: false,
       bypass: false,
+      muted: false,
       fallback: 'silence',
     };
   }
@@ -160,6 +161,9 @@ export class ControlApi {
       return fail(e);
     }
     if (cmd === 'getState') return { ok: true, result: this.state() as ControlCommands[C]['result'] };
+    // Mute is a flag the audio thread reads each buffer: it must act now (push-to-talk's release within a block),
+    // not wait in the queue behind a voice load or a device restart that takes seconds.
+    if (cmd === 'setMute') return { ok: true, result: this.setMute((checked as Args<'setMute'>).on) as ControlCommands[C]['result'] };
     if (OUTSIDE_QUEUE.has(cmd)) {
       return this.dispatch(cmd, checked as Record<string, unknown>).then(
         (result) => ({ ok: true as const, result: result as ControlCommands[C]['result'] }),
@@ -245,6 +249,8 @@ export class ControlApi {
         this.session?.setGain(r, db);
         return this.changed();
       }
+      case 'setMute':
+        return this.setMute((a as Args<'setMute'>).on);
       case 'setBypass':
         this.selection.bypass = (a as Args<'setBypass'>).on;
         this.session?.setBypass(this.selection.bypass);
@@ -261,6 +267,7 @@ export class ControlApi {
         return this.changed();
       case 'measureLatency': {
         if (!this.session || !this.session.voiceRunning) throw new RequestError('start the voice first: latency is measured through the running chain');
+        if (this.selection.muted) throw new RequestError('unmute first: the clicks are timed through the output, which is silent while muted', 'latency');
         const { capture, click } = a as Args<'measureLatency'>;
         const loop = capture === undefined ? this.devices.loopback(this.selection.devices) : { capture, ...(click ? { click } : {}) };
         const m = await this.session.measureLatency(loop);
@@ -321,6 +328,12 @@ export class ControlApi {
         return this.setVoice(next.id);
       }
     }
+  }
+
+  private setMute(on: boolean): HostState {
+    this.selection.muted = on;
+    this.session?.setMute(on);
+    return this.changed();
   }
 
   state(): HostState {
@@ -411,6 +424,7 @@ export class ControlApi {
       monitorGainDb: s.gains.monitor,
       noiseSuppression: s.noiseSuppression,
       bypass: s.bypass,
+      muted: s.muted,
       fallback: s.fallback,
       ...this.o.sessionDefaults,
       onEvent: (event) => this.emit({ type: 'event', event }),
@@ -429,6 +443,8 @@ export class ControlApi {
       // Device names are listed before the session opens PortAudio: only one audio worker may exist at a time.
       if (!this.devices.listed) await this.devices.list(false).catch(() => undefined);
       this.session = await LiveSession.start(this.liveOptions());
+      // A mute that arrived while the session was opening (it is answered outside the queue) holds in it too.
+      this.session.setMute(this.selection.muted);
     } finally {
       this.busy = false;
     }

@@ -54,6 +54,8 @@ export interface LiveOptions {
   bufferFrames?: number;
   noiseSuppression?: boolean;
   bypass?: boolean;
+  /** Start muted: the output carries silence until setMute(false). */
+  muted?: boolean;
   /** What goes out while no converted voice exists (the inference worker restarting): silence (default) or the dry input. */
   fallback?: Fallback;
   recordInput?: string;
@@ -165,6 +167,7 @@ export class LiveSession {
     stats[STATS.PREBUFFER_MS] = MAX_PREBUFFER_MS; // until the inference time is known
     this.ctl.set(CTRL.BYPASS, o.bypass ? 1 : 0);
     this.ctl.set(CTRL.FALLBACK_DRY, o.fallback === 'dry' ? 1 : 0);
+    this.ctl.set(CTRL.MUTE, o.muted ? 1 : 0);
     this.noise = Boolean(o.noiseSuppression);
 
     // Resolve every device first: a wrong name fails before anything opens.
@@ -313,6 +316,11 @@ export class LiveSession {
 
   setBypass(on: boolean): void {
     this.ctl.set(CTRL.BYPASS, on ? 1 : 0);
+  }
+
+  /** True silence out (the mixer fades within one buffer); wins over bypass and the dry fallback. */
+  setMute(on: boolean): void {
+    this.ctl.set(CTRL.MUTE, on ? 1 : 0);
   }
 
   setGain(which: 'input' | 'output' | 'monitor', db: number): void {

@@ -2,20 +2,25 @@
 // styles.css): the voice library, the voice's sound, the devices, latency and engine settings, and live
 // read-outs. A lost device or a restarting engine gets an alert banner under the header; errors with no
 // field go to the error banner. The tab title carries the state too (status.ts).
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import type { Store } from './store.js';
 import { useUi } from './store.js';
 import { engineStatus, ROLE_NAMES, type Status } from './status.js';
 import { Devices } from './components/Devices.js';
 import { LatencyPanel } from './components/LatencyPanel.js';
 import { Readouts } from './components/Readouts.js';
+import { ShortcutHelp } from './components/ShortcutHelp.js';
 import { Transport } from './components/Transport.js';
+import { PushToTalk } from './push-to-talk.js';
+import { useShortcuts } from './use-shortcuts.js';
 import { VoiceLibrary } from './components/VoiceLibrary.js';
 import { VoiceSettings } from './components/VoiceSettings.js';
 
 export function App({ store }: { store: Store }) {
   const ui = useUi(store);
   const status = engineStatus(ui);
+  const ptt = useMemo(() => new PushToTalk(store), [store]);
+  useShortcuts(store, ptt);
   useEffect(() => {
     document.title = status.title;
   }, [status.title]);
@@ -26,9 +31,10 @@ export function App({ store }: { store: Store }) {
       </a>
       <header>
         <h1>Resona</h1>
-        <Transport store={store} ui={ui} />
+        <Transport store={store} ui={ui} ptt={ptt} />
       </header>
       <EngineAlert status={status} ui={ui} />
+      <ShortcutHelp store={store} ui={ui} />
       {ui.banner.length ? (
         <div className="banner" role="alert" data-testid="banner">
           {ui.banner.map((e, i) => (

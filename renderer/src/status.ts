@@ -3,7 +3,7 @@
 import type { DeviceRole } from '../../protocol/control.js';
 import type { UiState } from './store.js';
 
-export type StatusKind = 'disconnected' | 'starting' | 'live' | 'bypass' | 'recovering' | 'device-lost' | 'stopped';
+export type StatusKind = 'disconnected' | 'starting' | 'live' | 'muted' | 'bypass' | 'recovering' | 'device-lost' | 'stopped';
 
 export interface Status {
   kind: StatusKind;
@@ -43,6 +43,8 @@ export function engineStatus(ui: UiState): Status {
     const what = lost.map((r) => ROLE_NAMES[r].toLowerCase()).join(' and ');
     return { ...base, kind: 'device-lost', badge: `${what} lost`, title: `⚠ ${what[0]!.toUpperCase()}${what.slice(1)} lost — ${voice} · ${APP}` };
   }
+  // Mute wins over bypass in the engine, so it does here: what goes out is silence.
+  if (h.running && h.selection.muted) return { ...base, kind: 'muted', badge: 'running · MUTED', title: `🔇 Muted — ${voice} · ${APP}` };
   if (h.running && h.selection.bypass) return { ...base, kind: 'bypass', badge: 'running · BYPASS', title: `● Bypass — ${voice} · ${APP}` };
   if (h.running) return { ...base, kind: 'live', badge: 'running', title: `● Live — ${voice} · ${APP}` };
   // Stop keeps the devices and the virtual microphone open (silence goes out): say so, so nobody re-routes.

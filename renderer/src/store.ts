@@ -32,12 +32,19 @@ export interface UiState {
   pending: Partial<Record<CommandName, boolean>>;
   /** The last progress of each network download (by catalogue id), pushed by the host. */
   downloads: Record<string, DownloadProgress>;
+  /** This window's push-to-talk mode (the host only knows muted or not; see push-to-talk.ts). */
+  pushToTalk: boolean;
+  /** The keyboard shortcuts list is open. */
+  shortcutsOpen: boolean;
 }
+
+/** The UI-only switches a component may set directly. */
+export type UiSwitches = Pick<UiState, 'pushToTalk' | 'shortcutsOpen'>;
 
 const emptyHistory = (): History => ({ inputDb: [], outputDb: [], blockMs: [], rtf: [], prebufferMs: [] });
 
 export class Store {
-  private s: UiState = { connected: false, host: null, telemetry: null, history: emptyHistory(), devices: null, fieldErrors: {}, banner: [], events: [], pending: {}, downloads: {} };
+  private s: UiState = { connected: false, host: null, telemetry: null, history: emptyHistory(), devices: null, fieldErrors: {}, banner: [], events: [], pending: {}, downloads: {}, pushToTalk: false, shortcutsOpen: false };
   private subs = new Set<() => void>();
 
   constructor(readonly client: ControlClient) {
@@ -114,6 +121,10 @@ export class Store {
     } finally {
       this.set({ pending: { ...this.s.pending, [cmd]: false } });
     }
+  }
+
+  setUi(p: Partial<UiSwitches>): void {
+    this.set(p);
   }
 
   setFieldError(field: string, message: string | null): void {
