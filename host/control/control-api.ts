@@ -11,7 +11,7 @@ import {
 } from '../../protocol/control.js';
 import { checkLive } from '../../protocol/live-settings.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
-import { checkVoiceSettings } from '../../protocol/voice-params.js';
+import { checkVoiceSettings, settingsWithoutEffect } from '../../protocol/voice-params.js';
 import { pulseServer } from '../../native-audio/pulse.js';
 import { LiveSession, type LiveOptions } from '../live/session.js';
 import type { VoiceChoice } from '../live/loaded-voice.js';
@@ -305,8 +305,13 @@ export class ControlApi {
         const name = (a as Args<'applyPreset'>).name;
         const p = this.x.named.get(this.selection.voice, name);
         if (!p) throw new RequestError(`this voice has no preset "${name.trim()}"`, 'presetName');
-        // Through setSettings: the engine takes it between blocks and it becomes the voice's last-used preset.
-        return this.setSettings(p.settings);
+        // Through setSettings: the engine takes it between blocks and it becomes the voice's last-used preset. A
+        // preset holds every setting; those the voice has no knob for (protect on a built-in voice) are left out,
+        // so the voice's own check does not refuse the preset it saved.
+        const voice = this.library.find(this.selection.voice);
+        const unused = new Set<string>(voice ? settingsWithoutEffect(voice.params, { ...p.settings }) : []);
+        const update = Object.fromEntries(Object.entries(p.settings).filter(([k]) => !unused.has(k))) as Partial<EngineSettings>;
+        return this.setSettings(update);
       }
       case 'deletePreset':
         await this.x.named.delete(this.selection.voice, (a as Args<'deletePreset'>).name);
