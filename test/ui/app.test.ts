@@ -161,7 +161,8 @@ test('a built-in voice with pitch +5: the engine settings change and the f0 on t
 test('bypass: the UI button switches the engine to your own voice and back', async () => {
   await page.getByTestId('bypass').click();
   await until('bypass on the host', async () => (await state()).selection.bypass && probe.lastTelemetry?.bypass === true);
-  assert.equal(await page.getByTestId('bypass').getAttribute('aria-pressed'), 'true');
+  // The page shows it once the host's state push reaches it.
+  await until('the button pressed', async () => (await page.getByTestId('bypass').getAttribute('aria-pressed')) === 'true');
   const shifted = await measureShift(4);
   assert.ok(Math.abs(shifted.cents) <= 30, `bypassed voice should be unshifted: ${shifted.cents.toFixed(0)} cents`);
   await page.getByTestId('bypass').click();
