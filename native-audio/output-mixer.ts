@@ -59,6 +59,7 @@ export class OutputMixer {
   private readonly monBuf: Float32Array;
   private readonly growMs: number;
   private readonly maxPrebufferMs: number;
+  private lastN = 0; // the device buffer of the current render() call
   private dryPos = 0; // fractional read position into the dry input (rate conversion)
   private dryPrev = 0;
   private peakOut = 0;
@@ -122,6 +123,7 @@ export class OutputMixer {
     const outTarget = dbToGain(ctl.stats[STATS.OUTPUT_GAIN_DB]!);
     const monTarget = dbToGain(ctl.stats[STATS.MONITOR_GAIN_DB]!);
     const wet = this.wetBuf;
+    this.lastN = n;
 
     if (passthrough) {
       if (this.state === Wet.Playing || this.sinceStart > 0) this.reset(); // the voice is gone; prime afresh when it returns
@@ -204,7 +206,10 @@ export class OutputMixer {
     const avail = this.wet.availableRead();
     const blockOut = ctl.stats[STATS.BLOCK_FRAMES]! * rateRatio;
     const tooMuch = blockOut + ((this.prebufferMs() + 250) * this.o.outputRate) / 1000;
-    if (avail >= 2 * n && avail <= tooMuch) {
+    // The reserve: a block voice keeps two device buffers (the next block may come late); a streaming voice's
+    // audio arrives with every input buffer, so one is enough and its prebuffer is one buffer shorter.
+    const reserve = ctl.get(CTRL.STREAMING) === 1 ? n : 2 * n;
+    if (avail >= reserve && avail <= tooMuch) {
       // Behind schedule by more than input-arrival jitter (two device buffers and 10 ms): the device stalled,
       // or the engine's latency dropped (a smaller block: the audio queued under the old geometry now plays
       // late). The schedule is read afresh from the newest block each time, as priming reads it.
@@ -256,7 +261,9 @@ export class OutputMixer {
     const s = this.ctl.stats;
     if (this.sinceStart < this.o.outputRate) return CTRL.UNDERRUN_STARTUP;
     const waiting = s[STATS.INPUT_FRAMES]! - s[STATS.LAST_BLOCK_INPUT_END]!;
-    return waiting >= s[STATS.BLOCK_FRAMES]! ? CTRL.UNDERRUN_INFERENCE : CTRL.UNDERRUN_DEVICE;
+    // A streaming voice's block is a quantum shorter than a device buffer: input a buffer long is normal there.
+    const late = Math.max(s[STATS.BLOCK_FRAMES]!, (this.lastN * this.o.inputRate) / this.o.outputRate + 1);
+    return waiting >= late ? CTRL.UNDERRUN_INFERENCE : CTRL.UNDERRUN_DEVICE;
   }
 
   /** Plays half a buffer fading out, drops `skip` ring frames, and fades the rest of the buffer back in. */

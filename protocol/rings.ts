@@ -60,6 +60,11 @@ export const CTRL = {
   UNDERRUN_INFERENCE: 18,
   UNDERRUN_DEVICE: 19,
   UNDERRUN_STARTUP: 20,
+  /**
+   * [inference] 1: the running voice is on the streaming path (converted audio arrives with every input buffer,
+   * not once a block), so the output may play down to one device buffer instead of keeping two in reserve.
+   */
+  STREAMING: 21,
 } as const;
 export const CTRL_SLOTS = 24;
 

@@ -263,7 +263,10 @@ export class PsolaVoice implements VoiceStage {
       // analysis grid is the synthesis grid and the voice reproduces its input exactly.
       if (lastP > 0 && Number.isFinite(this.aPtr)) {
         for (;;) {
-          const Pa = this.inputPeriodAt(this.aPtr, block.f0) || P;
+          // Streaming: step by the period the mark was placed with (the fresh estimate); the tracker's reading
+          // at aPtr is ~30 ms older, and stepping by one period while spacing by another broke the grains'
+          // pitch synchrony (an octave up measured 20 cents flat).
+          const Pa = this.streamMode ? P : this.inputPeriodAt(this.aPtr, block.f0) || P;
           if (this.aPtr + Pa * 0.5 >= t - lag) break;
           this.aPtr += Pa;
         }

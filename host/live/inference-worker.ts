@@ -23,6 +23,18 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const P95_WINDOW = 64;
 /** Fade of a switch between voices whose block sizes differ (the old one out, the new one in), ms. */
 const SWITCH_FADE_MS = 10;
+/**
+ * Streaming voices take whatever whole quanta have arrived (one device buffer, usually), up to this much at
+ * once: converting as soon as input lands is what keeps their delay at the look-ahead.
+ */
+const MAX_STREAM_CHUNK_SEC = 0.1;
+
+/** Input frames the next call takes at most: the block, or a streaming voice's largest chunk. */
+function chunkCapacity(e: LoadedVoice['engine'], rate: number): number {
+  if (!e.streaming) return e.blockSize;
+  const q = e.blockSize;
+  return Math.min(e.maxInput, Math.max(q, Math.floor((MAX_STREAM_CHUNK_SEC * rate) / q) * q));
+}
 
 async function main(): Promise<void> {
   const ctl = new Control(init.buffers);
@@ -52,7 +64,7 @@ async function main(): Promise<void> {
   };
   if (noiseOn) await loadNoise();
 
-  let block = new Float32Array(cur.engine.blockSize);
+  let block = new Float32Array(chunkCapacity(cur.engine, init.streamRate));
   const times = new Float64Array(P95_WINDOW);
   const sorted = new Float64Array(P95_WINDOW);
   let timeCount = 0;
@@ -62,12 +74,14 @@ async function main(): Promise<void> {
   const noiseDelayMs = () => (noise && noiseOn ? noise.delaySec * 1000 : 0);
   const publishGeometry = () => {
     ctl.stats[STATS.BLOCK_FRAMES] = cur.engine.blockSize;
+    ctl.set(CTRL.STREAMING, cur.engine.streaming ? 1 : 0);
     ctl.stats[STATS.ALGORITHMIC_MS] = cur.engine.latency().totalMs + outputDelayMs() + noiseDelayMs();
   };
   const readyOf = (v: LoadedVoice): VoiceReady => ({
     warmupMs: v.warmupMs,
     latency: v.engine.latency(),
     blockFrames: v.engine.blockSize,
+    streaming: v.engine.streaming,
     settings: { ...v.engine.currentSettings },
     noiseDelayMs: noiseDelayMs(),
     f0Method: v.engine.f0Method,
@@ -151,7 +165,7 @@ async function main(): Promise<void> {
         /* checked on the host already; the voice's own defaults stand */
       }
     }
-    if (cur.engine.blockSize !== block.length) block = new Float32Array(cur.engine.blockSize);
+    if (chunkCapacity(cur.engine, init.streamRate) !== block.length) block = new Float32Array(chunkCapacity(cur.engine, init.streamRate));
     publishGeometry();
     post({ kind: 'switched', id, ...readyOf(cur) });
     void old.destroy();
@@ -179,16 +193,18 @@ async function main(): Promise<void> {
       pendingSettings = null;
       try {
         const settings = cur.engine.update(s);
-        if (cur.engine.blockSize !== block.length) block = new Float32Array(cur.engine.blockSize);
+        if (chunkCapacity(cur.engine, init.streamRate) !== block.length) block = new Float32Array(chunkCapacity(cur.engine, init.streamRate));
         publishGeometry();
         post({ kind: 'settings', latency: cur.engine.latency(), blockFrames: cur.engine.blockSize, settings });
       } catch (e) {
         post({ kind: 'settings-failed', error: toWire(e) });
       }
     }
-    const N = block.length;
     const avail = inRing.availableRead();
-    if (avail < N) {
+    const q = cur.engine.blockSize;
+    // Block path: exactly one block. Streaming path: every whole quantum that has arrived (the rest waits).
+    const N = cur.engine.streaming ? Math.min(block.length, avail - (avail % q)) : block.length;
+    if (N === 0 || avail < N) {
       await ctl.waitInput(seen, 50);
       seen = ctl.get(CTRL.INPUT_SIGNAL);
       continue;
@@ -199,19 +215,20 @@ async function main(): Promise<void> {
       consumed += skipped;
       ctl.add(CTRL.DROPPED_BACKLOG, skipped);
     }
-    inRing.pop(block, N);
+    const input = block.subarray(0, N);
+    inRing.pop(input, N);
     consumed += N;
     const t0 = performance.now();
-    if (noise && noiseOn) noise.process(block);
+    if (noise && noiseOn) noise.process(input);
     ctl.set(CTRL.NOISE_ACTIVE, noise && noiseOn ? 1 : 0);
     let out = cur.out;
-    let n = await cur.engine.processBlock(block, out);
+    let n = await cur.engine.processBlock(input, out);
     const incoming = next as LoadedVoice | null;
     if (incoming) {
       const fade = Math.round((SWITCH_FADE_MS * init.streamRate) / 1000);
-      if (incoming.engine.blockSize === N) {
+      if (incoming.engine.blockSize === N || (incoming.engine.streaming && N % incoming.engine.blockSize === 0)) {
         // Both voices render this block; equal-power crossfade over it, then the new one runs alone.
-        const m = await incoming.engine.processBlock(block, incoming.out);
+        const m = await incoming.engine.processBlock(input, incoming.out);
         crossfadeInto(out, incoming.out, Math.min(n, m));
         out = incoming.out;
         n = m;
@@ -231,10 +248,13 @@ async function main(): Promise<void> {
     if (load > 0) {
       // Stress hook: a stand-in for a slower model. It blocks rather than spins, like inference waiting on
       // an accelerator, so the test slows this worker without starving the audio worker of CPU on 2 cores.
-      const left = load - (performance.now() - t0);
+      // The load is per 100 ms of audio on the streaming path (its calls are one device buffer each).
+      const perCall = cur.engine.streaming ? (load * N) / (0.1 * init.streamRate) : load;
+      const left = perCall - (performance.now() - t0);
       if (left > 0) Atomics.wait(sleeper, 0, 0, left);
     }
-    const dt = performance.now() - t0;
+    // Per block; on the streaming path per quantum (the BLOCK_FRAMES published), so rtf = p95 / block time holds.
+    const dt = ((performance.now() - t0) * q) / N;
     times[timeCount++ % P95_WINDOW] = dt;
     if (dt > maxMs) maxMs = dt;
     ctl.stats[STATS.BLOCK_MS] = dt;

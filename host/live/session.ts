@@ -67,6 +67,13 @@ const DEFAULT_RATE = 48000;
 const DEFAULT_BUFFER = 256;
 const MIN_PREBUFFER_MS = 20;
 const MAX_PREBUFFER_MS = 400;
+/**
+ * Scheduling slack in the prebuffer, ms: input callbacks and the inference worker's wake-ups arrive late by
+ * this much at worst on a loaded machine. Block voices keep the 10 ms that was always there; the streaming
+ * figure is from the input-arrival jitter measured through the PulseAudio test chain (see README, Latency).
+ */
+const BLOCK_SLACK_MS = 10;
+const STREAM_SLACK_MS = 6;
 
 
 export class LiveSession {
@@ -237,7 +244,7 @@ export class LiveSession {
     this.placementNotes = r.notes.join();
     this.placement = r.placement;
     this.settings = r.settings;
-    this.sizePrebuffer(r.warmupMs);
+    this.sizePrebuffer(r.warmupMs, r.streaming);
   }
 
   /** The algorithmic latency: one formula, the inference worker's (engine + output resampler + noise suppression). */
@@ -288,14 +295,17 @@ export class LiveSession {
    * The prebuffer must cover the worst block time (a block's voice is due prebuffer after its input ended),
    * the input buffer (a block completes only when the buffer holding its last sample arrives) and the mixer's
    * two-buffer low-water mark, plus scheduling slack for a loaded machine. Underruns grow it further.
+   * A streaming voice converts each input buffer as it lands (its worst time is per ~5 ms chunk) and its
+   * output keeps one buffer in reserve, not two; its floor is what that sum gives, not the block floor.
    */
-  private sizePrebuffer(warmupMs: number[]): void {
+  private sizePrebuffer(warmupMs: number[], streaming: boolean): void {
     const steady = warmupMs.slice(2); // the first blocks include JIT compilation
     const worst = Math.max(...(steady.length ? steady : warmupMs));
     const bufMs = (this.bufferFrames * 1000) / this.streamRate;
-    const p = 1.5 * worst + 3 * bufMs + 10;
+    const p = streaming ? 1.5 * worst + 2 * bufMs + STREAM_SLACK_MS : 1.5 * worst + 3 * bufMs + BLOCK_SLACK_MS;
+    const floor = streaming ? 0 : MIN_PREBUFFER_MS;
     // A switch to a cheaper voice keeps the prebuffer (the schedule in use stays); a costlier one raises it.
-    this.prebufferMs = Math.min(MAX_PREBUFFER_MS, Math.max(MIN_PREBUFFER_MS, p, this.prebufferMs));
+    this.prebufferMs = Math.min(MAX_PREBUFFER_MS, Math.max(floor, p, this.prebufferMs));
     this.ctl.stats[STATS.PREBUFFER_MS] = this.prebufferMs;
   }
 
