@@ -32,7 +32,7 @@ const env = await PulseEnv.start();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 try {
   console.log(`click latency, voice ${voice}, at ${RATE} Hz (ms; medians of the clicks)`);
-  console.log('buffer | block | measured | algorithmic | prebuffer | device (bypass click) | sum | measured − sum | underruns');
+  console.log('buffer | block | measured | algorithmic | prebuffer | device (bypass click) | sum | measured − sum | underruns | spare (least unused prebuffer, last s)');
   for (const bufferFrames of buffers) for (const blockMs of list(values.blocks!)) {
     const s = await LiveSession.start({ voice, settings: { blockMs }, input: `pulse:${MIC_SINK}.monitor`, virtualMic: true, bufferFrames });
     try {
@@ -43,7 +43,7 @@ try {
       console.log(
         `${String(bufferFrames).padStart(6)} | ${String(blockMs).padStart(5)} | ${m.voiceMs.toFixed(1).padStart(8)} | ${m.algorithmicMs.toFixed(1).padStart(11)} | ${m.prebufferMs.toFixed(1).padStart(9)} | ${m.deviceMs
           .toFixed(1)
-          .padStart(21)} | ${sum.toFixed(1).padStart(5)} | ${(m.voiceMs - sum).toFixed(1).padStart(14)} | ${s.telemetry().underruns - u0}`,
+          .padStart(21)} | ${sum.toFixed(1).padStart(5)} | ${(m.voiceMs - sum).toFixed(1).padStart(14)} | ${String(s.telemetry().underruns - u0).padStart(9)} | ${s.telemetry().latency.spareMs?.toFixed(1) ?? '-'}`,
       );
     } finally {
       await s.stop();
@@ -79,7 +79,7 @@ try {
         const t = s.telemetry();
         console.log(
           `buffer ${bufferFrames}, block ${String(blockMs).padStart(4)} ms: ${failedAt === null ? `clean for ${soakSec} s` : `underrun after ${failedAt.toFixed(1)} s`}; ` +
-            `underruns ${t.underruns - base.underruns}, dropped ${t.droppedInput - base.droppedInput}, block p95 ${t.blockMsP95.toFixed(2)} ms max ${t.blockMsMax.toFixed(1)} ms, prebuffer ${t.latency.prebufferMs.toFixed(1)} ms`,
+            `underruns ${t.underruns - base.underruns}, dropped ${t.droppedInput - base.droppedInput}, block p95 ${t.blockMsP95.toFixed(2)} ms max ${t.blockMsMax.toFixed(1)} ms, prebuffer ${t.latency.prebufferMs.toFixed(1)} ms, spare ${t.latency.spareMs?.toFixed(1) ?? '-'} ms`,
         );
       } finally {
         await s.stop();

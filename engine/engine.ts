@@ -33,6 +33,11 @@ export interface EngineOptions {
   /** Pitch estimator; the built-in YIN when absent. The engine owns it from here (destroy() disposes it). */
   f0?: F0Estimator;
   settings?: Partial<EngineSettings>;
+  /**
+   * Which path a voice that can stream takes: 'streaming' (the default: what live mode runs) or 'block' (its
+   * context-window render joined by SOLA; a reference for tests and benchmarks). Other voices always take 'block'.
+   */
+  path?: 'block' | 'streaming';
 }
 
 /** Per-stage time of the last block, ms (telemetry and benchmarks). */
@@ -87,7 +92,7 @@ export class StreamingEngine {
     this.voiceInRate = voice.inputRate === STREAM_RATE ? o.streamRate : voice.inputRate;
     this.voiceOutRate = voice.outputRate === STREAM_RATE ? o.streamRate : voice.outputRate;
     this.settings = mergeSettings(DEFAULT_SETTINGS, o.settings ?? {});
-    const st = voice.streaming && voice.renderStream ? voice.streaming : null;
+    const st = voice.streaming && voice.renderStream && o.path !== 'block' ? voice.streaming : null;
     this.quantum = st ? Math.max(1, Math.round(st.quantumSec * o.streamRate)) : 0;
     this.lookahead = st ? Math.round(st.lookaheadSec * o.streamRate) : 0;
     const maxBlock = StreamingEngine.blockSamples(SETTING_RANGES.blockMs.max, o.streamRate);
@@ -107,7 +112,7 @@ export class StreamingEngine {
     const v = o.voice;
     const vin = v.inputRate === STREAM_RATE ? rate : v.inputRate;
     const vout = v.outputRate === STREAM_RATE ? rate : v.outputRate;
-    if (v.streaming && (vin !== rate || vout !== rate)) {
+    if (v.streaming && o.path !== 'block' && (vin !== rate || vout !== rate)) {
       throw new Error(`voice "${v.id}": a streaming voice runs at the stream's own rate (it asked for ${vin}/${vout} Hz)`);
     }
     const maxBlock = StreamingEngine.blockSamples(SETTING_RANGES.blockMs.max, rate);

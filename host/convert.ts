@@ -20,6 +20,8 @@ export interface ConvertOptions {
   settings?: Partial<EngineSettings>;
   /** Keep the live delay in the output instead of compensating it. */
   keepLatency?: boolean;
+  /** Engine path for voices that can stream (default: streaming, as live mode runs them). */
+  path?: 'block' | 'streaming';
   onProgress?: (doneSec: number, totalSec: number) => void;
 }
 
@@ -42,7 +44,7 @@ export async function convertSamples(input: Float32Array, sampleRate: number, o:
   const settings = { pitch: voice.info.defaultPitch, formant: voice.info.defaultFormant, ...stripUndefined(o.settings ?? {}) };
   let engine: StreamingEngine;
   try {
-    engine = await StreamingEngine.create({ streamRate: sampleRate, voice: voice.stage, f0: voice.f0, settings });
+    engine = await StreamingEngine.create({ streamRate: sampleRate, voice: voice.stage, f0: voice.f0, settings, ...(o.path ? { path: o.path } : {}) });
   } catch (e) {
     await voice.f0?.dispose?.(); // the engine owns the estimator only once it exists
     await voice.release();

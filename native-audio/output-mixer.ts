@@ -60,6 +60,8 @@ export class OutputMixer {
   private readonly growMs: number;
   private readonly maxPrebufferMs: number;
   private lastN = 0; // the device buffer of the current render() call
+  private spareMin = Infinity; // least frames beyond the reserve this second
+  private spareFrames = 0; // output frames played since spareMin was published
   private dryPos = 0; // fractional read position into the dry input (rate conversion)
   private dryPrev = 0;
   private peakOut = 0;
@@ -210,6 +212,7 @@ export class OutputMixer {
     // audio arrives with every input buffer, so one is enough and its prebuffer is one buffer shorter.
     const reserve = ctl.get(CTRL.STREAMING) === 1 ? n : 2 * n;
     if (avail >= reserve && avail <= tooMuch) {
+      this.noteSpare(avail - reserve, n);
       // Behind schedule by more than input-arrival jitter (two device buffers and 10 ms): the device stalled,
       // or the engine's latency dropped (a smaller block: the audio queued under the old geometry now plays
       // late). The schedule is read afresh from the newest block each time, as priming reads it.
@@ -236,6 +239,17 @@ export class OutputMixer {
       this.growthMs = Math.min(this.growthMs + this.growMs, Math.max(0, this.maxPrebufferMs - ctl.stats[STATS.PREBUFFER_MS]!));
     }
     this.reprime();
+  }
+
+  /** Tracks the jitter margin (WET_SPARE_MS): the minimum spare over each second of playing. */
+  private noteSpare(spare: number, n: number): void {
+    if (spare < this.spareMin) this.spareMin = spare;
+    this.spareFrames += n;
+    if (this.spareFrames >= this.o.outputRate) {
+      this.ctl.stats[STATS.WET_SPARE_MS] = (this.spareMin * 1000) / this.o.outputRate;
+      this.spareMin = Infinity;
+      this.spareFrames = 0;
+    }
   }
 
   /**

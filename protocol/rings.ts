@@ -110,6 +110,12 @@ export const STATS = {
   OUTPUT_WRITTEN_END: 18,
   /** [audio] dry FIFO level before each render (smoothed), input frames: the dry path's own queue. */
   DRY_QUEUE_FRAMES: 19,
+  /**
+   * [audio] the least audio the voice had beyond its reserve at any device buffer over the last second of
+   * playing, ms (−1 until measured): how much of the prebuffer the jitter of input, inference and output
+   * actually used. What is left here is latency that could be given back.
+   */
+  WET_SPARE_MS: 20,
 } as const;
 export const STATS_SLOTS = 24;
 

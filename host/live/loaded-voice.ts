@@ -76,7 +76,7 @@ async function warmUp(engine: StreamingEngine, out: Float32Array, rate: number):
   // (what its prebuffer must cover), and as many as make the same 8-phase pattern last long enough to JIT.
   const q = engine.blockSize;
   const block = new Float32Array(engine.streaming ? Math.max(q, Math.round((0.005 * rate) / q) * q) : q);
-  const per = engine.streaming ? 4 : 1;
+  const per = engine.streaming ? 8 : 1;
   const ms: number[] = [];
   let seed = 12345;
   const noise = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;

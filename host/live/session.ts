@@ -170,6 +170,7 @@ export class LiveSession {
     stats[STATS.OUTPUT_GAIN_DB] = o.outputGainDb ?? 0;
     stats[STATS.MONITOR_GAIN_DB] = o.monitorGainDb ?? 0;
     stats[STATS.PREBUFFER_MS] = MAX_PREBUFFER_MS; // until the inference time is known
+    stats[STATS.WET_SPARE_MS] = -1;
     this.ctl.set(CTRL.BYPASS, o.bypass ? 1 : 0);
     this.ctl.set(CTRL.FALLBACK_DRY, o.fallback === 'dry' ? 1 : 0);
     this.noise = Boolean(o.noiseSuppression);
@@ -299,7 +300,9 @@ export class LiveSession {
    * output keeps one buffer in reserve, not two; its floor is what that sum gives, not the block floor.
    */
   private sizePrebuffer(warmupMs: number[], streaming: boolean): void {
-    const steady = warmupMs.slice(2); // the first blocks include JIT compilation
+    // The first blocks include JIT compilation; a streaming voice's chunks are tiny, so its compiler and
+    // collector spikes last longer in chunk terms: only the second half of its warm-up counts.
+    const steady = warmupMs.slice(streaming ? warmupMs.length >> 1 : 2);
     const worst = Math.max(...(steady.length ? steady : warmupMs));
     const bufMs = (this.bufferFrames * 1000) / this.streamRate;
     const p = streaming ? 1.5 * worst + 2 * bufMs + STREAM_SLACK_MS : 1.5 * worst + 3 * bufMs + BLOCK_SLACK_MS;
@@ -434,6 +437,7 @@ export class LiveSession {
         prebufferMs: s[STATS.PREBUFFER_IN_USE_MS]! || this.prebufferMs,
         deviceMs: this.measuredDeviceMs ?? this.nominalDeviceMs,
         deviceSource: this.measuredDeviceMs === null ? 'nominal' : 'measured',
+        ...(s[STATS.WET_SPARE_MS]! >= 0 ? { spareMs: s[STATS.WET_SPARE_MS]! } : {}),
         ...(this.measuredVoiceMs !== null ? { measuredMs: this.measuredVoiceMs } : {}),
       }),
     };
