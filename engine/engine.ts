@@ -315,7 +315,7 @@ export class StreamingEngine {
     let tLoud = 0;
     for (let s = 0; s < input.length; s += q) {
       let t = performance.now();
-      gated.set(input.subarray(s, s + q));
+      for (let i = 0; i < q; i++) gated[i] = input[s + i]!; // a copy, not a view object per quantum
       const passed = this.gate.process(gated);
       let t1 = performance.now();
       tGate += t1 - t;
