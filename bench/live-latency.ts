@@ -79,7 +79,7 @@ try {
         const t = s.telemetry();
         console.log(
           `buffer ${bufferFrames}, block ${String(blockMs).padStart(4)} ms: ${failedAt === null ? `clean for ${soakSec} s` : `underrun after ${failedAt.toFixed(1)} s`}; ` +
-            `underruns ${t.underruns - base.underruns}, dropped ${t.droppedInput - base.droppedInput}, block p95 ${t.blockMsP95.toFixed(2)} ms max ${t.blockMsMax.toFixed(1)} ms, prebuffer ${t.latency.prebufferMs.toFixed(1)} ms, spare ${t.latency.spareMs?.toFixed(1) ?? '-'} ms`,
+            `underruns ${t.underruns - base.underruns} (inference ${t.underrunCauses.inference - base.underrunCauses.inference}, device ${t.underrunCauses.device - base.underrunCauses.device}, start-up ${t.underrunCauses.startup - base.underrunCauses.startup}), dropped ${t.droppedInput - base.droppedInput}, block p95 ${t.blockMsP95.toFixed(2)} ms max ${t.blockMsMax.toFixed(1)} ms, prebuffer ${t.latency.prebufferMs.toFixed(1)} ms, spare ${t.latency.spareMs?.toFixed(1) ?? '-'} ms`,
         );
       } finally {
         await s.stop();

@@ -75,11 +75,12 @@ const MIN_PREBUFFER_MS = 20;
 const MAX_PREBUFFER_MS = 400;
 /**
  * Scheduling slack in the prebuffer, ms: input callbacks and the inference worker's wake-ups arrive late by
- * this much at worst on a loaded machine. Block voices keep the 10 ms that was always there; the streaming
- * figure is from the input-arrival jitter measured through the PulseAudio test chain (see README, Latency).
+ * this much at worst on a loaded machine. Measured through the PulseAudio test chain (2 cores shared with other
+ * jobs): a streaming voice used ~2 ms of its prebuffer in a typical second (spareMs) but underran within
+ * seconds at 6 ms of slack (collector and scheduler pauses); 10 ms, the block path's figure, is what held.
  */
 const BLOCK_SLACK_MS = 10;
-const STREAM_SLACK_MS = 6;
+const STREAM_SLACK_MS = 10;
 
 
 export class LiveSession {
