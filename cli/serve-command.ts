@@ -9,7 +9,7 @@ export const SERVE_USAGE = `usage: resona serve [options]
   --host <addr>     address to bind (default 127.0.0.1); any other needs --token
   --port <n>        port (default 7870; 0 picks a free one)
   --token <secret>  required for a non-local bind (at least 16 characters); default: $RESONA_TOKEN
-  --rate <Hz>       stream rate of live sessions (default 48000); --buffer <frames> device buffer (default 128 with a built-in voice, else 256)
+  --rate <Hz>       stream rate of live sessions (default 48000); --buffer <frames> device buffer (default 256)
 ${RUNTIME_USAGE}
 ${VERBOSE_USAGE}
 Open the printed address in a browser. Voices, presets and recordings live under $RESONA_HOME.`;

@@ -213,8 +213,9 @@ export class OutputMixer {
     const blockOut = ctl.stats[STATS.BLOCK_FRAMES]! * rateRatio;
     const tooMuch = blockOut + ((this.prebufferMs() + 250) * this.o.outputRate) / 1000;
     // The reserve: a block voice keeps two device buffers (the next block may come late); a streaming voice's
-    // audio arrives with every input buffer, so one is enough and its prebuffer is one buffer shorter.
-    const reserve = ctl.get(CTRL.STREAMING) === 1 ? n : 2 * n;
+    // audio arrives with every input buffer, so one is enough, plus 2 ms so that a late one still leaves
+    // something to fade out (with one buffer only, a few samples were left and the "fade" was a cut: 0.16 step).
+    const reserve = ctl.get(CTRL.STREAMING) === 1 ? n + Math.round(this.o.outputRate * 0.002) : 2 * n;
     if (avail >= reserve && avail <= tooMuch) {
       this.noteSpare(avail - reserve, n);
       // Behind schedule by more than input-arrival jitter (two device buffers and 10 ms): the device stalled,

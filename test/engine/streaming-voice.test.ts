@@ -69,10 +69,12 @@ describe('exact latency: a click through convert --keep-latency', () => {
       assert.equal(live.latency.searchMs, 0);
       assert.ok(Math.abs(live.latency.voiceMs - STREAM_LOOKAHEAD_SEC * 1000) < 0.05, `look-ahead reported as ${live.latency.voiceMs} ms`);
       assert.equal(live.output.length, x.length);
-      // At pitch 0 an unvoiced click is copied grain by grain onto the same sample (the silence gate's opening ramp scales it).
+      // At pitch 0 an unvoiced click is copied grain by grain: it comes out at exactly one sample.
       let peakAt = 0;
       for (let i = 1; i < live.output.length; i++) if (Math.abs(live.output[i]!) > Math.abs(live.output[peakAt]!)) peakAt = i;
       assert.equal(peakAt - at, expected, `click delayed ${peakAt - at} samples, reported ${expected}`);
+      // The gate opens the look-ahead before the click, so it comes out whole (input gating ramped it to < 8 %).
+      assert.ok(Math.abs(live.output[peakAt]! - 0.9) < 1e-3, `click amplitude ${live.output[peakAt]}`);
       const aligned = await convertSamples(x, rate, { voice: 'natural', settings });
       let alignedAt = 0;
       for (let i = 1; i < aligned.output.length; i++) if (Math.abs(aligned.output[i]!) > Math.abs(aligned.output[alignedAt]!)) alignedAt = i;

@@ -3,15 +3,15 @@
 // dropped input, the pitch where it should be, and a click through the whole chain with its parts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LiveSession } from '../../host/live/session.js';
+import { LiveSession, SMALLEST_STABLE_BUFFER } from '../../host/live/session.js';
 import { STREAM_LOOKAHEAD_SEC, STREAM_QUANTUM_SEC } from '../../engine/voices/psola.js';
 import { PulseEnv, MIC_SINK, RATE } from './pulse-env.js';
 import { alignedCents, speech } from './live-analysis.js';
 
 const SECONDS = 45;
 const PITCH = -5;
-/** Device buffer, frames: 128 (2.7 ms) ran the streaming voice clean here; see README "Latency". */
-const STREAM_BUFFER = Number(process.env.RESONA_TEST_BUFFER ?? 128);
+/** Device buffer, frames: the smallest that ran the streaming voice clean here (README "Latency"). */
+const STREAM_BUFFER = Number(process.env.RESONA_TEST_BUFFER ?? SMALLEST_STABLE_BUFFER);
 let env: PulseEnv;
 let session: LiveSession;
 
