@@ -25,6 +25,14 @@ export const MIN_STREAM_RATE = 8000;
 export const MAX_STREAM_RATE = 192000;
 /** Context the DSP voices need before the render region: two periods at 40 Hz plus interpolation taps. */
 const VOICE_MARGIN_SEC = 0.06;
+/**
+ * Streaming path: output muted for this long after the stream (re)starts, then faded in over START_FADE_SEC.
+ * Until a streaming voice has heard enough of the stream to find a period (its look-ahead and f0 span), it
+ * copies the input at the speaker's own pitch: after an inference worker restart mid-sentence that was the
+ * real voice on the virtual microphone for ~25 ms (live-stress counted a dry frame).
+ */
+const START_MUTE_SEC = 0.03;
+const START_FADE_SEC = 0.005;
 
 export interface EngineOptions {
   /** The stream's rate: the file's in `convert`, the device's live. */
@@ -312,6 +320,8 @@ export class StreamingEngine {
     const gated = this.gated.subarray(0, q);
     const region = this.region.subarray(0, q);
     const gains = this.gains;
+    const muteEnd = Math.round(START_MUTE_SEC * this.streamRate);
+    const fadeLen = Math.max(1, Math.round(START_FADE_SEC * this.streamRate));
     const silentLimit = q + this.lookahead + VOICE_MARGIN_SEC * this.voiceInRate;
     let tGate = 0;
     let tF0 = 0;
@@ -350,6 +360,10 @@ export class StreamingEngine {
         this.loudness.apply(region, q, this.voiceOutRate, this.window.data, refStart, this.voiceInRate, this.settings.loudnessMix);
       }
       tLoud += performance.now() - t;
+      const at = this.emittedEnd + s; // output index of this quantum's first sample since the stream began
+      if (at < muteEnd + fadeLen) {
+        for (let i = 0; i < q; i++) gains[i] = gains[i]! * Math.min(1, Math.max(0, (at + i - muteEnd) / fadeLen));
+      }
       for (let i = 0; i < q; i++) out[s + i] = region[i]! * gains[i]!;
     }
     this.emittedEnd += input.length;

@@ -65,13 +65,11 @@ export type { LatencyMeasurement };
 
 const DEFAULT_RATE = 48000;
 const DEFAULT_BUFFER = 256;
-/**
- * The smallest device buffer that ran a streaming (built-in) voice through 45 s of speech with no underrun on
- * the PulseAudio test chain (2 loaded cores): `--buffer 128` saves ~10 ms of device latency over 256. 64 halved
- * it again (15 vs 26 ms) but underran and fell behind within 45 s. Not the default: made the default, the
- * existing live tests (the block-era stress and speech runs) underran and stalled on the shared machine.
- */
-export const SMALLEST_STABLE_BUFFER = 128;
+// Device buffer for a streaming (built-in) voice, measured on the PulseAudio test chain with 2 cores shared
+// with other jobs: 128 frames saves ~10 ms of device latency over 256 and ran 45 s of speech clean in 2 of 3
+// runs (the third had one underrun; a 300 s soak, one after 105 s); 64 halved the device part again (15 vs
+// 26 ms) but underran and fell behind within 45 s. 256 stays the default: at 128 the existing live tests
+// underran and stalled on the shared machine. See README "Latency".
 const MIN_PREBUFFER_MS = 20;
 const MAX_PREBUFFER_MS = 400;
 /**
