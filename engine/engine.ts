@@ -32,6 +32,7 @@ const VOICE_MARGIN_SEC = 0.06;
  * real voice on the virtual microphone for ~25 ms (live-stress counted a dry frame).
  */
 const START_MUTE_SEC = 0.03;
+// (Also after live mode's warm-up, via restartOutput(): the warm-up's synthetic audio is not what follows.)
 const START_FADE_SEC = 0.005;
 
 export interface EngineOptions {
@@ -85,6 +86,7 @@ export class StreamingEngine {
   private readonly f0: F0Tracker;
   private readonly block: { audio: Float32Array; startIndex: number; newSamples: number; f0: F0Tracker };
   private emittedEnd = 0; // absolute voice-output index one past the last emitted sample
+  private muteFrom = 0; // streaming: output index where the start mute began (see START_MUTE_SEC)
   private silentRun = 0; // voice-input samples of fully gated input in a row
   readonly times: StageTimes = { gate: 0, resampleIn: 0, f0: 0, voice: 0, sola: 0, resampleOut: 0 };
   /** Streaming path: the voice's quantum and look-ahead in stream samples (0 on the block path). */
@@ -360,7 +362,7 @@ export class StreamingEngine {
         this.loudness.apply(region, q, this.voiceOutRate, this.window.data, refStart, this.voiceInRate, this.settings.loudnessMix);
       }
       tLoud += performance.now() - t;
-      const at = this.emittedEnd + s; // output index of this quantum's first sample since the stream began
+      const at = this.emittedEnd + s - this.muteFrom; // output index of this quantum since the (re)start
       if (at < muteEnd + fadeLen) {
         for (let i = 0; i < q; i++) gains[i] = gains[i]! * Math.min(1, Math.max(0, (at + i - muteEnd) / fadeLen));
       }
@@ -375,6 +377,15 @@ export class StreamingEngine {
     times.sola = tLoud;
     times.resampleOut = 0;
     return input.length;
+  }
+
+  /**
+   * Streaming path: treat the next input as a fresh start of sound: the output is muted for START_MUTE_SEC and
+   * faded in (live mode calls it after the warm-up and whenever conversion resumes, where real audio follows
+   * synthetic audio or a gap). No effect on the block path.
+   */
+  restartOutput(): void {
+    this.muteFrom = this.emittedEnd;
   }
 
   /** The active pitch estimator's id ('yin' unless one was given). */

@@ -28,6 +28,10 @@ const SWITCH_FADE_MS = 10;
  * once: converting as soon as input lands is what keeps their delay at the look-ahead.
  */
 const MAX_STREAM_CHUNK_SEC = 0.1;
+/** A streaming voice that takes over converts this long beside the running one first (past its start mute). */
+const SWITCH_LEAD_SEC = 0.04;
+/** Crossfade across input skipped after a stall, for streaming voices. */
+const BACKLOG_SPLICE_SEC = 0.005;
 
 /** Input frames the next call takes at most: the block, or a streaming voice's largest chunk. */
 function chunkCapacity(e: LoadedVoice['engine'], rate: number): number {
@@ -92,6 +96,8 @@ async function main(): Promise<void> {
 
   // Switching: one load at a time is kept; a newer request supersedes an older one still loading.
   let next: LoadedVoice | null = null;
+  /** Input the incoming streaming voice has converted beside the running one (see SWITCH_LEAD_SEC). */
+  let incomingFed = 0;
   let nextId = 0;
   let loadToken = 0;
   /** Settings sent while a switch loads: the new voice takes them over too. */
@@ -105,6 +111,7 @@ async function main(): Promise<void> {
         if (next) void next.destroy();
         next = v;
         nextId = id;
+        incomingFed = 0;
       },
       (e: unknown) => {
         if (token === loadToken) post({ kind: 'switch-failed', id, error: toWire(e) });
@@ -172,6 +179,8 @@ async function main(): Promise<void> {
   };
 
   let fadeInFrames = 0;
+  const switchLead = Math.round(SWITCH_LEAD_SEC * init.streamRate);
+  const spliceBuf = new Float32Array(Math.round(BACKLOG_SPLICE_SEC * init.streamRate));
   let seen = ctl.get(CTRL.INPUT_SIGNAL);
   const maxBacklog = Math.round(MAX_INPUT_BACKLOG_SEC * init.streamRate);
   while (ctl.get(CTRL.STOP) === 0) {
@@ -179,6 +188,7 @@ async function main(): Promise<void> {
       resumeAsked = false;
       paused = false;
       fromNow();
+      cur.engine.restartOutput(); // the input jumps to the present: its first period is not known yet
     }
     if (paused) {
       // Stopped: nothing is converted; a switch asked for meanwhile takes over without a crossfade.
@@ -210,14 +220,25 @@ async function main(): Promise<void> {
       continue;
     }
     // Too far behind (a stall): skip the oldest input rather than let the delay grow without bound.
+    let splice = 0;
     if (avail - N > maxBacklog) {
-      const skipped = inRing.discard(avail - N - Math.floor(maxBacklog / 2));
+      const drop = avail - N - Math.floor(maxBacklog / 2);
+      // A streaming voice has no SOLA to hide a jump in its input: the first few ms of what is skipped (the
+      // old sound going on) are kept and crossfaded into the input that follows, or the jump came out as a
+      // step (0.07 at the virtual microphone in live-stress).
+      splice = cur.engine.streaming ? Math.min(spliceBuf.length, drop) : 0;
+      if (splice > 0) inRing.pop(spliceBuf, splice);
+      const skipped = splice + inRing.discard(drop - splice);
       consumed += skipped;
       ctl.add(CTRL.DROPPED_BACKLOG, skipped);
     }
     const input = block.subarray(0, N);
     inRing.pop(input, N);
     consumed += N;
+    for (let i = 0, k = Math.min(splice, N); i < k; i++) {
+      const w = Math.sin((0.5 * Math.PI * (i + 0.5)) / k) ** 2;
+      input[i] = input[i]! * w + spliceBuf[i]! * (1 - w);
+    }
     const t0 = performance.now();
     if (noise && noiseOn) noise.process(input);
     ctl.set(CTRL.NOISE_ACTIVE, noise && noiseOn ? 1 : 0);
@@ -227,18 +248,24 @@ async function main(): Promise<void> {
     if (incoming) {
       const fade = Math.round((SWITCH_FADE_MS * init.streamRate) / 1000);
       if (incoming.engine.blockSize === N || (incoming.engine.streaming && N % incoming.engine.blockSize === 0)) {
-        // Both voices render this block; equal-power crossfade over it, then the new one runs alone.
+        // Both voices render this block; equal-power crossfade over it, then the new one runs alone. A
+        // streaming voice is silent for its first moments (engine START_MUTE_SEC: it has not heard enough to
+        // find a period), so the old one carries on until the new one has been fed past that.
         const m = await incoming.engine.processBlock(input, incoming.out);
-        crossfadeInto(out, incoming.out, Math.min(n, m));
-        out = incoming.out;
-        n = m;
+        incomingFed += N;
+        if (!incoming.engine.streaming || incomingFed >= switchLead) {
+          crossfadeInto(out, incoming.out, Math.min(n, m));
+          out = incoming.out;
+          n = m;
+          takeOver(incoming, nextId);
+        }
       } else {
         // Block sizes differ: the old voice fades out at the end of its last block, the new one fades in.
         const k = Math.min(n, fade);
         fadeOut(out.subarray(n - k, n), k);
         fadeInFrames = fade;
+        takeOver(incoming, nextId);
       }
-      takeOver(incoming, nextId);
     } else if (fadeInFrames > 0) {
       fadeIn(out, Math.min(n, fadeInFrames));
       fadeInFrames = 0;

@@ -39,7 +39,9 @@ export class LoadedVoice {
       const settings = { pitch: rv.info.defaultPitch, formant: rv.info.defaultFormant, ...choice.settings };
       engine = await StreamingEngine.create({ streamRate, voice: rv.stage, settings, ...(f0 ? { f0 } : {}) });
       const out = new Float32Array(engine.maxOutput);
-      return new LoadedVoice(choice, engine, rv, await warmUp(engine, out, streamRate), out);
+      const warm = await warmUp(engine, out, streamRate);
+      engine.restartOutput(); // live audio now follows the synthetic warm-up
+      return new LoadedVoice(choice, engine, rv, warm, out);
     } catch (e) {
       engine?.destroy();
       await rv.release().catch(() => undefined);
