@@ -2,7 +2,10 @@
 //   1. end-to-end click latency at each block size with a built-in voice, beside algorithmic + prebuffer +
 //      device (median of the clicks; device = the same click path in bypass);
 //   2. the smallest block that runs a soak (default 5 minutes) of speech without an underrun.
+// Built-in voices run on the streaming path, where the block does not apply: pass --buffers 128,192,256 to
+// time the click (and --soak-buffers to soak) at each device buffer instead; the smallest clean one is printed.
 // node dist/bench/live-latency.js [--blocks 20,50,100,250] [--voice deeper] [--soak-blocks 10,20,30,50] [--soak-seconds 300] [--buffer 256]
+//   [--buffers 128,256] [--soak-buffers 128,192,256]
 import { parseArgs } from 'node:util';
 import { LiveSession } from '../host/live/session.js';
 import { MIC_SINK, PulseEnv, RATE } from '../test/live/pulse-env.js';
@@ -15,28 +18,32 @@ const { values } = parseArgs({
     'soak-blocks': { type: 'string', default: '10,20,30,50' },
     'soak-seconds': { type: 'string', default: '300' },
     buffer: { type: 'string', default: '256' },
+    buffers: { type: 'string' },
+    'soak-buffers': { type: 'string' },
     'skip-soak': { type: 'boolean', default: false },
   },
 });
 const list = (s: string) => s.split(',').map(Number).filter((n) => n > 0);
-const bufferFrames = Number(values.buffer);
+const buffers = list(values.buffers ?? values.buffer!);
+const soakBuffers = list(values['soak-buffers'] ?? values.buffer!);
 const voice = values.voice!;
 
 const env = await PulseEnv.start();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 try {
-  console.log(`click latency, voice ${voice}, device buffer ${bufferFrames} frames at ${RATE} Hz (ms; medians of the clicks)`);
-  console.log('block | measured | algorithmic | prebuffer | device (bypass click) | sum | measured − sum');
-  for (const blockMs of list(values.blocks!)) {
+  console.log(`click latency, voice ${voice}, at ${RATE} Hz (ms; medians of the clicks)`);
+  console.log('buffer | block | measured | algorithmic | prebuffer | device (bypass click) | sum | measured − sum | underruns | spare (least unused prebuffer, last s)');
+  for (const bufferFrames of buffers) for (const blockMs of list(values.blocks!)) {
     const s = await LiveSession.start({ voice, settings: { blockMs }, input: `pulse:${MIC_SINK}.monitor`, virtualMic: true, bufferFrames });
     try {
       await sleep(1500);
+      const u0 = s.telemetry().underruns;
       const m = await s.measureLatency({ capture: 'pulse:resona_vmic', click: `pulse:${MIC_SINK}` });
       const sum = m.algorithmicMs + m.prebufferMs + m.deviceMs;
       console.log(
-        `${String(blockMs).padStart(5)} | ${m.voiceMs.toFixed(1).padStart(8)} | ${m.algorithmicMs.toFixed(1).padStart(11)} | ${m.prebufferMs.toFixed(1).padStart(9)} | ${m.deviceMs
+        `${String(bufferFrames).padStart(6)} | ${String(blockMs).padStart(5)} | ${m.voiceMs.toFixed(1).padStart(8)} | ${m.algorithmicMs.toFixed(1).padStart(11)} | ${m.prebufferMs.toFixed(1).padStart(9)} | ${m.deviceMs
           .toFixed(1)
-          .padStart(21)} | ${sum.toFixed(1).padStart(5)} | ${(m.voiceMs - sum).toFixed(1).padStart(6)}`,
+          .padStart(21)} | ${sum.toFixed(1).padStart(5)} | ${(m.voiceMs - sum).toFixed(1).padStart(14)} | ${String(s.telemetry().underruns - u0).padStart(9)} | ${s.telemetry().latency.spareMs?.toFixed(1) ?? '-'}`,
       );
     } finally {
       await s.stop();
@@ -47,8 +54,9 @@ try {
     const soakSec = Number(values['soak-seconds']);
     console.log(`\nsoak: ${soakSec} s of speech per block size, smallest first; a block fails at its first underrun or dropped input`);
     const x = await speech(60, RATE);
-    let smallest: number | null = null;
-    for (const blockMs of list(values['soak-blocks']!)) {
+    let smallest: string | null = null;
+    for (const bufferFrames of soakBuffers) for (const blockMs of list(values['soak-blocks']!)) {
+      if (smallest !== null) break;
       const s = await LiveSession.start({ voice, settings: { blockMs }, input: `pulse:${MIC_SINK}.monitor`, virtualMic: true, bufferFrames });
       let failedAt: number | null = null;
       const t0 = Date.now();
@@ -70,18 +78,15 @@ try {
         }
         const t = s.telemetry();
         console.log(
-          `block ${String(blockMs).padStart(4)} ms: ${failedAt === null ? `clean for ${soakSec} s` : `underrun after ${failedAt.toFixed(1)} s`}; ` +
-            `underruns ${t.underruns - base.underruns}, dropped ${t.droppedInput - base.droppedInput}, block p95 ${t.blockMsP95.toFixed(2)} ms max ${t.blockMsMax.toFixed(1)} ms, prebuffer ${t.latency.prebufferMs.toFixed(1)} ms`,
+          `buffer ${bufferFrames}, block ${String(blockMs).padStart(4)} ms: ${failedAt === null ? `clean for ${soakSec} s` : `underrun after ${failedAt.toFixed(1)} s`}; ` +
+            `underruns ${t.underruns - base.underruns} (inference ${t.underrunCauses.inference - base.underrunCauses.inference}, device ${t.underrunCauses.device - base.underrunCauses.device}, start-up ${t.underrunCauses.startup - base.underrunCauses.startup}), dropped ${t.droppedInput - base.droppedInput}, block p95 ${t.blockMsP95.toFixed(2)} ms max ${t.blockMsMax.toFixed(1)} ms, prebuffer ${t.latency.prebufferMs.toFixed(1)} ms, spare ${t.latency.spareMs?.toFixed(1) ?? '-'} ms`,
         );
       } finally {
         await s.stop();
       }
-      if (failedAt === null) {
-        smallest = blockMs;
-        break;
-      }
+      if (failedAt === null) smallest = `buffer ${bufferFrames} frames, block ${blockMs} ms`;
     }
-    console.log(smallest === null ? 'no block size ran clean' : `smallest block that ran ${soakSec} s without an underrun: ${smallest} ms`);
+    console.log(smallest === null ? 'no setting ran clean' : `smallest setting that ran ${soakSec} s without an underrun: ${smallest}`);
   }
 } finally {
   await env.stop();

@@ -4,6 +4,11 @@
 //                                        └→ voice input rate → context window → voice.render(region)
 //   → SOLA (voice output rate) → loudness follow → stream rate → output
 //
+// Voices that declare `streaming` (the built-in DSP voices) take the streaming path instead: the input is cut
+// into the voice's fixed quanta, and per quantum the gate, the f0 tracker and the window advance and the voice
+// renders that quantum's output once, look-ahead behind the input. No block wait, no SOLA, no crossfade: the
+// algorithmic latency is one quantum plus the look-ahead, and the output is the same however calls split it.
+//
 // Settings changes are queued and applied between blocks; buffers are sized then, never per block.
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../protocol/settings.js';
 import type { F0Estimator } from './f0/estimator.js';
@@ -20,6 +25,15 @@ export const MIN_STREAM_RATE = 8000;
 export const MAX_STREAM_RATE = 192000;
 /** Context the DSP voices need before the render region: two periods at 40 Hz plus interpolation taps. */
 const VOICE_MARGIN_SEC = 0.06;
+/**
+ * Streaming path: output muted for this long after the stream (re)starts, then faded in over START_FADE_SEC.
+ * Until a streaming voice has heard enough of the stream to find a period (its look-ahead and f0 span), it
+ * copies the input at the speaker's own pitch: after an inference worker restart mid-sentence that was the
+ * real voice on the virtual microphone for ~25 ms (live-stress counted a dry frame).
+ */
+const START_MUTE_SEC = 0.03;
+// (Also after live mode's warm-up, via restartOutput(): the warm-up's synthetic audio is not what follows.)
+const START_FADE_SEC = 0.005;
 
 export interface EngineOptions {
   /** The stream's rate: the file's in `convert`, the device's live. */
@@ -28,6 +42,11 @@ export interface EngineOptions {
   /** Pitch estimator; the built-in YIN when absent. The engine owns it from here (destroy() disposes it). */
   f0?: F0Estimator;
   settings?: Partial<EngineSettings>;
+  /**
+   * Which path a voice that can stream takes: 'streaming' (the default: what live mode runs) or 'block' (its
+   * context-window render joined by SOLA; a reference for tests and benchmarks). Other voices always take 'block'.
+   */
+  path?: 'block' | 'streaming';
 }
 
 /** Per-stage time of the last block, ms (telemetry and benchmarks). */
@@ -56,17 +75,23 @@ export class StreamingEngine {
   private pending: EngineSettings | null = null;
   private geo!: Geometry;
   private window!: SlidingWindow;
-  private sola!: Sola;
+  private sola: Sola | null = null;
   private region!: Float32Array;
   private emitted!: Float32Array;
   private loudness!: LoudnessFollow;
   private readonly gated: Float32Array;
+  /** Streaming path: the silence gate's gain per sample of the current quantum. */
+  private readonly gains: Float32Array;
   private readonly gate: SilenceGate;
   private readonly f0: F0Tracker;
   private readonly block: { audio: Float32Array; startIndex: number; newSamples: number; f0: F0Tracker };
   private emittedEnd = 0; // absolute voice-output index one past the last emitted sample
+  private muteFrom = 0; // streaming: output index where the start mute began (see START_MUTE_SEC)
   private silentRun = 0; // voice-input samples of fully gated input in a row
   readonly times: StageTimes = { gate: 0, resampleIn: 0, f0: 0, voice: 0, sola: 0, resampleOut: 0 };
+  /** Streaming path: the voice's quantum and look-ahead in stream samples (0 on the block path). */
+  private readonly quantum: number;
+  private readonly lookahead: number;
 
   private constructor(
     o: EngineOptions,
@@ -79,8 +104,12 @@ export class StreamingEngine {
     this.voiceInRate = voice.inputRate === STREAM_RATE ? o.streamRate : voice.inputRate;
     this.voiceOutRate = voice.outputRate === STREAM_RATE ? o.streamRate : voice.outputRate;
     this.settings = mergeSettings(DEFAULT_SETTINGS, o.settings ?? {});
+    const st = voice.streaming && voice.renderStream && o.path !== 'block' ? voice.streaming : null;
+    this.quantum = st ? Math.max(1, Math.round(st.quantumSec * o.streamRate)) : 0;
+    this.lookahead = st ? Math.round(st.lookaheadSec * o.streamRate) : 0;
     const maxBlock = StreamingEngine.blockSamples(SETTING_RANGES.blockMs.max, o.streamRate);
     this.gated = new Float32Array(maxBlock);
+    this.gains = new Float32Array(Math.max(1, this.quantum));
     this.gate = new SilenceGate(o.streamRate);
     const historySec = (SETTING_RANGES.extraMs.max + SETTING_RANGES.blockMs.max + 400) / 1000;
     this.f0 = new F0Tracker(historySec, Math.ceil((maxBlock * F0_RATE) / o.streamRate) + 64, o.f0);
@@ -96,6 +125,9 @@ export class StreamingEngine {
     const v = o.voice;
     const vin = v.inputRate === STREAM_RATE ? rate : v.inputRate;
     const vout = v.outputRate === STREAM_RATE ? rate : v.outputRate;
+    if (v.streaming && o.path !== 'block' && (vin !== rate || vout !== rate)) {
+      throw new Error(`voice "${v.id}": a streaming voice runs at the stream's own rate (it asked for ${vin}/${vout} Hz)`);
+    }
     const maxBlock = StreamingEngine.blockSamples(SETTING_RANGES.blockMs.max, rate);
     const toF0 = await StreamResampler.create(rate, F0_RATE, maxBlock);
     const toVoice = vin === F0_RATE ? null : await StreamResampler.create(rate, vin, maxBlock);
@@ -111,6 +143,16 @@ export class StreamingEngine {
   /** Stream samples the next processBlock() call takes. */
   get blockSize(): number {
     return (this.pending ? this.geometry(this.pending) : this.geo).block;
+  }
+
+  /** True when the voice runs on the streaming path: processBlock takes any whole number of quanta. */
+  get streaming(): boolean {
+    return this.quantum > 0;
+  }
+
+  /** Most stream samples one processBlock() call may take (streaming path; the block path takes blockSize). */
+  get maxInput(): number {
+    return this.streaming ? this.gated.length - (this.gated.length % this.quantum) : this.blockSize;
   }
 
   /** Upper bound of the samples one processBlock() call writes. */
@@ -139,16 +181,22 @@ export class StreamingEngine {
       search: g.search,
       resampleInDelay: this.toVoice ? this.toVoice.delay : this.voiceInRate === F0_RATE ? this.toF0.delay : 0,
       resampleOutDelay: this.fromVoice.delay,
-      voiceLookaheadSec: this.voice.lookaheadSec,
+      voiceLookaheadSec: this.streaming ? this.lookahead / this.streamRate : this.voice.lookaheadSec,
     });
   }
 
   /** Lag SOLA chose for the last block, in voice-output samples. */
   get lastSolaLag(): number {
-    return this.sola.lastLag;
+    return this.sola?.lastLag ?? 0;
   }
 
   private geometry(s: Readonly<EngineSettings>): Geometry {
+    if (this.streaming) {
+      // One quantum per step; the window holds the look-ahead, the quantum and the grains' reach behind it.
+      const q = this.quantum;
+      const windowCapacity = this.lookahead + q + Math.ceil(VOICE_MARGIN_SEC * this.voiceInRate);
+      return { block: q, crossfade: 0, search: 0, windowCapacity, maxEmit: q };
+    }
     const block = StreamingEngine.blockSamples(s.blockMs, this.streamRate);
     const blockOut = Math.floor((block * this.voiceOutRate) / this.streamRate);
     const crossfade = Math.max(1, Math.min(Math.round((s.crossfadeMs * this.voiceOutRate) / 1000), blockOut));
@@ -165,7 +213,7 @@ export class StreamingEngine {
     this.geo = g;
     this.settings = s;
     this.window = old ? this.window.resized(g.windowCapacity) : new SlidingWindow(g.windowCapacity, 0);
-    if (!old || old.crossfade !== g.crossfade || old.search !== g.search) {
+    if (!this.streaming && (!old || old.crossfade !== g.crossfade || old.search !== g.search)) {
       this.sola = new Sola(g.crossfade, g.search);
     }
     const regionMax = g.maxEmit + g.crossfade + g.search;
@@ -199,6 +247,7 @@ export class StreamingEngine {
       this.pending = null;
     }
     const g = this.geo;
+    if (this.streaming) return this.processStream(input, out);
     if (input.length !== g.block) {
       throw new RangeError(`processBlock needs ${g.block} samples, got ${input.length}`);
     }
@@ -226,7 +275,7 @@ export class StreamingEngine {
     const emitEnd = Math.round((endIndex * this.voiceOutRate) / this.voiceInRate);
     const n = Math.min(g.maxEmit, emitEnd - this.emittedEnd);
     this.emittedEnd += n;
-    const regionLength = this.sola.regionLength(n);
+    const regionLength = this.sola!.regionLength(n);
     const region = this.region.subarray(0, regionLength);
     const regionInSamples = (regionLength * this.voiceInRate) / this.voiceOutRate;
     if (this.silentRun > regionInSamples + VOICE_MARGIN_SEC * this.voiceInRate) {
@@ -242,9 +291,10 @@ export class StreamingEngine {
     t = t1;
 
     const emitted = this.emitted.subarray(0, n);
-    this.sola.process(region, n, emitted);
+    const sola = this.sola!;
+    sola.process(region, n, emitted);
     if (this.settings.loudnessMix < 1) {
-      const startSec = (this.emittedEnd - n - this.sola.crossfade - this.sola.search + this.sola.lastLag) / this.voiceOutRate;
+      const startSec = (this.emittedEnd - n - sola.crossfade - sola.search + sola.lastLag) / this.voiceOutRate;
       const refStart = Math.round(startSec * this.voiceInRate) - this.window.startIndex;
       this.loudness.apply(emitted, n, this.voiceOutRate, this.window.data, refStart, this.voiceInRate, this.settings.loudnessMix);
     }
@@ -256,6 +306,86 @@ export class StreamingEngine {
     out.set(y);
     this.times.resampleOut = performance.now() - t;
     return y.length;
+  }
+
+  /**
+   * The streaming path: quantum by quantum, so every decision (gate frame, f0 frame, pitch mark) falls on the
+   * same sample whatever the call sizes are. Output for the quantum ending at input E is the voice's render of
+   * [E − look-ahead − quantum, E − look-ahead): as many samples out as in.
+   */
+  private async processStream(input: Float32Array, out: Float32Array): Promise<number> {
+    const q = this.quantum;
+    if (input.length === 0 || input.length % q !== 0 || input.length > this.maxInput) {
+      throw new RangeError(`processBlock on the streaming path needs a whole number of ${q}-sample quanta up to ${this.maxInput}, got ${input.length}`);
+    }
+    const voice = this.voice;
+    const gated = this.gated.subarray(0, q);
+    const region = this.region.subarray(0, q);
+    const gains = this.gains;
+    const muteEnd = Math.round(START_MUTE_SEC * this.streamRate);
+    const fadeLen = Math.max(1, Math.round(START_FADE_SEC * this.streamRate));
+    const silentLimit = q + this.lookahead + VOICE_MARGIN_SEC * this.voiceInRate;
+    let tGate = 0;
+    let tF0 = 0;
+    let tVoice = 0;
+    let tLoud = 0;
+    for (let s = 0; s < input.length; s += q) {
+      let t = performance.now();
+      for (let i = 0; i < q; i++) gated[i] = input[s + i]!; // a copy, not a view object per quantum
+      // The gate decides on the newest quantum but scales the output quantum, which is the look-ahead older:
+      // it opens before a sound. Gating the input instead ramped over a sound's first 5 ms: a click came out at
+      // 0.4–8 % of its level, too weak for the latency probe to hear (the block path decides per 10 ms frame).
+      const passed = this.gate.gainsFor(gated, gains);
+      let t1 = performance.now();
+      tGate += t1 - t;
+      t = t1;
+      await this.f0.push(this.toF0.process(gated));
+      t1 = performance.now();
+      tF0 += t1 - t;
+      t = t1;
+      this.window.push(gated);
+      this.silentRun = passed ? 0 : this.silentRun + q;
+      if (this.silentRun > silentLimit) {
+        region.fill(0); // fully gated for longer than any grain reaches: nothing can sound
+      } else {
+        this.block.audio = this.window.data;
+        this.block.startIndex = this.window.startIndex;
+        this.block.newSamples = q;
+        voice.renderStream!(this.block as VoiceBlock, region);
+      }
+      t1 = performance.now();
+      tVoice += t1 - t;
+      t = t1;
+      if (this.settings.loudnessMix < 1) {
+        // The input that this quantum's output was made from: look-ahead behind the newest quantum.
+        const refStart = this.window.capacity - this.lookahead - q;
+        this.loudness.apply(region, q, this.voiceOutRate, this.window.data, refStart, this.voiceInRate, this.settings.loudnessMix);
+      }
+      tLoud += performance.now() - t;
+      const at = this.emittedEnd + s - this.muteFrom; // output index of this quantum since the (re)start
+      if (at < muteEnd + fadeLen) {
+        for (let i = 0; i < q; i++) gains[i] = gains[i]! * Math.min(1, Math.max(0, (at + i - muteEnd) / fadeLen));
+      }
+      for (let i = 0; i < q; i++) out[s + i] = region[i]! * gains[i]!;
+    }
+    this.emittedEnd += input.length;
+    const times = this.times;
+    times.gate = tGate;
+    times.resampleIn = 0;
+    times.f0 = tF0;
+    times.voice = tVoice;
+    times.sola = tLoud;
+    times.resampleOut = 0;
+    return input.length;
+  }
+
+  /**
+   * Streaming path: treat the next input as a fresh start of sound: the output is muted for START_MUTE_SEC and
+   * faded in (live mode calls it after the warm-up and whenever conversion resumes, where real audio follows
+   * synthetic audio or a gap). No effect on the block path.
+   */
+  restartOutput(): void {
+    this.muteFrom = this.emittedEnd;
   }
 
   /** The active pitch estimator's id ('yin' unless one was given). */

@@ -34,6 +34,18 @@ export class SilenceGate {
 
   /** Applies the gate in place and returns whether any sample passed. */
   process(block: Float32Array, n = block.length): boolean {
+    return this.run(block, n, block);
+  }
+
+  /**
+   * Decides on x (left as it is) and writes each sample's gain to `gains`: the streaming path applies them to
+   * output its look-ahead older, so the gate opens that much before a sound instead of ramping over its start.
+   */
+  gainsFor(x: Float32Array, gains: Float32Array, n = x.length): boolean {
+    return this.run(x, n, null, gains);
+  }
+
+  private run(block: Float32Array, n: number, inPlace: Float32Array | null, gains?: Float32Array): boolean {
     let passed = false;
     for (let s = 0; s < n; s += this.frame) {
       const e = Math.min(n, s + this.frame);
@@ -53,7 +65,8 @@ export class SilenceGate {
       for (let i = s; i < e; i++) {
         if (this.gain < target) this.gain = Math.min(target, this.gain + this.rampStep);
         else if (this.gain > target) this.gain = Math.max(target, this.gain - this.rampStep);
-        block[i] = block[i]! * this.gain;
+        if (inPlace) inPlace[i] = block[i]! * this.gain;
+        else gains![i] = this.gain;
         if (this.gain > 0) passed = true;
       }
     }

@@ -22,6 +22,8 @@ export interface ConvertOptions {
   settings?: Partial<EngineSettings>;
   /** Keep the live delay in the output instead of compensating it. */
   keepLatency?: boolean;
+  /** Engine path for voices that can stream (default: streaming, as live mode runs them). */
+  path?: 'block' | 'streaming';
   onProgress?: (doneSec: number, totalSec: number) => void;
   /** Stops the conversion between blocks (Ctrl+C on a long file); it then throws the signal's reason. */
   signal?: AbortSignal;
@@ -73,7 +75,7 @@ export async function convertStream(source: SampleSource, sampleRate: number, si
   const settings = { ...paramDefaults(voice.info.params), ...stripUndefined(o.settings ?? {}) };
   let engine: StreamingEngine;
   try {
-    engine = await StreamingEngine.create({ streamRate: sampleRate, voice: voice.stage, f0: voice.f0, settings });
+    engine = await StreamingEngine.create({ streamRate: sampleRate, voice: voice.stage, f0: voice.f0, settings, ...(o.path ? { path: o.path } : {}) });
   } catch (e) {
     await voice.f0?.dispose?.(); // the engine owns the estimator only once it exists
     await voice.release();

@@ -66,6 +66,11 @@ export const CTRL = {
    * never leaks while the user believes they are muted.
    */
   MUTE: 21,
+  /**
+   * [inference] 1: the running voice is on the streaming path (converted audio arrives with every input buffer,
+   * not once a block), so the output may play down to one device buffer instead of keeping two in reserve.
+   */
+  STREAMING: 22,
 } as const;
 export const CTRL_SLOTS = 24;
 
@@ -111,6 +116,12 @@ export const STATS = {
   OUTPUT_WRITTEN_END: 18,
   /** [audio] dry FIFO level before each render (smoothed), input frames: the dry path's own queue. */
   DRY_QUEUE_FRAMES: 19,
+  /**
+   * [audio] the least audio the voice had beyond its reserve at any device buffer over the last second of
+   * playing, ms (−1 until measured): how much of the prebuffer the jitter of input, inference and output
+   * actually used. What is left here is latency that could be given back.
+   */
+  WET_SPARE_MS: 20,
 } as const;
 export const STATS_SLOTS = 24;
 

@@ -19,6 +19,11 @@ export interface LatencyFigures {
   deviceMs: number;
   /** How deviceMs was obtained. */
   deviceSource: 'measured' | 'nominal';
+  /**
+   * Least audio beyond the output's reserve at any device buffer in the last second, ms: the part of the
+   * prebuffer that jitter did not use (part of prebufferMs, not added to the total).
+   */
+  spareMs?: number;
   /** Last click measurement through the whole chain with the voice on, ms (absent until measured). */
   measuredMs?: number;
   /** What a listener waits: algorithmic + prebuffer + device, ms. The one headline figure (see latencyFigures). */

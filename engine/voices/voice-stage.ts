@@ -1,5 +1,9 @@
 // The seam between the streaming engine and any voice, DSP or neural. The engine owns time, buffering,
 // SOLA and resampling; a voice only turns a context window into audio for the region the engine asks for.
+// Two paths (the voice says which): the block path re-renders a context window per block and joins blocks
+// with SOLA (neural voices: their encoders need context); the streaming path, for voices that declare
+// `streaming`, renders each fixed quantum of output exactly once from state carried across calls, with no
+// crossfade and no search, so its delay is only the voice's look-ahead.
 import type { F0Source } from '../f0/tracker.js';
 
 /** Pass as a rate to work at the stream's own rate (no resampling), as the DSP voices do. */
@@ -31,6 +35,20 @@ export interface VoiceBlock {
   readonly f0: F0Source;
 }
 
+/** What a voice that runs on the streaming path needs from the engine. */
+export interface StreamingCapability {
+  /**
+   * Input the voice needs after a sample before it can render it, seconds: output sample n is rendered once
+   * input up to n + look-ahead has arrived. The engine delays the output by exactly this (its algorithmic latency).
+   */
+  readonly lookaheadSec: number;
+  /**
+   * The fixed step the engine advances the voice by, seconds. Every decision the voice makes (a pitch mark, the
+   * f0 it reads) happens at a quantum boundary, so its output is the same however the caller splits the input.
+   */
+  readonly quantumSec: number;
+}
+
 export interface VoiceStage {
   readonly id: string;
   /** Rate the voice wants its window at; STREAM_RATE for the stream's own. 16000 for content encoders. */
@@ -49,6 +67,14 @@ export interface VoiceStage {
    * a promise (inference is asynchronous); the engine awaits it before the next stage.
    */
   render(block: VoiceBlock, out: Float32Array): void | Promise<void>;
+  /** Present on voices that run on the streaming path (renderStream) instead of the block path (render). */
+  readonly streaming?: StreamingCapability;
+  /**
+   * Streaming path: renders `out.length` (one quantum) output samples ending exactly look-ahead before the newest
+   * input sample, continuing the previous call's output. Every sample is rendered once, so it must never depend
+   * on input that a later call brings. Synchronous and allocation-free.
+   */
+  renderStream?(block: VoiceBlock, out: Float32Array): void;
   /** Forget stream state (a new stream starts at absolute index 0). */
   reset(): void;
 }

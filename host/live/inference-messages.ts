@@ -33,6 +33,8 @@ export interface VoiceReady {
   warmupMs: number[];
   latency: LatencyReport;
   blockFrames: number;
+  /** The voice runs on the streaming path (blockFrames is then its quantum). */
+  streaming: boolean;
   settings: EngineSettings;
   noiseDelayMs: number;
   f0Method: string;

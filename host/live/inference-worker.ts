@@ -23,6 +23,22 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const P95_WINDOW = 64;
 /** Fade of a switch between voices whose block sizes differ (the old one out, the new one in), ms. */
 const SWITCH_FADE_MS = 10;
+/**
+ * Streaming voices take whatever whole quanta have arrived (one device buffer, usually), up to this much at
+ * once: converting as soon as input lands is what keeps their delay at the look-ahead.
+ */
+const MAX_STREAM_CHUNK_SEC = 0.1;
+/** A streaming voice that takes over converts this long beside the running one first (past its start mute). */
+const SWITCH_LEAD_SEC = 0.04;
+/** Crossfade across input skipped after a stall, for streaming voices. */
+const BACKLOG_SPLICE_SEC = 0.005;
+
+/** Input frames the next call takes at most: the block, or a streaming voice's largest chunk. */
+function chunkCapacity(e: LoadedVoice['engine'], rate: number): number {
+  if (!e.streaming) return e.blockSize;
+  const q = e.blockSize;
+  return Math.min(e.maxInput, Math.max(q, Math.floor((MAX_STREAM_CHUNK_SEC * rate) / q) * q));
+}
 
 async function main(): Promise<void> {
   const ctl = new Control(init.buffers);
@@ -52,7 +68,7 @@ async function main(): Promise<void> {
   };
   if (noiseOn) await loadNoise();
 
-  let block = new Float32Array(cur.engine.blockSize);
+  let block = new Float32Array(chunkCapacity(cur.engine, init.streamRate));
   const times = new Float64Array(P95_WINDOW);
   const sorted = new Float64Array(P95_WINDOW);
   let timeCount = 0;
@@ -62,12 +78,14 @@ async function main(): Promise<void> {
   const noiseDelayMs = () => (noise && noiseOn ? noise.delaySec * 1000 : 0);
   const publishGeometry = () => {
     ctl.stats[STATS.BLOCK_FRAMES] = cur.engine.blockSize;
+    ctl.set(CTRL.STREAMING, cur.engine.streaming ? 1 : 0);
     ctl.stats[STATS.ALGORITHMIC_MS] = cur.engine.latency().totalMs + outputDelayMs() + noiseDelayMs();
   };
   const readyOf = (v: LoadedVoice): VoiceReady => ({
     warmupMs: v.warmupMs,
     latency: v.engine.latency(),
     blockFrames: v.engine.blockSize,
+    streaming: v.engine.streaming,
     settings: { ...v.engine.currentSettings },
     noiseDelayMs: noiseDelayMs(),
     f0Method: v.engine.f0Method,
@@ -78,6 +96,8 @@ async function main(): Promise<void> {
 
   // Switching: one load at a time is kept; a newer request supersedes an older one still loading.
   let next: LoadedVoice | null = null;
+  /** Input the incoming streaming voice has converted beside the running one (see SWITCH_LEAD_SEC). */
+  let incomingFed = 0;
   let nextId = 0;
   let loadToken = 0;
   /** Settings sent while a switch loads: the new voice takes them over too. */
@@ -91,6 +111,7 @@ async function main(): Promise<void> {
         if (next) void next.destroy();
         next = v;
         nextId = id;
+        incomingFed = 0;
       },
       (e: unknown) => {
         if (token === loadToken) post({ kind: 'switch-failed', id, error: toWire(e) });
@@ -151,13 +172,15 @@ async function main(): Promise<void> {
         /* checked on the host already; the voice's own defaults stand */
       }
     }
-    if (cur.engine.blockSize !== block.length) block = new Float32Array(cur.engine.blockSize);
+    if (chunkCapacity(cur.engine, init.streamRate) !== block.length) block = new Float32Array(chunkCapacity(cur.engine, init.streamRate));
     publishGeometry();
     post({ kind: 'switched', id, ...readyOf(cur) });
     void old.destroy();
   };
 
   let fadeInFrames = 0;
+  const switchLead = Math.round(SWITCH_LEAD_SEC * init.streamRate);
+  const spliceBuf = new Float32Array(Math.round(BACKLOG_SPLICE_SEC * init.streamRate));
   let seen = ctl.get(CTRL.INPUT_SIGNAL);
   const maxBacklog = Math.round(MAX_INPUT_BACKLOG_SEC * init.streamRate);
   while (ctl.get(CTRL.STOP) === 0) {
@@ -165,6 +188,7 @@ async function main(): Promise<void> {
       resumeAsked = false;
       paused = false;
       fromNow();
+      cur.engine.restartOutput(); // the input jumps to the present: its first period is not known yet
     }
     if (paused) {
       // Stopped: nothing is converted; a switch asked for meanwhile takes over without a crossfade.
@@ -179,49 +203,69 @@ async function main(): Promise<void> {
       pendingSettings = null;
       try {
         const settings = cur.engine.update(s);
-        if (cur.engine.blockSize !== block.length) block = new Float32Array(cur.engine.blockSize);
+        if (chunkCapacity(cur.engine, init.streamRate) !== block.length) block = new Float32Array(chunkCapacity(cur.engine, init.streamRate));
         publishGeometry();
         post({ kind: 'settings', latency: cur.engine.latency(), blockFrames: cur.engine.blockSize, settings });
       } catch (e) {
         post({ kind: 'settings-failed', error: toWire(e) });
       }
     }
-    const N = block.length;
     const avail = inRing.availableRead();
-    if (avail < N) {
+    const q = cur.engine.blockSize;
+    // Block path: exactly one block. Streaming path: every whole quantum that has arrived (the rest waits).
+    const N = cur.engine.streaming ? Math.min(block.length, avail - (avail % q)) : block.length;
+    if (N === 0 || avail < N) {
       await ctl.waitInput(seen, 50);
       seen = ctl.get(CTRL.INPUT_SIGNAL);
       continue;
     }
     // Too far behind (a stall): skip the oldest input rather than let the delay grow without bound.
+    let splice = 0;
     if (avail - N > maxBacklog) {
-      const skipped = inRing.discard(avail - N - Math.floor(maxBacklog / 2));
+      const drop = avail - N - Math.floor(maxBacklog / 2);
+      // A streaming voice has no SOLA to hide a jump in its input: the first few ms of what is skipped (the
+      // old sound going on) are kept and crossfaded into the input that follows, or the jump came out as a
+      // step (0.07 at the virtual microphone in live-stress).
+      splice = cur.engine.streaming ? Math.min(spliceBuf.length, drop) : 0;
+      if (splice > 0) inRing.pop(spliceBuf, splice);
+      const skipped = splice + inRing.discard(drop - splice);
       consumed += skipped;
       ctl.add(CTRL.DROPPED_BACKLOG, skipped);
     }
-    inRing.pop(block, N);
+    const input = block.subarray(0, N);
+    inRing.pop(input, N);
     consumed += N;
+    for (let i = 0, k = Math.min(splice, N); i < k; i++) {
+      const w = Math.sin((0.5 * Math.PI * (i + 0.5)) / k) ** 2;
+      input[i] = input[i]! * w + spliceBuf[i]! * (1 - w);
+    }
     const t0 = performance.now();
-    if (noise && noiseOn) noise.process(block);
+    if (noise && noiseOn) noise.process(input);
     ctl.set(CTRL.NOISE_ACTIVE, noise && noiseOn ? 1 : 0);
     let out = cur.out;
-    let n = await cur.engine.processBlock(block, out);
+    let n = await cur.engine.processBlock(input, out);
     const incoming = next as LoadedVoice | null;
     if (incoming) {
       const fade = Math.round((SWITCH_FADE_MS * init.streamRate) / 1000);
-      if (incoming.engine.blockSize === N) {
-        // Both voices render this block; equal-power crossfade over it, then the new one runs alone.
-        const m = await incoming.engine.processBlock(block, incoming.out);
-        crossfadeInto(out, incoming.out, Math.min(n, m));
-        out = incoming.out;
-        n = m;
+      if (incoming.engine.blockSize === N || (incoming.engine.streaming && N % incoming.engine.blockSize === 0)) {
+        // Both voices render this block; equal-power crossfade over it, then the new one runs alone. A
+        // streaming voice is silent for its first moments (engine START_MUTE_SEC: it has not heard enough to
+        // find a period), so the old one carries on until the new one has been fed past that.
+        const m = await incoming.engine.processBlock(input, incoming.out);
+        incomingFed += N;
+        if (!incoming.engine.streaming || incomingFed >= switchLead) {
+          crossfadeInto(out, incoming.out, Math.min(n, m));
+          out = incoming.out;
+          n = m;
+          takeOver(incoming, nextId);
+        }
       } else {
         // Block sizes differ: the old voice fades out at the end of its last block, the new one fades in.
         const k = Math.min(n, fade);
         fadeOut(out.subarray(n - k, n), k);
         fadeInFrames = fade;
+        takeOver(incoming, nextId);
       }
-      takeOver(incoming, nextId);
     } else if (fadeInFrames > 0) {
       fadeIn(out, Math.min(n, fadeInFrames));
       fadeInFrames = 0;
@@ -231,10 +275,13 @@ async function main(): Promise<void> {
     if (load > 0) {
       // Stress hook: a stand-in for a slower model. It blocks rather than spins, like inference waiting on
       // an accelerator, so the test slows this worker without starving the audio worker of CPU on 2 cores.
-      const left = load - (performance.now() - t0);
+      // The load is per 100 ms of audio on the streaming path (its calls are one device buffer each).
+      const perCall = cur.engine.streaming ? (load * N) / (0.1 * init.streamRate) : load;
+      const left = perCall - (performance.now() - t0);
       if (left > 0) Atomics.wait(sleeper, 0, 0, left);
     }
-    const dt = performance.now() - t0;
+    // Per block; on the streaming path per quantum (the BLOCK_FRAMES published), so rtf = p95 / block time holds.
+    const dt = ((performance.now() - t0) * q) / N;
     times[timeCount++ % P95_WINDOW] = dt;
     if (dt > maxMs) maxMs = dt;
     ctl.stats[STATS.BLOCK_MS] = dt;

@@ -40,7 +40,9 @@ export class LoadedVoice {
       const settings = { ...paramDefaults(rv.info.params), ...choice.settings };
       engine = await StreamingEngine.create({ streamRate, voice: rv.stage, settings, ...(f0 ? { f0 } : {}) });
       const out = new Float32Array(engine.maxOutput);
-      return new LoadedVoice(choice, engine, rv, await warmUp(engine, out, streamRate), out);
+      const warm = await warmUp(engine, out, streamRate);
+      engine.restartOutput(); // live audio now follows the synthetic warm-up
+      return new LoadedVoice(choice, engine, rv, warm, out);
     } catch (e) {
       engine?.destroy();
       await rv.release().catch(() => undefined);
@@ -73,15 +75,20 @@ export class LoadedVoice {
  * voice warming up beside a running one delays it by at most one block's work at a time.
  */
 async function warmUp(engine: StreamingEngine, out: Float32Array, rate: number): Promise<number[]> {
-  const block = new Float32Array(engine.blockSize);
+  // A streaming voice is fed whatever quanta have arrived, about one device buffer: time chunks of ~5 ms
+  // (what its prebuffer must cover), and as many as make the same 8-phase pattern last long enough to JIT.
+  const q = engine.blockSize;
+  const block = new Float32Array(engine.streaming ? Math.max(q, Math.round((0.005 * rate) / q) * q) : q);
+  const per = engine.streaming ? 8 : 1;
   const ms: number[] = [];
   let seed = 12345;
   const noise = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
-  for (let b = 0; b < WARMUP_BLOCKS; b++) {
+  for (let k = 0; k < WARMUP_BLOCKS * per; k++) {
+    const b = Math.floor(k / per);
     const loud = b < WARMUP_BLOCKS - 2 && b % 2 === 0;
     const f0 = 110 + 40 * b;
     for (let i = 0; i < block.length; i++) {
-      const t = (b * block.length + i) / rate;
+      const t = (k * block.length + i) / rate;
       const phase = (t * f0) % 1;
       // A glottal-like pulse train with a little breath noise: voiced, harmonic-rich, speech level.
       const pulse = Math.exp(-phase * 12) - 0.08;

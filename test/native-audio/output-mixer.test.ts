@@ -10,14 +10,14 @@ const RATE = 48000;
 const B = 256;
 const N = 4800; // 100 ms block
 
-function setup(prebufferMs = 40) {
+function setup(prebufferMs = 40, maxFrames = B) {
   const buffers = createSharedBuffers(RATE, RATE, N);
   const ctl = new Control(buffers);
   ctl.stats[STATS.PREBUFFER_MS] = prebufferMs;
   ctl.stats[STATS.BLOCK_FRAMES] = N;
   const wet = new AudioRing(buffers.outputRing);
   const dry = new Fifo(RATE);
-  const mixer = new OutputMixer({ inputRate: RATE, outputRate: RATE, maxFrames: B }, ctl, wet, dry, null);
+  const mixer = new OutputMixer({ inputRate: RATE, outputRate: RATE, maxFrames }, ctl, wet, dry, null);
   const out = new Float32Array(B);
   let inputFrames = 0;
   /** Advances input time by one device buffer (as the input callback would) and renders one buffer. */
@@ -267,3 +267,47 @@ test('a smaller block (lower engine latency) does not keep the old delay: the vo
   assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
 });
 
+
+test('a streaming voice (converted audio with every input buffer) plays clean and whole on a 5 ms prebuffer', () => {
+  // Each step: one input buffer arrives, is converted at once (BLOCK_FRAMES = one 1 ms quantum) and one output
+  // buffer plays: the schedule of the streaming path, whose reserve is one buffer and 2 ms.
+  const m = setup(5);
+  m.ctl.stats[STATS.BLOCK_FRAMES] = 48;
+  m.ctl.set(CTRL.STREAMING, 1);
+  const step = () => {
+    m.advance(B);
+    m.block(0.25, B);
+    m.advance(-B); // tick() advances the input clock itself
+    return m.tick();
+  };
+  for (let i = 0; i < 400; i++) step();
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
+  assert.equal(m.ctl.get(CTRL.CATCH_UPS), 0, 'on schedule: nothing to catch up');
+  const y = step();
+  assert.ok(y.every((v) => Math.abs(v - 0.25) < 1e-6), 'the voice plays at full level');
+});
+
+test('a streaming voice whose output device stalls for 60 ms catches up to its schedule instead of playing late for good', () => {
+  // The session sizes the mixer for the largest device buffer (4096), as here.
+  const m = setup(10, 4096);
+  m.ctl.stats[STATS.BLOCK_FRAMES] = 48;
+  m.ctl.set(CTRL.STREAMING, 1);
+  const step = (render: boolean) => {
+    m.advance(B);
+    m.block(0.25, B);
+    if (render) {
+      m.advance(-B);
+      m.tick();
+    }
+  };
+  for (let i = 0; i < 200; i++) step(true);
+  const level = m.wet.availableRead();
+  // The device stops asking for audio while input and conversion go on (PulseAudio after its own underflow).
+  for (let i = 0; i < Math.round((0.06 * RATE) / B); i++) step(false);
+  assert.ok(m.wet.availableRead() > level + 0.05 * RATE, 'the stall queued the voice');
+  // It is judged over half a second (so PulseAudio's bursty requests are not mistaken for lag).
+  for (let i = 0; i < Math.round(RATE / B); i++) step(true);
+  assert.ok(m.ctl.get(CTRL.CATCH_UPS) >= 1, 'no catch-up');
+  assert.ok(m.wet.availableRead() <= level + B, `still ${m.wet.availableRead() - level} frames behind`);
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
+});
