@@ -72,6 +72,11 @@ export interface LiveTelemetry {
   latency: LatencyFigures;
   /** Where each network of the running voice runs (empty: a built-in voice with the built-in pitch estimator). */
   placement: NetworkPlacement[];
+  /**
+   * The running voice is on the streaming path (the built-in voices): it converts every millisecond with a fixed
+   * look-ahead, so block, crossfade and search do not apply to it (they do to neural voices).
+   */
+  streaming: boolean;
 }
 
 /** Events a session reports once (device lost, restarted worker, …); one line each. */

@@ -424,6 +424,7 @@ export class LiveSession {
       bypass: c.get(CTRL.BYPASS) === 1,
       voice: this.voice,
       placement: this.placement,
+      streaming: this.ctl.get(CTRL.STREAMING) === 1,
       fallback: c.get(CTRL.FALLBACK_DRY) === 1 ? 'dry' : 'silence',
       streamRate: this.streamRate,
       outputRate: this.outputRate,

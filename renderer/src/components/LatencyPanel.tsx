@@ -80,6 +80,12 @@ export function LatencyPanel({ store, ui }: { store: Store; ui: UiState }) {
           ) : null}
         </p>
       ) : null}
+      {t?.streaming ? (
+        <p className="cost" data-testid="latency-preview" aria-live="polite">
+          This voice streams: <strong>{t.latency.algorithmicMs.toFixed(0)} ms</strong> in the engine, whatever the block.
+          Block, crossfade and search apply to neural voices.
+        </p>
+      ) : (
       <p className="cost" data-testid="latency-preview" aria-live="polite">
         Engine part: <strong>{now.totalMs.toFixed(0)} ms</strong>
         {dirty ? (
@@ -89,6 +95,7 @@ export function LatencyPanel({ store, ui }: { store: Store; ui: UiState }) {
           </>
         ) : null}
       </p>
+      )}
       <div className="row">
         <button type="button" onClick={() => void apply()} disabled={!dirty}>
           Apply
