@@ -60,8 +60,8 @@ export function envelopeLag(x: Float32Array, y: Float32Array, rate: number, maxL
 }
 
 /** Median pitch ratio (cents) of y over x on frames voiced in both, after aligning y by its lag. */
-export function alignedCents(x: Float32Array, y: Float32Array, rate: number): { cents: number; paired: number; lagMs: number } {
-  const lag = envelopeLag(x, y, rate, 2);
+export function alignedCents(x: Float32Array, y: Float32Array, rate: number, maxLagSec = 2): { cents: number; paired: number; lagMs: number } {
+  const lag = envelopeLag(x, y, rate, maxLagSec);
   const fx = yinTrack(x, rate);
   const fy = yinTrack(y, rate).subarray(lag);
   const r = pairedMedianCents(fx, fy);
