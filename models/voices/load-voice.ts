@@ -96,13 +96,35 @@ export async function openSynthesizer(
   }
 }
 
+/** The runtime a voice's networks get: an explicit choice is the user's; under 'auto' voice.json may name where it runs. */
+export function voiceRuntime(asked: RuntimeOptions, voiceProvider: RuntimeOptions['provider'] | undefined): RuntimeOptions {
+  return asked.provider === 'auto' && voiceProvider ? { ...asked, provider: voiceProvider } : asked;
+}
+
+/**
+ * Where an encoder + synthesizer voice runs, and what its load has to say: the same missing accelerator is one
+ * warning, not one per network, and a voice.json that placed the voice says so.
+ */
+export function encoderSynthPlacement(
+  encoder: { provider: NetworkPlacement['provider']; placementNote: string | null; providerNote: string | null },
+  session: LoadedSession,
+  voice: { name: string; runtime: RuntimeOptions; asked: RuntimeOptions },
+): { placement: NetworkPlacement[]; notes: string[] } {
+  const placement: NetworkPlacement[] = [
+    { network: 'content encoder', provider: encoder.provider, note: encoder.placementNote },
+    { network: 'synthesizer', provider: session.provider, note: session.placementNote },
+  ];
+  const notes = [...new Set([encoder.providerNote, session.providerNote].filter((n): n is string => n !== null))];
+  if (voice.runtime !== voice.asked) notes.push(`${voice.name}: voice.json runs this voice on ${voice.runtime.provider}`);
+  return { placement, notes };
+}
+
 export async function loadVoice(dir: string, o: LoadVoiceOptions): Promise<LoadedVoice> {
   const manifest = o.manifest ?? asRvcManifest(await readManifest(dir), dir);
   const modelFile = path.join(dir, manifest.model);
   const bytes = await readModelBytes(modelFile, true);
   const asked = o.runtime ?? DEFAULT_RUNTIME;
-  // An explicit choice is the user's; under 'auto' the voice may name where it runs.
-  const runtime = asked.provider === 'auto' && manifest.provider ? { ...asked, provider: manifest.provider } : asked;
+  const runtime = voiceRuntime(asked, manifest.provider);
   const { synth, session, contract, info } = await openSynthesizer(modelFile, bytes, manifest, runtime);
   const opened: { release(): Promise<void> }[] = [session];
   try {
@@ -121,13 +143,7 @@ export async function loadVoice(dir: string, o: LoadVoiceOptions): Promise<Loade
       }
     }
     const stage = new RvcVoice({ id: manifest.id, encoder, synth, index, speakers: manifest.speakers });
-    const placement: NetworkPlacement[] = [
-      { network: 'content encoder', provider: encoder.provider, note: encoder.placementNote },
-      { network: 'synthesizer', provider: session.provider, note: session.placementNote },
-    ];
-    // The same missing accelerator is one warning, not one per network.
-    const notes = [...new Set([encoder.providerNote, session.providerNote].filter((n): n is string => n !== null))];
-    if (runtime !== asked) notes.push(`${manifest.name}: voice.json runs this voice on ${runtime.provider}`);
+    const { placement, notes } = encoderSynthPlacement(encoder, session, { name: manifest.name, runtime, asked });
     return {
       manifest,
       stage,

@@ -2,13 +2,13 @@
 // inputs, checked against voice.json or the exporter's .json, and the model is rendered once to measure its
 // hop before anything is returned, so a file that would not run is refused at the door.
 import path from 'node:path';
-import { DEFAULT_RUNTIME, type NetworkPlacement, type RuntimeOptions } from '../../../protocol/runtime.js';
+import { DEFAULT_RUNTIME, type RuntimeOptions } from '../../../protocol/runtime.js';
 import { VOICE_MANIFEST_VERSION } from '../../../protocol/voice-manifest.js';
 import { type OnnxModelInfo, parseOnnxInfo } from '../../onnx/model-info.js';
 import { ContentEncoder } from '../../rvc/content-encoder.js';
 import { loadSession } from '../../runtime.js';
 import { MAX_SPEAKERS, VoiceFormatError } from '../../voices/manifest-fields.js';
-import { modelSpeakers, readModelBytes } from '../../voices/load-voice.js';
+import { encoderSynthPlacement, modelSpeakers, readModelBytes, voiceRuntime } from '../../voices/load-voice.js';
 import type { FamilyImportSource, FamilyLoadOptions, LoadedFamilyVoice } from '../family.js';
 import { encoderFor } from '../rvc/encoder.js';
 import { parseSovitsConfig, type SovitsConfig } from './config.js';
@@ -100,7 +100,7 @@ export async function loadSovits(dir: string, m: SovitsManifest, o: FamilyLoadOp
   const file = path.join(dir, m.model);
   const bytes = await readModelBytes(file, true);
   const asked = o.runtime ?? DEFAULT_RUNTIME;
-  const runtime = asked.provider === 'auto' && m.provider ? { ...asked, provider: m.provider } : asked;
+  const runtime = voiceRuntime(asked, m.provider);
   const info = parseOnnxInfo(bytes, file);
   const form = detectSovitsForm(info, file);
   const again = (why: string) => new VoiceFormatError(`${file}: ${why}; import the voice again`);
@@ -117,12 +117,7 @@ export async function loadSovits(dir: string, m: SovitsManifest, o: FamilyLoadOp
     const encoder = await ContentEncoder.load(o.encoder ?? (await encoderFor(m)), { channels: m.featureSize, layer: m.encoderLayer }, runtime);
     opened.push(encoder);
     const stage = new SovitsVoice({ id: m.id, encoder, synth, rate: m.sampleRate, hop, speakers: m.speakers, noiseScale: m.noiseScale });
-    const placement: NetworkPlacement[] = [
-      { network: 'content encoder', provider: encoder.provider, note: encoder.placementNote },
-      { network: 'synthesizer', provider: session.provider, note: session.placementNote },
-    ];
-    const notes = [...new Set([encoder.providerNote, session.providerNote].filter((n): n is string => n !== null))];
-    if (runtime !== asked) notes.push(`${m.name}: voice.json runs this voice on ${runtime.provider}`);
+    const { placement, notes } = encoderSynthPlacement(encoder, session, { name: m.name, runtime, asked });
     return {
       stage,
       placement,
