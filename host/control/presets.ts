@@ -1,7 +1,6 @@
 // Per-voice presets (the settings last used with each voice), kept in one small JSON file beside the voice
 // library. Written to a temporary file and renamed, so a crash mid-write never leaves half a file.
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { JsonWriter, readJson } from './json-file.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings } from '../../protocol/settings.js';
 
 /** How long a change waits for the next before the file is written: a slider drag is one write, not hundreds. */
@@ -9,19 +8,21 @@ export const PRESET_WRITE_DELAY_MS = 500;
 
 export class PresetStore {
   private presets: Record<string, EngineSettings> = {};
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writer: JsonWriter;
   private timer: NodeJS.Timeout | null = null;
   private dirty = false;
 
   private constructor(
     readonly file: string,
     private readonly delayMs: number,
-  ) {}
+  ) {
+    this.writer = new JsonWriter(file, 'presets');
+  }
 
   static async open(file: string, o: { delayMs?: number } = {}): Promise<PresetStore> {
     const s = new PresetStore(file, o.delayMs ?? PRESET_WRITE_DELAY_MS);
     try {
-      const raw = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, Record<string, unknown>>;
+      const raw = (await readJson(file)) as Record<string, Record<string, unknown>>;
       for (const [voice, settings] of Object.entries(raw)) {
         // A preset that no longer passes the checks (ranges changed, an unknown key) is dropped, not fatal.
         try {
@@ -59,19 +60,9 @@ export class PresetStore {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (!this.dirty) return this.writing;
+    if (!this.dirty) return this.writer.flush();
     this.dirty = false;
-    const text = JSON.stringify(this.presets, null, 2);
-    // Writes are chained so an older snapshot never lands after a newer one.
-    this.writing = this.writing.then(async () => {
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, text);
-      await fs.rename(tmp, this.file);
-    }).catch((e: unknown) => {
-      // The settings stay in effect; only their memory across restarts is lost, so say so and carry on.
-      console.error(`resona: could not save presets to ${this.file} (${(e as Error).message}); the settings apply but will not be remembered`);
-    });
-    return this.writing;
+    // The writer chains writes, so an older snapshot never lands after a newer one.
+    return this.writer.write(this.presets);
   }
 }
