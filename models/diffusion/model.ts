@@ -94,7 +94,7 @@ export function checkSchedule(w: ReadonlyMap<string, Weight>, c: DiffusionConfig
     const theirs = w.get(`decoder.${name}`)!.data;
     for (let i = 0; i < ours.length; i++) {
       if (Math.abs(theirs[i]! - ours[i]!) > 1e-6 * Math.max(1, Math.abs(ours[i]!)) + 1e-9) {
-        throw new DiffusionError(`${where}: decoder.${name}[${i}] is ${theirs[i]}; expected ${ours[i]!.toPrecision(7)} (linear β ${1e-4}…${0.02} over ${c.timesteps} steps); the model was trained with another noise schedule, which Resona does not run`);
+        throw new DiffusionError(`${where}: decoder.${name}[${i}] is ${theirs[i]!.toPrecision(7)}; expected ${ours[i]!.toPrecision(7)} (linear β ${1e-4}…${0.02} over ${c.timesteps} steps); the model was trained with another noise schedule, which Resona does not run`);
       }
     }
   }
@@ -107,6 +107,10 @@ export function checkSchedule(w: ReadonlyMap<string, Weight>, c: DiffusionConfig
 
 /** The model from its state dict (the `model` entry of model_*.pt) and its config. */
 export function diffusionModelFrom(root: unknown, config: DiffusionConfig, where: string): DiffusionModel {
+  if (!(root instanceof Map) || !root.has('model')) {
+    const has = root instanceof Map ? [...root.keys()].slice(0, 8).map(String).join(', ') : 'no dict';
+    throw new DiffusionError(`${where} has no "model" entry (it has: ${has || 'nothing'}); a so-vits-svc diffusion model_*.pt holds {global_step, model}`);
+  }
   const tensors = stateDict(root, 'model');
   const gs = root instanceof Map ? root.get('global_step') : undefined;
   const weights = checkDiffusionWeights(tensors, config, where);
