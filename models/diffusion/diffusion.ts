@@ -4,7 +4,8 @@
 //                   then the sampler from step k (k ≤ k_step_max);
 //   only diffusion: x = noise, k = timesteps (only for a model trained on the whole chain, k_step_max = timesteps).
 // norm maps the natural-log mel's [spec_min, spec_max] = [−12, 2] onto [−1, 1]; the result is mapped back.
-// The noise comes from the caller, so a block can be reproduced (tests) or drawn afresh (the engine).
+// The noise comes from the caller, so a block can be reproduced (tests) or drawn afresh (the engine). It is
+// drawn in this order: the starting noise (M·T values), then, at speedup 1 only, M·T per step but the last.
 // Streaming per block is the engine's: this function holds no state between calls.
 import * as ort from 'onnxruntime-node';
 import { loadSession, type LoadedSession, type SessionOptions } from '../runtime.js';
@@ -75,8 +76,8 @@ function need(what: string, got: number, want: number): void {
   if (got !== want) throw new DiffusionError(`diffusion input ${what} has ${got} values; expected ${want}`, 'request');
 }
 
-/** The conditioning [1, H, T] for a block. */
-export async function conditionFor(s: DiffusionSessions, inp: DiffusionInputs): Promise<ort.Tensor> {
+/** The conditioning for a block: cond [1, H, T] (Unit2Mel's embedding) and cond_proj (what the denoiser takes). */
+export async function conditionFor(s: DiffusionSessions, inp: DiffusionInputs): Promise<{ cond: ort.Tensor; condProj: ort.Tensor }> {
   const c = s.model.config;
   const T = inp.frames;
   need('f0', inp.f0.length, T);
@@ -92,7 +93,8 @@ export async function conditionFor(s: DiffusionSessions, inp: DiffusionInputs): 
     if (spk.length !== c.speakers && spk.length !== T * c.speakers) throw new DiffusionError(`diffusion speaker weights have ${spk.length} values; expected ${c.speakers} (one per speaker) or ${T * c.speakers} (per frame)`, 'request');
     feeds['spk'] = new ort.Tensor('float32', spk, [spk.length / c.speakers, c.speakers]);
   }
-  return (await s.condition.run(feeds))['cond']!;
+  const out = await s.condition.run(feeds);
+  return { cond: out['cond']!, condProj: out['cond_proj']! };
 }
 
 /** The refined natural-log mel [1, M, T] for one block. */
@@ -114,12 +116,12 @@ export async function refineMel(s: DiffusionSessions, inp: DiffusionInputs, sett
     need('mel', inp.mel.length, M * T);
     x = qSample(normaliseMel(inp.mel), k - 1, noise(M * T), schedule);
   }
-  const cond = await conditionFor(s, inp);
+  const { condProj } = await conditionFor(s, inp);
   const tIn = new Float32Array(1);
   const tTensor = new ort.Tensor('float32', tIn, [1]);
   const denoise = async (xx: Float32Array, t: number): Promise<Float32Array> => {
     tIn[0] = t;
-    const out = await s.denoiser.run({ x: new ort.Tensor('float32', xx, [1, M, T]), t: tTensor, cond });
+    const out = await s.denoiser.run({ x: new ort.Tensor('float32', xx, [1, M, T]), t: tTensor, cond_proj: condProj });
     return out['eps']!.data as Float32Array;
   };
   const run = { method: settings.method, k, speedup: settings.speedup, ...(inp.observe ? { observe: inp.observe } : {}) };

@@ -13,7 +13,9 @@ import { readDiffusionConfig } from '../../../models/diffusion/config.js';
 import {
   conditionFor, denormaliseMel, type DiffusionInputs, type DiffusionSessions, loadDiffusion, normaliseMel, qSample, refineMel,
 } from '../../../models/diffusion/diffusion.js';
+import { buildConditionProjector, buildDenoiser } from '../../../models/diffusion/graph.js';
 import { type DiffusionModel, readDiffusionModel } from '../../../models/diffusion/model.js';
+import { loadSession } from '../../../models/runtime.js';
 import { type Denoise, type NoiseSource, sample } from '../../../models/diffusion/samplers.js';
 import type { SamplerName } from '../../../models/diffusion/config.js';
 import { BETA_END, BETA_START, makeSchedule } from '../../../models/diffusion/schedule.js';
@@ -118,24 +120,33 @@ for (const name of NAMES) {
       assert.equal(l.model.globalStep, 1234);
     });
 
-    test(`denoiser matches WaveNet within ${NET_TOL} at integer and fractional steps`, async () => {
+    test(`denoiser matches WaveNet within ${NET_TOL} at integer and fractional steps (raw and projected condition)`, async () => {
       const { fx, bin } = l;
       const d = fx.denoiser;
-      const cond = new ort.Tensor('float32', arr(bin, d.cond), [1, fx.hidden, fx.frames]);
-      for (const r of d.runs) {
-        const out = await l.s.denoiser.run({
-          x: new ort.Tensor('float32', arr(bin, d.x), [1, fx.mels, fx.frames]),
-          t: new ort.Tensor('float32', Float32Array.of(r.t), [1]),
-          cond,
-        });
-        const err = relErr(out['eps']!.data as Float32Array, arr(bin, r.eps));
-        assert.ok(err < NET_TOL, `t = ${r.t}: error ${err}`);
+      const raw = await loadSession(buildDenoiser(l.model, { condition: 'raw' }), { name: 'raw denoiser' });
+      const projector = await loadSession(buildConditionProjector(l.model), { name: 'projector' });
+      try {
+        const cond = new ort.Tensor('float32', arr(bin, d.cond), [1, fx.hidden, fx.frames]);
+        const condProj = (await projector.run({ cond }))['cond_proj']!;
+        for (const r of d.runs) {
+          const x = new ort.Tensor('float32', arr(bin, d.x), [1, fx.mels, fx.frames]);
+          const t = new ort.Tensor('float32', Float32Array.of(r.t), [1]);
+          const a = await raw.run({ x, t, cond });
+          const b = await l.s.denoiser.run({ x, t, cond_proj: condProj });
+          for (const [how, out] of [['raw', a], ['projected', b]] as const) {
+            const err = relErr(out['eps']!.data as Float32Array, arr(bin, r.eps));
+            assert.ok(err < NET_TOL, `${how}, t = ${r.t}: error ${err}`);
+          }
+        }
+      } finally {
+        await raw.release();
+        await projector.release();
       }
     });
 
     test(`condition encoder matches Unit2Mel's embedding within ${NET_TOL} (speaker one-hot and mix)`, async () => {
       for (const c of l.fx.cases) {
-        const cond = await conditionFor(l.s, inputs(l, c));
+        const { cond } = await conditionFor(l.s, inputs(l, c));
         const err = relErr(cond.data as Float32Array, arr(l.bin, c.cond));
         assert.ok(err < NET_TOL, `${label(c)}: error ${err}`);
       }
@@ -173,10 +184,10 @@ async function shallowWith(l: Loaded, c: Case, b: Breakage): Promise<Float32Arra
   const noise = noiseFrom(l, c);
   const { mels: M } = l.fx;
   const T = l.fx.frames;
-  const cond = await conditionFor(l.s, inp);
+  const { condProj } = await conditionFor(l.s, inp);
   const shift = b.tShift ?? 0;
   const denoise: Denoise = async (x, t) => {
-    const out = await l.s.denoiser.run({ x: new ort.Tensor('float32', x, [1, M, T]), t: new ort.Tensor('float32', Float32Array.of(t + shift), [1]), cond });
+    const out = await l.s.denoiser.run({ x: new ort.Tensor('float32', x, [1, M, T]), t: new ort.Tensor('float32', Float32Array.of(t + shift), [1]), cond_proj: condProj });
     return out['eps']!.data as Float32Array;
   };
   const x = qSample((b.norm ?? normaliseMel)(inp.mel!), c.k - 1 + shift, noise(M * T), schedule);
