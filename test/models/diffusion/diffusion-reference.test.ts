@@ -152,6 +152,16 @@ for (const name of NAMES) {
       }
     });
 
+    if (name === 'tiny-full-3spk') test('per-frame speaker weights ([T, S], every row the block\'s mix) give the block mix\'s condition', async () => {
+      const c = l.fx.cases.find((k) => k.speaker && k.speaker.filter((v) => v > 0).length > 1);
+      assert.ok(c, 'the multi-speaker fixture has a mix case');
+      const perFrame = new Float32Array(l.fx.frames * l.fx.speakers);
+      for (let t = 0; t < l.fx.frames; t++) perFrame.set(c.speaker!, t * l.fx.speakers);
+      const { cond } = await conditionFor(l.s, { ...inputs(l, c), speaker: perFrame });
+      const err = relErr(cond.data as Float32Array, arr(l.bin, c.cond));
+      assert.ok(err < NET_TOL, `error ${err}`);
+    });
+
     test(`every sampler follows upstream's trajectory within ${TRAJ_TOL}`, async () => {
       for (const c of l.fx.cases) {
         const calls: { x: Float32Array; t: number }[] = [];
