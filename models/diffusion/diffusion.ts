@@ -83,6 +83,9 @@ export async function conditionFor(s: DiffusionSessions, inp: DiffusionInputs): 
   need('f0', inp.f0.length, T);
   need('volume', inp.volume.length, T);
   need('units', inp.units.length, T * c.units);
+  // ln(1 + f0/700) is NaN below −700 Hz and a NaN spreads through every denoiser pass of the block.
+  const bad = inp.f0.findIndex((v) => !(v >= 0 && v < 1e5));
+  if (bad >= 0) throw new DiffusionError(`diffusion f0 at frame ${bad} is ${inp.f0[bad]}; expected Hz ≥ 0 (unvoiced frames interpolated or 0)`, 'request');
   const feeds: Record<string, ort.Tensor> = {
     units: new ort.Tensor('float32', inp.units, [1, T, c.units]),
     f0: new ort.Tensor('float32', inp.f0, [1, T]),

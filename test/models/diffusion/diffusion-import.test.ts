@@ -117,6 +117,7 @@ describe('sampler settings', { timeout: 60_000 }, () => {
       await assert.rejects(run({ mode: 'only-diffusion' }), /trained on the first 100 of 1000 steps/);
       await assert.rejects(run({ method: 'unipc' as never }), /method is "unipc"/);
       await assert.rejects(refineMel(s, { ...inp, f0: new Float32Array(3) }, { method: 'ddim', kStep: 10, speedup: 5, mode: 'shallow' }, noise), /f0 has 3 values; expected 4/);
+      await assert.rejects(refineMel(s, { ...inp, f0: Float32Array.of(100, NaN, 100, 100) }, { method: 'ddim', kStep: 10, speedup: 5, mode: 'shallow' }, noise), /f0 at frame 1 is NaN; expected Hz ≥ 0/);
       const out = await run({ method: 'ddim', kStep: 20, speedup: 5 });
       assert.equal(out.length, 12 * T);
       assert.ok(out.every(Number.isFinite));
