@@ -56,6 +56,33 @@ describe('diffusion.yaml', { timeout: 60_000 }, () => {
   });
 });
 
+describe('hostile diffusion.yaml', { timeout: 60_000 }, () => {
+  test('an alias bomb costs nothing (aliases are shared, only known fields are read)', () => {
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 30; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    const t = performance.now();
+    const c = parseDiffusionConfig(`${YAML}\n${lines.join('\n')}\n`, 'bomb.yaml');
+    assert.equal(c.layers, 3);
+    assert.ok(performance.now() - t < 2000, 'the aliases were expanded');
+  });
+
+  test('deep nesting, binary bytes and files over 1 MiB are refused with a one-line error', async () => {
+    refused('data: ' + '['.repeat(100_000), 'not valid YAML');
+    refused('\u0000\u0001\u0002 \uFFFE', /not valid YAML|does not hold a mapping/);
+    const { dir, cleanup } = tempDir();
+    try {
+      const big = path.join(dir, 'big.yaml');
+      writeFileSync(big, `${YAML}\n# ${'x'.repeat(1 << 20)}\n`);
+      await assert.rejects(readDiffusionConfig(big), /more than/);
+      const bin = path.join(dir, 'bin.yaml');
+      writeFileSync(bin, Buffer.from([0x64, 0x61, 0xff, 0xfe, 0x00]));
+      await assert.rejects(readDiffusionConfig(bin), /not UTF-8 text/);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe('model_*.pt', { timeout: 60_000 }, () => {
   test('a checkpoint with an optimizer entry imports; global_step and sizes come through', async () => {
     const m = await readDiffusionModel(PT, path.join(FIXTURES, 'tiny-shallow.yaml'));
