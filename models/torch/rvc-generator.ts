@@ -38,25 +38,41 @@ function nsfSource(g: GraphBuilder, w: WeightSource, f0: string, sr: number, upp
   const lin = w.get('dec.m_source.l_linear.weight');
   const dim = lin.shape[1]!;
   const f = g.op('Unsqueeze', [f0, g.i64([2])]); // [1, L, 1]
-  const steps = g.f32(Array.from({ length: upp }, (_, i) => i + 1));
-  const rad = g.op('Mul', [g.op('Div', [f, g.f32([sr])]), steps]); // [1, L, upp]
-  // Phase advance of each whole frame but the last, wrapped to [−0.5, 0.5), summed, wrapped again. "Wrapped"
-  // is x − ⌊x⌋ rather than fmod: perFrame ≥ 0, so the first is fmod exactly, and the second differs from fmod
-  // only by whole cycles where the sum is negative, which the sine cannot tell apart. Floor runs on every GPU
-  // provider; float Mod is CPU-only in onnxruntime's WebGPU provider, and each CPU node in the middle of the
-  // graph costs a copy of its input back from the GPU on every block.
+  // Phase in cycles: f_k·(i + 1)/sr within frame k, plus the wrapped sum of whole earlier frames' advances.
+  // Float32 loses this unless each product and the running sum are kept exact: at 2.5 cycles a frame a
+  // rounded product is off by 1e-7 cycles, the sum of a few hundred of them by 1e-6, and the 9th harmonic of
+  // so-vits-svc's source multiplies that by 9. So f is split (Veltkamp) into a 12-bit head and a tail, and
+  // each constant (i + 1)/sr into a 12-bit head and a tail: head × head is exact, the rest is tiny.
+  const split = (x: number): [number, number] => {
+    const scale = 2 ** (11 - Math.floor(Math.log2(x)));
+    const hi = Math.round(x * scale) / scale;
+    return [hi, Math.fround(x - hi)];
+  };
+  const steps = Array.from({ length: upp }, (_, i) => split((i + 1) / sr));
+  const cHi = g.f32(steps.map((c) => c[0]));
+  const cLo = g.f32(steps.map((c) => c[1]));
+  const t = g.op('Mul', [f, g.f32([4097])]);
+  const fHi = g.op('Sub', [t, g.op('Sub', [t, f])]);
+  const fLo = g.op('Sub', [f, fHi]);
+  const radHi = g.op('Mul', [fHi, cHi]); // [1, L, upp], exact
+  const radLo = g.op('Add', [g.op('Mul', [fHi, cLo]), g.op('Mul', [fLo, g.op('Add', [cHi, cLo])])]);
+  // "Wrapped" is x − ⌊x⌋ (or x − ⌊x + ½⌋) rather than fmod: the sine cannot tell whole cycles apart, and Floor
+  // runs on every GPU provider, while float Mod is CPU-only in onnxruntime's WebGPU provider, where each CPU
+  // node in the middle of the graph costs a copy of its input back from the GPU on every block.
   const frac = (x: string) => g.op('Sub', [x, g.op('Floor', [x])]);
-  const perFrame = g.op('Slice', [rad, g.i64([0, upp - 1]), g.i64([-1, upp]), g.i64([1, 2])]);
-  const wrapped = g.op('Sub', [frac(g.op('Add', [perFrame, g.f32([0.5])])), g.f32([0.5])]);
-  // The running sum grows by up to half a cycle a frame, and a float32 sum of magnitude S rounds each step by
-  // S·2⁻²⁴: over a few hundred frames that drifts the phase by 1e-5 cycles, 9e-5 at the 9th harmonic of
-  // so-vits-svc's source. So each increment is split into a coarse part on a 1/4096 grid, whose sum is exact
-  // in float32 below 4096 cycles, and the small remainder, whose sum stays small: both sums keep full precision.
+  const nearest = (x: string) => g.op('Floor', [g.op('Add', [x, g.f32([0.5])])]);
+  const last = (x: string) => g.op('Slice', [x, g.i64([0, upp - 1]), g.i64([-1, upp]), g.i64([1, 2])]); // whole frames but the last
+  const incHi = last(radHi);
+  const wHi = g.op('Sub', [incHi, nearest(incHi)]); // exact, in [−½, ½]
+  // The sum: a part on a 1/4096 grid, whose float32 sum is exact below 4096 cycles, and a remainder small
+  // enough that its sum keeps full precision.
+  const coarse = g.op('Div', [nearest(g.op('Mul', [wHi, g.f32([4096])])), g.f32([4096])]);
+  const fine = g.op('Add', [g.op('Sub', [wHi, coarse]), last(radLo)]);
   const cum = (x: string) => g.op('CumSum', [x, g.i64([1], [])]);
-  const coarse = g.op('Div', [g.op('Floor', [g.op('Add', [g.op('Mul', [wrapped, g.f32([4096])]), g.f32([0.5])])]), g.f32([4096])]);
-  const acc = frac(g.op('Add', [frac(cum(coarse)), cum(g.op('Sub', [wrapped, coarse]))]));
+  const acc = frac(g.op('Add', [frac(cum(coarse)), cum(fine)]));
   const start = g.op('Pad', [acc, g.i64([0, 1, 0, 0, 0, 0])]);
-  let phase = g.op('Reshape', [g.op('Add', [rad, start]), g.i64([1, -1, 1])]); // [1, L·upp, 1]
+  let phase = frac(g.op('Add', [g.op('Add', [frac(radHi), radLo]), start]));
+  phase = g.op('Reshape', [phase, g.i64([1, -1, 1])]); // [1, L·upp, 1], in [0, 1)
   if (dim > 1) phase = g.op('Mul', [phase, g.f32(Array.from({ length: dim }, (_, h) => h + 1), [1, 1, dim])]);
   if (dim > 1 && !deterministic) {
     // A random initial phase per harmonic, none for the fundamental.
