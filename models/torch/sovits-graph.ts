@@ -50,6 +50,22 @@ export function sovitsArchitecture(w: ReadonlyMap<string, TensorLike>): SovitsAr
   };
 }
 
+/**
+ * With flow_share_parameter each coupling's enc is flow.wn itself, and torch.save writes it under every name on
+ * one storage. The builder reads flow.wn; an alias that holds other values means the file was edited or
+ * damaged, and which of the two the network should use cannot be known.
+ */
+function checkSharedFlow(w: ReadonlyMap<string, TensorLike>): void {
+  for (const [k, t] of w) {
+    const m = /^flow\.flows\.\d+\.enc\.(.+)$/.exec(k);
+    if (!m) continue;
+    const own = w.get(`flow.wn.${m[1]}`);
+    const same = own && own.shape.length === t.shape.length && own.shape.every((d, i) => d === t.shape[i]) && own.data.length === t.data.length &&
+      Array.prototype.every.call(own.data, (v: number | bigint, i: number) => v === t.data[i]);
+    if (!same) throw new SovitsGraphError(`the checkpoint shares one WN across the flow (flow.wn), but ${k} differs from flow.wn.${m[1]}; the file is damaged or was edited`);
+  }
+}
+
 /** f0_to_coarse (so-vits-svc 4.1 utils): mel scale, bins 1…255 over 50…1100 Hz, rounded half to even. */
 function coarseF0(g: GraphBuilder, f0: string): string {
   const lo = 1127 * Math.log(1 + 50 / 700);
@@ -66,6 +82,7 @@ export function buildSovitsSynthesizer(ckpt: SovitsCheckpointLike, opts: SovitsB
   const arch = { ...sovitsArchitecture(ckpt.weights), ...opts.architecture };
   if (c.hidden_channels % c.n_heads) throw new SovitsGraphError(`config model.hidden_channels is ${c.hidden_channels}: not divisible by n_heads (${c.n_heads})`);
   if (c.inter_channels % 2) throw new SovitsGraphError(`config model.inter_channels is ${c.inter_channels}: the flow splits it in halves, an even number expected`);
+  if (arch.sharedFlow) checkSharedFlow(ckpt.weights);
   const w = new CheckedWeights(ckpt.weights, sovitsParameters(c, arch), {
     error: (m) => new SovitsGraphError(m),
     ignored: ignoredSovitsKey(arch),

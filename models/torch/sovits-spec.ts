@@ -161,3 +161,13 @@ export function sovitsParameters(c: SovitsNetConfig, a: SovitsArchitecture): Par
 export function ignoredSovitsKey(a: SovitsArchitecture): (key: string) => boolean {
   return (k) => k.startsWith('enc_q.') || k.startsWith('f0_decoder.') || (a.sharedFlow && /^flow\.flows\.\d+\.enc\./.test(k));
 }
+
+/** so-vits-svc 4.1's configs_template config.json model section (vec768l12, 44.1 kHz, hop 512). */
+export function templateSovitsConfig(o: { ssl?: number; speakers?: number } = {}): SovitsNetConfig {
+  return {
+    inter_channels: 192, hidden_channels: 192, filter_channels: 768, n_heads: 2, n_layers: 6, kernel_size: 3, resblock: '1',
+    resblock_kernel_sizes: [3, 7, 11], resblock_dilation_sizes: [[1, 3, 5], [1, 3, 5], [1, 3, 5]], upsample_rates: [8, 8, 2, 2, 2],
+    upsample_initial_channel: 512, upsample_kernel_sizes: [16, 16, 4, 4, 4], gin_channels: 768, ssl_dim: o.ssl ?? 768,
+    n_speakers: o.speakers ?? 1, sampling_rate: 44100,
+  };
+}

@@ -15,6 +15,8 @@ import { CheckpointError } from '../../../models/torch/checkpoint.js';
 import { readSovitsCheckpoint, type SovitsCheckpoint } from '../../../models/torch/sovits-checkpoint.js';
 import { buildSovitsSynthesizer, SovitsGraphError, type SovitsBuildOptions } from '../../../models/torch/sovits-graph.js';
 import type { TorchTensor } from '../../../models/torch/checkpoint.js';
+import { randomWeights } from '../../../models/torch/rvc-random.js';
+import { sovitsParameters, templateSovitsConfig } from '../../../models/torch/sovits-spec.js';
 import { ROOT } from '../../helpers.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'torch', 'sovits');
@@ -239,6 +241,14 @@ describe('G_*.pth with a config that does not fit is refused, naming the field',
     await refused(withConfig(NAMES[1]!, (c) => { c.data.hop_length = 320; }), 'data.hop_length', '320', '512');
   });
 
+  test('a shared flow whose aliases disagree with flow.wn is refused', async () => {
+    const l = altered(await load(NAMES[1]!), (w) => {
+      const t = w.get('flow.flows.4.enc.res_skip_layers.0.bias')!;
+      w.set('flow.flows.4.enc.res_skip_layers.0.bias', { ...t, data: Float32Array.from(t.data as Float32Array, (v) => v + 1) });
+    });
+    assert.throws(() => build(l), (e: Error) => e instanceof SovitsGraphError && /flow\.flows\.4\.enc\.res_skip_layers\.0\.bias differs from flow\.wn\.res_skip_layers\.0\.bias/.test(e.message));
+  });
+
   test('the readers take every form: training (optimizer, iteration), fp16 release with shared flow, 4.0', async () => {
     const a = await load(NAMES[0]!);
     assert.equal(a.ckpt.iteration, 1234);
@@ -265,5 +275,32 @@ describe('G_*.pth with a config that does not fit is refused, naming the field',
       return true;
     });
     assert.equal(existsSync(marker), false);
+  });
+});
+
+describe('real size', { timeout: 300_000 }, () => {
+  test('so-vits-svc 4.1 template config (192 hidden, 6 layers, 512 upsample channels, random weights) renders T·512 samples', async () => {
+    const config = templateSovitsConfig({ speakers: 2 });
+    const arch = { window: 4, harmonics: 8, uvEmbedding: true, vol: true, flowLayers: 4, depthwise: false, sharedFlow: false };
+    const bytes = buildSovitsSynthesizer({ weights: randomWeights(sovitsParameters(config, arch), 3), config });
+    const s = await loadSession(bytes, { provider: 'cpu', threads: 2, name: 'real-size' });
+    sessions.push(s);
+    const T = 24;
+    const Tsrc = 14;
+    const mel = new BigInt64Array(T);
+    fillMel2ph(mel, T, Tsrc);
+    const out = await s.run({
+      c: new ort.Tensor('float32', new Float32Array(Tsrc * 768).fill(0.1), [1, Tsrc, 768]),
+      f0: new ort.Tensor('float32', new Float32Array(T).fill(200), [1, T]),
+      mel2ph: new ort.Tensor('int64', mel, [1, T]),
+      uv: new ort.Tensor('float32', new Float32Array(T).fill(1), [1, T]),
+      noise: new ort.Tensor('float32', new Float32Array(192 * T), [1, 192, T]),
+      sid: new ort.Tensor('int64', BigInt64Array.from([1n]), [1]),
+      vol: new ort.Tensor('float32', new Float32Array(T).fill(0.05), [1, T]),
+    });
+    const a = out.audio!.data as Float32Array;
+    assert.equal(a.length, T * 512);
+    assert.ok(a.every(Number.isFinite));
+    assert.ok(Math.sqrt(a.reduce((e, v) => e + v * v, 0) / a.length) > 1e-3, 'not silent');
   });
 });
