@@ -8,6 +8,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { zipSync } from 'fflate';
 import { StreamingEngine } from '../../engine/engine.js';
+import { yinTrack } from '../../engine/f0/yin.js';
+import { medianVoiced, ratioToCents } from '../../engine/pitch.js';
 import { readAudioFile } from '../../host/audio-file.js';
 import { convertSamples } from '../../host/convert.js';
 import { VoiceSession } from '../../host/voice-session.js';
@@ -128,32 +130,50 @@ describe('imported G_*.pth voices in the engine', () => {
   });
 
   test('live block path, 50 ms blocks on a steady tone: no seams at block boundaries', T_OUT, async () => {
-    // The flow's noise off (noiseScale 0) so the tiny voice's output is as steady as its input.
+    // The singer sings a clean sine at its f0, where a seam would show; the random release voice with the
+    // flow's noise off (noiseScale 0) is as steady as its input, where a level step would show.
+    const singer = await importVoice(pth('singer'), path.join(tmp.dir, 'seams'), { config: cfg('singer') });
     const dir = path.join(library, 'release');
     const manifest = JSON.parse(await fs.readFile(path.join(dir, 'voice.json'), 'utf8'));
     const quiet = path.join(tmp.dir, 'release-quiet');
     await fs.cp(dir, quiet, { recursive: true });
     await fs.writeFile(path.join(quiet, 'voice.json'), JSON.stringify({ ...manifest, noiseScale: 0 }));
-    const voice = await resolveVoice({ voice: quiet, encoder: enc256 });
-    const engine = await StreamingEngine.create({ streamRate: STREAM, voice: voice.stage, settings: { blockMs: 50, extraMs: 300 } });
-    const x = sine(200, STREAM, 3);
-    const y = new Float32Array(x.length + engine.maxOutput * 2);
-    const out = new Float32Array(engine.maxOutput);
-    const boundaries: number[] = [];
-    let len = engine.blockSize;
-    for (let p = 0; p + engine.blockSize <= x.length; p += engine.blockSize) {
-      const n = await engine.processBlock(x.subarray(p, p + engine.blockSize), out);
-      boundaries.push(len);
-      y.set(out.subarray(0, n), len);
-      len += n;
+    for (const v of [path.join(tmp.dir, 'seams', singer.id), quiet]) {
+      const voice = await resolveVoice({ voice: v, encoder: enc256 });
+      const engine = await StreamingEngine.create({ streamRate: STREAM, voice: voice.stage, settings: { blockMs: 50, extraMs: 300 } });
+      const x = sine(200, STREAM, 3);
+      const y = new Float32Array(x.length + engine.maxOutput * 2);
+      const out = new Float32Array(engine.maxOutput);
+      const boundaries: number[] = [];
+      let len = engine.blockSize;
+      for (let p = 0; p + engine.blockSize <= x.length; p += engine.blockSize) {
+        const n = await engine.processBlock(x.subarray(p, p + engine.blockSize), out);
+        boundaries.push(len);
+        y.set(out.subarray(0, n), len);
+        len += n;
+      }
+      engine.destroy();
+      await voice.release();
+      const s = seamStats(y, boundaries, Math.round(STREAM * 0.8), Math.round(STREAM * 2.6), 240);
+      const name = path.basename(v);
+      console.log(`${name} seams: jump at boundaries ${s.jumpAt.toFixed(4)} vs elsewhere ${s.jumpElse.toFixed(4)}; 5 ms energy ${s.eMin.toFixed(5)}..${s.eMax.toFixed(5)}`);
+      assert.ok(s.eMax > 1e-4, `${name} sings`);
+      assert.ok(s.jumpAt <= s.jumpElse * 1.1, `${name}: jump at boundaries ${s.jumpAt.toFixed(4)} vs elsewhere ${s.jumpElse.toFixed(4)}`);
+      assert.ok(s.eMin > s.eMax * 0.8, `${name}: 5 ms energy ranges ${s.eMin.toFixed(5)}..${s.eMax.toFixed(5)}`);
     }
-    engine.destroy();
-    await voice.release();
-    const s = seamStats(y, boundaries, Math.round(STREAM * 0.8), Math.round(STREAM * 2.6), 240);
-    console.log(`seams: jump at boundaries ${s.jumpAt.toFixed(4)} vs elsewhere ${s.jumpElse.toFixed(4)}; 5 ms energy ${s.eMin.toFixed(5)}..${s.eMax.toFixed(5)}`);
-    assert.ok(s.eMax > 1e-5, 'the voice sings');
-    assert.ok(s.jumpAt <= s.jumpElse * 1.1, `jump at boundaries ${s.jumpAt.toFixed(4)} vs elsewhere ${s.jumpElse.toFixed(4)}`);
-    assert.ok(s.eMin > s.eMax * 0.8, `5 ms energy ranges ${s.eMin.toFixed(5)}..${s.eMax.toFixed(5)}`);
+  });
+
+  test('a G_*.pth made to sing its f0 follows --pitch (yin on the output within 10 cents)', T_OUT, async () => {
+    const m = await importVoice(pth('singer'), library, { config: cfg('singer') });
+    const x = sine(200, STREAM, 2.5);
+    for (const pitch of [5, -7]) {
+      const r = await convertSamples(x, STREAM, { voice: path.join(library, m.id), encoder: enc256, f0: 'yin', settings: { pitch } });
+      assert.equal(r.output.length, x.length);
+      const f = medianVoiced(yinTrack(r.output.subarray(STREAM * 0.7, STREAM * 2.2), STREAM));
+      const cents = ratioToCents(f / 200);
+      console.log(`singer, pitch ${pitch}: ${f.toFixed(2)} Hz, ${cents.toFixed(1)} cents`);
+      assert.ok(Math.abs(cents - 100 * pitch) < 10, `pitch ${pitch}: ${f.toFixed(2)} Hz (${cents.toFixed(1)} cents)`);
+    }
   });
 
   test('a failed import or a broken so-vits voice leaves the running so-vits voice running', T_OUT, async () => {
