@@ -229,6 +229,14 @@ describe('G_*.pth with a config that does not fit is refused, naming the field',
     await refused(withConfig(NAMES[2]!, (c) => { (c as unknown as { spk: Record<string, number> }).spk.extra = 2; }), 'spk.extra', '2', '0 to 1');
   });
 
+  test('configs without speech_encoder: 4.0-Vec768-Layer12 (ssl 768) reads as vec768l12, 4.0 (ssl 256) as vec256l9', async () => {
+    const v768 = await withConfig(NAMES[0]!, (c) => { delete c.model.speech_encoder; });
+    assert.equal(v768.encoder, 'vec768l12');
+    const fork = await withConfig(NAMES[0]!, (c) => { delete c.model.speech_encoder; c.data.contentvec_final_proj = false; });
+    assert.equal(fork.encoder, 'vec768l12', "so-vits-svc-fork's 768-d last_hidden_state");
+    assert.equal((await load(NAMES[2]!)).ckpt.encoder, 'vec256l9');
+  });
+
   test('unknown and unsupported encoders, by name, with what is supported', async () => {
     await refused(withConfig(NAMES[0]!, (c) => { c.model.speech_encoder = 'hubertsoft'; }), 'model.speech_encoder', 'hubertsoft', 'vec768l12, vec256l9', 'not supported yet');
     await refused(withConfig(NAMES[0]!, (c) => { c.model.speech_encoder = 'mystery-encoder'; }), 'model.speech_encoder', 'mystery-encoder', 'vec768l12, vec256l9');
