@@ -10,7 +10,7 @@
 // HiFiGAN decoder (8-harmonic source) draws z. The pieces are RVC's (./rvc-encoder.ts, ./rvc-flow.ts,
 // ./rvc-generator.ts) with the so-vits-svc layout passed in.
 import { GraphBuilder } from '../onnx/graph-builder.js';
-import { conv1d, dimOf, embedding, linear } from '../onnx/layers.js';
+import { constant, conv1d, dimOf, embedding, linear } from '../onnx/layers.js';
 import { encoderStats, relativeEncoder } from './rvc-encoder.js';
 import { reverseFlow } from './rvc-flow.js';
 import { decoder } from './rvc-generator.js';
@@ -29,6 +29,11 @@ export interface SovitsBuildOptions {
   deterministic?: boolean;
   /** Parts of the architecture to take as given instead of reading them from the checkpoint (tests alter one part). */
   architecture?: Partial<SovitsArchitecture>;
+  /**
+   * sid as per-frame speaker weights f32 [T, n_speakers] (g = weights · emb_g per frame), as so-vits-svc 4.1's
+   * exporter writes voices with vol and several speakers; default: exactly then. Otherwise sid is an id i64 [1].
+   */
+  speakerMix?: boolean;
 }
 
 /** The architecture a checkpoint's weights show. */
@@ -96,7 +101,9 @@ export function buildSovitsSynthesizer(ckpt: SovitsCheckpointLike, opts: SovitsB
   const mel2ph = g.input('mel2ph', 'int64', [1, 'T']);
   const uv = g.input('uv', 'float32', [1, 'T']);
   const noise = g.input('noise', 'float32', [1, c.inter_channels, 'T']);
-  const sid = g.input('sid', 'int64', [1]);
+  const mix = opts.speakerMix ?? (arch.vol && c.n_speakers > 1);
+  if (mix && !arch.vol) throw new SovitsGraphError('speaker mix weights come with the 4.1 form, which takes vol; this voice has no vol_embedding');
+  const sid = mix ? g.input('sid', 'float32', ['T', c.n_speakers]) : g.input('sid', 'int64', [1]);
   const vol = arch.vol ? g.input('vol', 'float32', [1, 'T']) : null;
 
   // Content on the hop grid: one zero row in front, then row mel2ph[t] for frame t.
@@ -120,7 +127,10 @@ export function buildSovitsSynthesizer(ckpt: SovitsCheckpointLike, opts: SovitsB
   const hidden = relativeEncoder(g, w, spec, x, masks);
   const [m, logs] = encoderStats(g, w, c, hidden, masks.ct);
   const zp = g.op('Add', [m, g.op('Mul', [noise, g.op('Exp', [logs])])]);
-  const spk = g.op('Unsqueeze', [embedding(g, w.get('emb_g.weight'), sid, 'emb_g.weight'), g.i64([2])]); // [1, gin, 1]
+  // g: [1, gin, 1] for an id; [1, gin, T] for mix weights (every layer that reads g is a 1×1 conv, so both broadcast).
+  const spk = mix
+    ? g.op('Unsqueeze', [g.op('Transpose', [g.op('MatMul', [sid, constant(g, w.get('emb_g.weight'), 'emb_g.weight')])], { perm: [1, 0] }), g.i64([0])])
+    : g.op('Unsqueeze', [embedding(g, w.get('emb_g.weight'), sid, 'emb_g.weight'), g.i64([2])]);
   const z = reverseFlow(g, w, c, zp, masks.ct, spk, { layers: arch.flowLayers, wnPrefix: (f) => wnPrefix(arch, f), depthwise: arch.depthwise });
   const audio = decoder(g, w, c, { z, f0, spk, frames: null }, opts.deterministic ? null : 'draw', c.sampling_rate);
   g.op('Identity', [audio], {}, 'audio');

@@ -45,8 +45,8 @@ describe('import G_*.pth + config.json', () => {
     const m = await importVoice(pth('4.1-vec768-vol-3spk'), library, { config: cfg('4.1-vec768-vol-3spk'), name: 'Trio' });
     const saved = JSON.parse(await fs.readFile(path.join(library, m.id, 'voice.json'), 'utf8'));
     assert.deepEqual(
-      [saved.family, saved.contract, saved.sampleRate, saved.hop, saved.featureSize, saved.encoderLayer, saved.speakers, saved.vol, saved.f0],
-      ['sovits', 'sovits41', 44100, 512, 768, 12, 3, true, true],
+      [saved.family, saved.contract, saved.sampleRate, saved.hop, saved.featureSize, saved.encoderLayer, saved.speakers, saved.vol, saved.speakerMix, saved.f0],
+      ['sovits', 'sovits41', 44100, 512, 768, 12, 3, true, true, true],
     );
   });
 

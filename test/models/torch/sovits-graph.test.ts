@@ -83,6 +83,13 @@ async function render(l: Loaded, bytes: Uint8Array, sid: number, o: Feeds = {}):
     noise: new ort.Tensor('float32', noise, [1, fx.inter, T]),
     sid: new ort.Tensor('int64', BigInt64Array.from([BigInt(sid)]), [1]),
   };
+  if (s.inputs.find((i) => i.name === 'sid')?.type === 'float32') {
+    // Speaker-mix form: one-hot weights per frame pick the speaker.
+    const n = l.fx.speakers.length;
+    const w = new Float32Array(T * n);
+    for (let i = 0; i < T; i++) w[i * n + sid] = 1;
+    feeds.sid = new ort.Tensor('float32', w, [T, n]);
+  }
   if (s.inputNames.includes('vol')) feeds.vol = new ort.Tensor('float32', readArray(bin, fx.vol), [1, T]);
   const out = await s.run(feeds);
   return out.audio!.data as Float32Array;
@@ -112,6 +119,16 @@ describe('so-vits-svc graph against the PyTorch reference', { timeout: 300_000 }
       }
     });
   }
+
+  test('4.1 vec768 with vol and 3 speakers builds the 4.1 export\'s speaker-mix sid; an id sid on request, same output', async () => {
+    const l = await load(NAMES[0]!);
+    const mixed = await loadSession(build(l), { provider: 'cpu', threads: 1, name: 'mix' });
+    sessions.push(mixed);
+    assert.deepEqual(mixed.inputs.find((i) => i.name === 'sid'), { name: 'sid', type: 'float32', dims: ['T', 3] });
+    const byId = build(l, { speakerMix: false });
+    const d = maxDiff(await render(l, byId, 2), reference(l, 2));
+    assert.ok(d < TOLERANCE, `id form: max |Δ| ${d}`);
+  });
 
   test('4.1 vec768: the three speakers and the vol input all move the output', async () => {
     const l = await load(NAMES[0]!);
@@ -303,7 +320,7 @@ describe('real size', { timeout: 300_000 }, () => {
       mel2ph: new ort.Tensor('int64', mel, [1, T]),
       uv: new ort.Tensor('float32', new Float32Array(T).fill(1), [1, T]),
       noise: new ort.Tensor('float32', new Float32Array(192 * T), [1, 192, T]),
-      sid: new ort.Tensor('int64', BigInt64Array.from([1n]), [1]),
+      sid: new ort.Tensor('float32', Float32Array.from({ length: 2 * T }, (_, i) => (i % 2 === 1 ? 1 : 0)), [T, 2]), // speaker 1, as mix weights
       vol: new ort.Tensor('float32', new Float32Array(T).fill(0.05), [1, T]),
     });
     const a = out.audio!.data as Float32Array;
