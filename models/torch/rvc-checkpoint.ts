@@ -100,7 +100,7 @@ export function parseRvcCheckpoint(root: unknown, name: string): RvcCheckpoint {
   if (!(root instanceof Map)) return fail('not an RVC voice: the checkpoint is not a dict');
   if (!root.has('weight')) {
     if (root.has('model')) {
-      return fail("a training checkpoint (G_xxx.pth / D_xxx.pth: weights and optimizer state, without the voice's settings); export the final voice with RVC's ckpt tab (extract a small model) and import the .pth it writes");
+      return fail("a training checkpoint (G_xxx.pth / D_xxx.pth: weights and optimizer state, without the voice's settings); export the final voice with RVC's ckpt tab (extract a small model) and import the .pth it writes (a so-vits-svc G_*.pth imports with --config config.json)");
     }
     return fail(`not an RVC voice: it has no "weight" entry (it has: ${[...root.keys()].slice(0, 12).map((k) => show(k)).join(', ') || 'nothing'})`);
   }

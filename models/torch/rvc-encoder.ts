@@ -5,7 +5,7 @@
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { constant, dimOf, embedding, layerNorm, leakyRelu, linear, scale, type Weight } from '../onnx/layers.js';
 import { RVC, type RvcNetConfig } from './rvc-spec.js';
-import type { RvcWeights } from './rvc-weights.js';
+import type { WeightSource } from './rvc-weights.js';
 
 /** A [o, i, 1] conv weight as the [o, i] matrix of a linear layer. */
 const asMatrix = (w: Weight): Weight => ({ shape: [w.shape[0]!, w.shape[1]!], data: w.data });
@@ -18,6 +18,25 @@ export interface EncoderMasks {
   valid: string;
 }
 
+/**
+ * One VITS attentions.Encoder: where its weights live and its sizes. RVC's sits at enc_p.encoder with window
+ * 10; so-vits-svc's at enc_p.enc_ with window 4.
+ */
+export interface AttnEncoderSpec {
+  prefix: string;
+  window: number;
+  hidden: number;
+  heads: number;
+  filter: number;
+  kernel: number;
+  layers: number;
+}
+
+/** RVC's text encoder stack (window 10). */
+export function rvcEncoderSpec(c: RvcNetConfig): AttnEncoderSpec {
+  return { prefix: 'enc_p.encoder', window: RVC.windowSize, hidden: c.hidden_channels, heads: c.n_heads, filter: c.filter_channels, kernel: c.kernel_size, layers: c.n_layers };
+}
+
 /** Band indices of the relative attention for the current T (computed in-graph: T is dynamic). */
 interface Band {
   keyIdx: string; // int64 [T, T]: j − i + w inside the band, 2w + 1 (a zero column) outside
@@ -25,8 +44,7 @@ interface Band {
   pairMask: string; // bool [T, T]: both frames valid
 }
 
-function band(g: GraphBuilder, T1: string, valid: string): Band {
-  const w = RVC.windowSize;
+function band(g: GraphBuilder, T1: string, valid: string, w: number): Band {
   const T = g.op('Squeeze', [T1, g.i64([0])]);
   const r = g.op('Range', [g.i64([0], []), T, g.i64([1], [])]);
   const i = g.op('Unsqueeze', [r, g.i64([1])]);
@@ -42,12 +60,12 @@ function band(g: GraphBuilder, T1: string, valid: string): Band {
   return { keyIdx, valIdx, pairMask };
 }
 
-function attention(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, l: number, x: string, b: Band, T1: string): string {
-  const p = `enc_p.encoder.attn_layers.${l}`;
-  const H = c.hidden_channels;
-  const nh = c.n_heads;
+function attention(g: GraphBuilder, w: WeightSource, s: AttnEncoderSpec, l: number, x: string, b: Band, T1: string): string {
+  const p = `${s.prefix}.attn_layers.${l}`;
+  const H = s.hidden;
+  const nh = s.heads;
   const dk = H / nh;
-  const win = 2 * RVC.windowSize + 1;
+  const win = 2 * s.window + 1;
   // q, k, v in one product.
   const ws = ['q', 'k', 'v'].map((n) => asMatrix(w.get(`${p}.conv_${n}.weight`)));
   const bs = ['q', 'k', 'v'].map((n) => w.get(`${p}.conv_${n}.bias`));
@@ -84,9 +102,9 @@ function attention(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, l: number, x
 }
 
 /** FFN: two "same" convolutions over time (relu between), inputs masked as VITS does. */
-function ffn(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, l: number, x: string, m: EncoderMasks): string {
-  const p = `enc_p.encoder.ffn_layers.${l}`;
-  const k = c.kernel_size;
+function ffn(g: GraphBuilder, w: WeightSource, s: AttnEncoderSpec, l: number, x: string, m: EncoderMasks): string {
+  const p = `${s.prefix}.ffn_layers.${l}`;
+  const k = s.kernel;
   const pads = [(k - 1) >> 1, k >> 1];
   const conv = (h: string, n: string) =>
     g.op('Conv', [g.op('Mul', [h, m.ct]), constant(g, w.get(`${p}.${n}.weight`)), constant(g, w.get(`${p}.${n}.bias`))], {
@@ -97,27 +115,31 @@ function ffn(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, l: number, x: stri
   return g.op('Transpose', [y], { perm: [0, 2, 1] });
 }
 
-/**
- * emb_phone(feats) [+ emb_pitch(pitch)] → ×√H → leaky relu → masked encoder. Returns [1, T, H] (masked),
- * before the skip_head slice and the projection.
- */
-export function textEncoder(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, feats: string, pitch: string | null, m: EncoderMasks): string {
-  let x = linear(g, feats, w.get('enc_p.emb_phone.weight'), w.get('enc_p.emb_phone.bias'));
-  if (pitch) x = g.op('Add', [x, embedding(g, w.get('enc_p.emb_pitch.weight'), pitch)]);
-  x = leakyRelu(g, scale(g, x, Math.sqrt(c.hidden_channels)), RVC.lreluSlope);
-  x = g.op('Mul', [x, m.tc]);
+/** The attention/FFN stack (post-norm residuals) on masked [1, T, H] frames; returns [1, T, H], masked. */
+export function relativeEncoder(g: GraphBuilder, w: WeightSource, s: AttnEncoderSpec, x: string, m: EncoderMasks): string {
   const T1 = dimOf(g, x, 1);
-  const b = band(g, T1, m.valid);
-  for (let l = 0; l < c.n_layers; l++) {
-    const e = 'enc_p.encoder';
-    x = layerNorm(g, g.op('Add', [x, attention(g, w, c, l, x, b, T1)]), w.get(`${e}.norm_layers_1.${l}.gamma`), w.get(`${e}.norm_layers_1.${l}.beta`));
-    x = layerNorm(g, g.op('Add', [x, ffn(g, w, c, l, x, m)]), w.get(`${e}.norm_layers_2.${l}.gamma`), w.get(`${e}.norm_layers_2.${l}.beta`));
+  const b = band(g, T1, m.valid, s.window);
+  for (let l = 0; l < s.layers; l++) {
+    const e = s.prefix;
+    x = layerNorm(g, g.op('Add', [x, attention(g, w, s, l, x, b, T1)]), w.get(`${e}.norm_layers_1.${l}.gamma`), w.get(`${e}.norm_layers_1.${l}.beta`));
+    x = layerNorm(g, g.op('Add', [x, ffn(g, w, s, l, x, m)]), w.get(`${e}.norm_layers_2.${l}.gamma`), w.get(`${e}.norm_layers_2.${l}.beta`));
   }
   return g.op('Mul', [x, m.tc]);
 }
 
+/**
+ * emb_phone(feats) [+ emb_pitch(pitch)] → ×√H → leaky relu → masked encoder. Returns [1, T, H] (masked),
+ * before the skip_head slice and the projection.
+ */
+export function textEncoder(g: GraphBuilder, w: WeightSource, c: RvcNetConfig, feats: string, pitch: string | null, m: EncoderMasks): string {
+  let x = linear(g, feats, w.get('enc_p.emb_phone.weight'), w.get('enc_p.emb_phone.bias'));
+  if (pitch) x = g.op('Add', [x, embedding(g, w.get('enc_p.emb_pitch.weight'), pitch)]);
+  x = leakyRelu(g, scale(g, x, Math.sqrt(c.hidden_channels)), RVC.lreluSlope);
+  return relativeEncoder(g, w, rvcEncoderSpec(c), g.op('Mul', [x, m.tc]), m);
+}
+
 /** proj → (m_p, logs_p), each [1, inter, T'], masked. */
-export function encoderStats(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, x: string, maskCT: string): [string, string] {
+export function encoderStats(g: GraphBuilder, w: WeightSource, c: Pick<RvcNetConfig, 'inter_channels'>, x: string, maskCT: string): [string, string] {
   const stats = g.op('Transpose', [linear(g, x, asMatrix(w.get('enc_p.proj.weight')), w.get('enc_p.proj.bias'))], { perm: [0, 2, 1] });
   const masked = g.op('Mul', [stats, maskCT]);
   const [m, logs] = g.nodeMulti('Split', [masked, g.i64([c.inter_channels, c.inter_channels])], 2, { axis: 1 });

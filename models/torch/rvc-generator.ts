@@ -5,7 +5,7 @@
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { conv1d, convTranspose1d, dimOf, leakyRelu, linear } from '../onnx/layers.js';
 import { RVC, type RvcNetConfig, sampleRateOf } from './rvc-spec.js';
-import type { RvcWeights } from './rvc-weights.js';
+import type { WeightSource } from './rvc-weights.js';
 
 /**
  * F.interpolate(x, size=n, mode='linear') on [1, C, L], in PyTorch's float32 arithmetic: scale = L / n,
@@ -33,24 +33,46 @@ export function resizeLinear(g: GraphBuilder, x: string, n1: string): string {
  * harmonics h·phase, sin × 0.1 where voiced, noise (0.003 voiced, 0.1/3 unvoiced), merged by l_linear + tanh.
  * f0 is [1, L] in Hz; returns [1, 1, L·upp].
  */
-function nsfSource(g: GraphBuilder, w: RvcWeights, f0: string, sr: number, upp: number, noise: NsfNoise): string {
+function nsfSource(g: GraphBuilder, w: WeightSource, f0: string, sr: number, upp: number, noise: NsfNoise): string {
   const deterministic = noise === null;
   const lin = w.get('dec.m_source.l_linear.weight');
   const dim = lin.shape[1]!;
   const f = g.op('Unsqueeze', [f0, g.i64([2])]); // [1, L, 1]
-  const steps = g.f32(Array.from({ length: upp }, (_, i) => i + 1));
-  const rad = g.op('Mul', [g.op('Div', [f, g.f32([sr])]), steps]); // [1, L, upp]
-  // Phase advance of each whole frame but the last, wrapped to [−0.5, 0.5), summed, wrapped again. "Wrapped"
-  // is x − ⌊x⌋ rather than fmod: perFrame ≥ 0, so the first is fmod exactly, and the second differs from fmod
-  // only by whole cycles where the sum is negative, which the sine cannot tell apart. Floor runs on every GPU
-  // provider; float Mod is CPU-only in onnxruntime's WebGPU provider, and each CPU node in the middle of the
-  // graph costs a copy of its input back from the GPU on every block.
+  // Phase in cycles: f_k·(i + 1)/sr within frame k, plus the wrapped sum of whole earlier frames' advances.
+  // Float32 loses this unless each product and the running sum are kept exact: at 2.5 cycles a frame a
+  // rounded product is off by 1e-7 cycles, the sum of a few hundred of them by 1e-6, and the 9th harmonic of
+  // so-vits-svc's source multiplies that by 9. So f is split (Veltkamp) into a 12-bit head and a tail, and
+  // each constant (i + 1)/sr into a 12-bit head and a tail: head × head is exact, the rest is tiny.
+  const split = (x: number): [number, number] => {
+    const scale = 2 ** (11 - Math.floor(Math.log2(x)));
+    const hi = Math.round(x * scale) / scale;
+    return [hi, Math.fround(x - hi)];
+  };
+  const steps = Array.from({ length: upp }, (_, i) => split((i + 1) / sr));
+  const cHi = g.f32(steps.map((c) => c[0]));
+  const cLo = g.f32(steps.map((c) => c[1]));
+  const t = g.op('Mul', [f, g.f32([4097])]);
+  const fHi = g.op('Sub', [t, g.op('Sub', [t, f])]);
+  const fLo = g.op('Sub', [f, fHi]);
+  const radHi = g.op('Mul', [fHi, cHi]); // [1, L, upp], exact
+  const radLo = g.op('Add', [g.op('Mul', [fHi, cLo]), g.op('Mul', [fLo, g.op('Add', [cHi, cLo])])]);
+  // "Wrapped" is x − ⌊x⌋ (or x − ⌊x + ½⌋) rather than fmod: the sine cannot tell whole cycles apart, and Floor
+  // runs on every GPU provider, while float Mod is CPU-only in onnxruntime's WebGPU provider, where each CPU
+  // node in the middle of the graph costs a copy of its input back from the GPU on every block.
   const frac = (x: string) => g.op('Sub', [x, g.op('Floor', [x])]);
-  const perFrame = g.op('Slice', [rad, g.i64([0, upp - 1]), g.i64([-1, upp]), g.i64([1, 2])]);
-  const wrapped = g.op('Sub', [frac(g.op('Add', [perFrame, g.f32([0.5])])), g.f32([0.5])]);
-  const acc = frac(g.op('CumSum', [wrapped, g.i64([1], [])]));
+  const nearest = (x: string) => g.op('Floor', [g.op('Add', [x, g.f32([0.5])])]);
+  const last = (x: string) => g.op('Slice', [x, g.i64([0, upp - 1]), g.i64([-1, upp]), g.i64([1, 2])]); // whole frames but the last
+  const incHi = last(radHi);
+  const wHi = g.op('Sub', [incHi, nearest(incHi)]); // exact, in [−½, ½]
+  // The sum: a part on a 1/4096 grid, whose float32 sum is exact below 4096 cycles, and a remainder small
+  // enough that its sum keeps full precision.
+  const coarse = g.op('Div', [nearest(g.op('Mul', [wHi, g.f32([4096])])), g.f32([4096])]);
+  const fine = g.op('Add', [g.op('Sub', [wHi, coarse]), last(radLo)]);
+  const cum = (x: string) => g.op('CumSum', [x, g.i64([1], [])]);
+  const acc = frac(g.op('Add', [frac(cum(coarse)), cum(fine)]));
   const start = g.op('Pad', [acc, g.i64([0, 1, 0, 0, 0, 0])]);
-  let phase = g.op('Reshape', [g.op('Add', [rad, start]), g.i64([1, -1, 1])]); // [1, L·upp, 1]
+  let phase = frac(g.op('Add', [g.op('Add', [frac(radHi), radLo]), start]));
+  phase = g.op('Reshape', [phase, g.i64([1, -1, 1])]); // [1, L·upp, 1], in [0, 1)
   if (dim > 1) phase = g.op('Mul', [phase, g.f32(Array.from({ length: dim }, (_, h) => h + 1), [1, 1, dim])]);
   if (dim > 1 && !deterministic) {
     // A random initial phase per harmonic, none for the fundamental.
@@ -74,7 +96,7 @@ function nsfSource(g: GraphBuilder, w: RvcWeights, f0: string, sr: number, upp: 
   return g.op('Transpose', [merged], { perm: [0, 2, 1] });
 }
 
-function resblock(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, r: number, x: string, k: number, dil: number[]): string {
+function resblock(g: GraphBuilder, w: WeightSource, c: DecoderConfig, r: number, x: string, k: number, dil: number[]): string {
   const p = `dec.resblocks.${r}`;
   const conv = (h: string, n: string, d: number) =>
     conv1d(g, h, w.get(`${p}.${n}.weight`), w.get(`${p}.${n}.bias`), { dilation: d, padding: (k * d - d) >> 1 });
@@ -98,9 +120,12 @@ export interface DecoderInputs {
   f0: string | null;
   /** g = emb_g(sid), [1, gin, 1]. */
   spk: string;
-  /** Frames to draw after the formant stretch (return_length2), 1-element int64. */
-  frames: string;
+  /** Frames to draw after the formant stretch (return_length2), 1-element int64; null: z's own frames (no stretch). */
+  frames: string | null;
 }
+
+/** The decoder's part of a synthesizer config (RVC's positional list and so-vits-svc's config.json share these names). */
+export type DecoderConfig = Pick<RvcNetConfig, 'resblock' | 'resblock_kernel_sizes' | 'resblock_dilation_sizes' | 'upsample_rates' | 'upsample_kernel_sizes'>;
 
 /**
  * The NSF source's noise: null = none (the deterministic reference path); 'draw' = RandomNormalLike in the graph;
@@ -108,16 +133,20 @@ export interface DecoderInputs {
  */
 export type NsfNoise = null | 'draw' | ((dim: number) => string);
 
-/** Audio [1, 1, frames · upp]. */
-export function decoder(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, d: DecoderInputs, noise: NsfNoise): string {
+/**
+ * Audio [1, 1, frames · upp]. The same NSF-HiFiGAN serves RVC and so-vits-svc; what differs is read from the
+ * weights (the source's harmonics from m_source.l_linear, conv_post's bias: RVC has none) or passed in
+ * (so-vits-svc renders at 44.1 kHz, a rate RVC's configs never name).
+ */
+export function decoder(g: GraphBuilder, w: WeightSource, c: DecoderConfig & Partial<Pick<RvcNetConfig, 'sr'>>, d: DecoderInputs, noise: NsfNoise, sampleRate?: number): string {
   const rates = c.upsample_rates;
   const upp = rates.reduce((a, b) => a * b, 1);
   let source: string | null = null;
   if (d.f0) {
-    const raw = nsfSource(g, w, d.f0, sampleRateOf(c), upp, noise);
-    source = resizeLinear(g, raw, g.op('Mul', [d.frames, g.i64([upp])]));
+    const raw = nsfSource(g, w, d.f0, sampleRate ?? sampleRateOf(c as RvcNetConfig), upp, noise);
+    source = d.frames ? resizeLinear(g, raw, g.op('Mul', [d.frames, g.i64([upp])])) : raw;
   }
-  let x = resizeLinear(g, d.z, d.frames);
+  let x = d.frames ? resizeLinear(g, d.z, d.frames) : d.z;
   x = conv1d(g, x, w.get('dec.conv_pre.weight'), w.get('dec.conv_pre.bias'), { padding: 3 });
   x = g.op('Add', [x, conv1d(g, d.spk, w.get('dec.cond.weight'), w.get('dec.cond.bias'))]);
   const nk = c.resblock_kernel_sizes.length;
@@ -137,6 +166,7 @@ export function decoder(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, d: Deco
     x = g.op('Div', [sum!, g.f32([nk])]);
   });
   // The last activation is F.leaky_relu's default slope, 0.01, not LRELU_SLOPE.
-  x = conv1d(g, leakyRelu(g, x, 0.01), w.get('dec.conv_post.weight'), null, { padding: 3 });
+  const postBias = w.has('dec.conv_post.bias') ? w.get('dec.conv_post.bias') : null;
+  x = conv1d(g, leakyRelu(g, x, 0.01), w.get('dec.conv_post.weight'), postBias, { padding: 3 });
   return g.op('Tanh', [x]);
 }

@@ -14,11 +14,11 @@ export interface TensorLike {
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
-function asWeight(name: string, t: TensorLike): Weight {
+function asWeight(name: string, t: TensorLike, o: CheckedWeightsOptions): Weight {
   const d = t.data;
   if (d instanceof Float32Array) return { shape: t.shape, data: d };
   if (d instanceof Float64Array || (Array.isArray(d) && d.every((v) => typeof v === 'number'))) return { shape: t.shape, data: Float32Array.from(d as ArrayLike<number>) };
-  throw new RvcGraphError(`weight ${name} is ${t.dtype ? `a ${t.dtype}` : 'not a float'} tensor; RVC weights are floating point`);
+  throw o.error(`weight ${name} is ${t.dtype ? `a ${t.dtype}` : 'not a float'} tensor; ${o.family} weights are floating point`);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -48,15 +48,35 @@ function weightNormKeys(name: string): { g: string; v: string }[] {
   ];
 }
 
-export class RvcWeights {
+/** What the layer builders read weights through: one checked, folded tensor by parameter name. */
+export interface WeightSource {
+  get(name: string): Weight;
+  /** Whether the architecture has parameter `name` (optional parts: biases, embeddings). */
+  has(name: string): boolean;
+}
+
+export interface CheckedWeightsOptions {
+  /** Makes the family's error from a message. */
+  error: (message: string) => Error;
+  /** Keys of training-only parts the checkpoint may hold and the network never reads (enc_q, …). */
+  ignored: (key: string) => boolean;
+  /** The family, as messages name it ("RVC", "so-vits-svc"). */
+  family: string;
+}
+
+/**
+ * A checkpoint's tensors checked against the parameter list an architecture implies: every one present with
+ * its shape before any node is written, nothing left over but the ignored training-only parts.
+ */
+export class CheckedWeights implements WeightSource {
   private readonly specs = new Map<string, ParamSpec>();
 
   constructor(
     private readonly tensors: ReadonlyMap<string, TensorLike>,
-    config: RvcNetConfig,
-    facts: ArchitectureFacts,
+    specs: readonly ParamSpec[],
+    private readonly o: CheckedWeightsOptions,
   ) {
-    for (const s of rvcParameters(config, facts)) this.specs.set(s.name, s);
+    for (const s of specs) this.specs.set(s.name, s);
     const used = new Set<string>();
     const missing: string[] = [];
     for (const s of this.specs.values()) {
@@ -66,20 +86,23 @@ export class RvcWeights {
       present.forEach((k) => used.add(k));
     }
     if (missing.length) {
-      throw new RvcGraphError(`the checkpoint lacks ${missing.length} weight${missing.length > 1 ? 's' : ''} this config needs: ${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', …' : ''}`);
+      throw o.error(`the checkpoint lacks ${missing.length} weight${missing.length > 1 ? 's' : ''} this config needs: ${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', …' : ''}`);
     }
-    // enc_q (the posterior encoder) only trains; RVC strips it on export but some files keep it.
-    const extra = [...tensors.keys()].filter((k) => !used.has(k) && !k.startsWith('enc_q.'));
+    const extra = [...tensors.keys()].filter((k) => !used.has(k) && !o.ignored(k));
     if (extra.length) {
-      throw new RvcGraphError(`the checkpoint has weights this RVC config does not use: ${extra.slice(0, 6).join(', ')}${extra.length > 6 ? ', …' : ''}; it is another architecture or its config does not match its weights`);
+      throw o.error(`the checkpoint has weights this ${o.family} config does not use: ${extra.slice(0, 6).join(', ')}${extra.length > 6 ? ', …' : ''}; it is another architecture or its config does not match its weights`);
     }
     for (const s of this.specs.values()) this.locate(s); // every shape checked before any node is written
+  }
+
+  has(name: string): boolean {
+    return this.specs.has(name);
   }
 
   /** The tensor `name` (folded if weight-normed), checked against the shape the config implies. */
   get(name: string): Weight {
     const s = this.specs.get(name);
-    if (!s) throw new RvcGraphError(`internal: ${name} is not an RVC parameter`);
+    if (!s) throw this.o.error(`internal: ${name} is not a ${this.o.family} parameter`);
     const found = this.locate(s);
     return 'weight' in found ? found.weight : foldWeightNorm(found.g, found.v);
   }
@@ -96,12 +119,24 @@ export class RvcWeights {
         g: this.checked(k.g, gt, [s.shape[0]!, ...s.shape.slice(1).map(() => 1)]),
       };
     }
-    throw new RvcGraphError(`weight ${s.name} is missing (expected shape ${fmt(s.shape)})`);
+    throw this.o.error(`weight ${s.name} is missing (expected shape ${fmt(s.shape)})`);
   }
 
   private checked(name: string, t: TensorLike | undefined, want: number[]): Weight {
-    if (!t) throw new RvcGraphError(`weight ${name} is missing (expected shape ${fmt(want)})`);
-    if (!sameShape(t.shape, want)) throw new RvcGraphError(`weight ${name} has shape ${fmt(t.shape)}, expected ${fmt(want)} for this config`);
-    return asWeight(name, t);
+    if (!t) throw this.o.error(`weight ${name} is missing (expected shape ${fmt(want)})`);
+    if (!sameShape(t.shape, want)) throw this.o.error(`weight ${name} has shape ${fmt(t.shape)}, expected ${fmt(want)} for this config`);
+    return asWeight(name, t, this.o);
+  }
+}
+
+/** An RVC synthesizer's weights: rvcParameters' list; enc_q (the posterior encoder) only trains, and RVC strips
+ *  it on export, but some files keep it. */
+export class RvcWeights extends CheckedWeights {
+  constructor(tensors: ReadonlyMap<string, TensorLike>, config: RvcNetConfig, facts: ArchitectureFacts) {
+    super(tensors, rvcParameters(config, facts), {
+      error: (m) => new RvcGraphError(m),
+      ignored: (k) => k.startsWith('enc_q.'),
+      family: 'RVC',
+    });
   }
 }

@@ -21,6 +21,7 @@ import { describeKind, readRegularFile } from '../regular-file.js';
 import { readCheckpoint } from '../torch/checkpoint.js';
 import { parseRvcCheckpoint } from '../torch/rvc-checkpoint.js';
 import { buildRvcSynthesizer } from '../torch/rvc-graph.js';
+import { isSovitsConfig, sovitsFromCheckpoint } from '../families/sovits/pth.js';
 import { ContractError, readExportMetadata } from '../rvc/contracts.js';
 import { isPlainFileName, manifestText, MANIFEST_FILE, MAX_SPEAKERS, parseManifest, PREVIEW_EXT, VoiceFormatError } from './manifest.js';
 import { checkSpeakers, modelSpeakers, openSynthesizer, readModelBytes, readVoiceFile } from './load-voice.js';
@@ -29,9 +30,14 @@ import { VOICE_FILES, VOICE_ZIP } from './voice-limits.js';
 export interface ImportOptions {
   /** A FAISS .index to go with a bare .onnx. */
   index?: string;
+  /** so-vits-svc's config.json for a G_*.pth (with it, a .pth is read as so-vits-svc's, not RVC's). */
+  config?: string;
   name?: string;
   threads?: number;
 }
+
+/** The name so-vits-svc gives the config its G_*.pth was trained with. */
+const SOVITS_CONFIG = 'config.json';
 
 export function slug(name: string): string {
   const s = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48);
@@ -51,6 +57,12 @@ export async function importVoice(src: string, library: string, o: ImportOptions
   if (!st.isFile()) throw new VoiceFormatError(`${src}: is ${describeKind(st)}, not a voice file or folder; import an RVC .pth or .onnx model, a folder holding one, or a .zip of such a folder`);
   const ext = path.extname(src).toLowerCase();
   if (ext === '.zip') return importFrom(await zipSource(src), library, o, path.basename(src, path.extname(src)));
+  if (o.config && ext !== '.pth' && ext !== '.pt') throw new VoiceFormatError(`${o.config}: --config goes with a so-vits-svc G_*.pth checkpoint, and ${src} is not one`);
+  if (o.config) {
+    const config = await readVoiceFile(o.config, 'so-vits-svc config.json', VOICE_FILES.manifest, false);
+    const built = sovitsFromCheckpoint(await readModelBytes(src), src, config, o.config);
+    return install({ modelPath: src, model: built.model, given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion: built.companion }, library, o);
+  }
   if (ext === '.onnx' || ext === '.pth' || ext === '.pt') {
     const bytes = await readModelBytes(src);
     // An exporter's companion {name}.json beside the model (so-vits-svc writes one), read only if it is there.
@@ -124,11 +136,12 @@ async function zipSource(file: string): Promise<VoiceSource> {
 }
 
 /** The files an import needs, picked from a folder's or zip's names by the same rules. */
-function pick(src: VoiceSource): { model: string; index?: string; preview?: string } {
+function pick(src: VoiceSource, sovits: boolean): { model: string; index?: string; preview?: string } {
   const files = src.names;
-  // An ONNX export wins over the checkpoint it came from; a folder with only the .pth is converted.
+  // An ONNX export wins over the checkpoint it came from; a folder with only the .pth is converted. Beside a
+  // so-vits-svc config.json the discriminator (D_*.pth) is no voice.
   const onnxFiles = files.filter((f) => f.toLowerCase().endsWith('.onnx'));
-  const models = onnxFiles.length ? onnxFiles : files.filter((f) => /\.pth$/i.test(f));
+  const models = onnxFiles.length ? onnxFiles : files.filter((f) => /\.pth$/i.test(f) && !(sovits && /^D_/.test(f)));
   const shownFiles = files.length > 12 ? `${files.slice(0, 12).join(', ')}, …` : files.join(', ');
   if (models.length === 0) throw new VoiceFormatError(`${src.where}: holds no .onnx or .pth model (found: ${shownFiles || 'nothing'})`);
   if (models.length > 1) throw new VoiceFormatError(`${src.where}: holds several model files (${models.join(', ')}); import the voice's model file itself`);
@@ -156,9 +169,21 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
     given = asRvcManifest(parseManifest(manifestText(await src.read(MANIFEST_FILE, MANIFEST_FILE, VOICE_FILES.manifest), where), where), where);
     files = { model: given.model, index: given.index ?? undefined, preview: given.preview ?? findPreview(src.names) };
   } else {
-    files = pick(src);
+    files = pick(src, src.names.includes(SOVITS_CONFIG) || !!o.config);
   }
   const modelBytes = await src.read(files.model, 'model file', VOICE_FILES.model);
+  if (!given && /\.(pth|pt)$/i.test(files.model)) {
+    // so-vits-svc keeps G_*.pth beside config.json; --config names one kept elsewhere.
+    const config = o.config
+      ? { where: o.config, bytes: await readVoiceFile(o.config, 'so-vits-svc config.json', VOICE_FILES.manifest, false) }
+      : src.names.includes(SOVITS_CONFIG) ? { where: src.pathOf(SOVITS_CONFIG), bytes: await src.read(SOVITS_CONFIG, 'so-vits-svc config.json', VOICE_FILES.manifest) } : null;
+    if (config && (o.config || isSovitsConfig(config.bytes))) {
+      const built = sovitsFromCheckpoint(modelBytes, src.pathOf(files.model), config.bytes, config.where);
+      const index = o.index ? await userIndex(o) : undefined;
+      const preview = files.preview ? await previewImage(src, files.preview) : undefined;
+      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name }, library, o);
+    }
+  }
   const model = /\.(pth|pt)$/i.test(files.model) ? onnxFromCheckpoint(modelBytes, src.pathOf(files.model)) : modelBytes;
   const index = o.index ? await userIndex(o) : files.index ? { path: src.pathOf(files.index), bytes: await src.read(files.index, 'index', VOICE_FILES.index) } : undefined;
   const preview = files.preview ? await previewImage(src, files.preview) : undefined;

@@ -1,0 +1,139 @@
+// A so-vits-svc 4.0/4.1 checkpoint (SynthesizerTrn.infer, SOVITS-NOTES §2) as ONNX bytes in the official export
+// form (§3a/b) that models/families/sovits already runs:
+//   c f32 [1, T_src, ssl] (content frames, time-major), mel2ph i64 [1, T] (1-based: frame t takes
+//   pad(c, one zero row in front)[mel2ph[t]], so the caller's floor(i·T_src/T) mapping decides which content
+//   each hop frame sees), f0 f32 [1, T] (Hz, unvoiced frames interpolated), uv f32 [1, T] (the voicing flag),
+//   noise f32 [1, inter, T] (N(0,1)·noise_scale, drawn by the caller), sid i64 [1], and with vol_embedding
+//   vol f32 [1, T]  →  audio [1, 1, T·hop].
+// The network: x = pre(c) + emb_uv(uv) [+ emb_vol(vol)]; enc_p adds f0_emb(coarse f0) and runs the window-4
+// relative-attention encoder; z_p = m + noise·e^logs; the flow runs backwards with g = emb_g(sid); the NSF-
+// HiFiGAN decoder (8-harmonic source) draws z. The pieces are RVC's (./rvc-encoder.ts, ./rvc-flow.ts,
+// ./rvc-generator.ts) with the so-vits-svc layout passed in.
+import { GraphBuilder } from '../onnx/graph-builder.js';
+import { constant, conv1d, dimOf, embedding, linear } from '../onnx/layers.js';
+import { encoderStats, relativeEncoder } from './rvc-encoder.js';
+import { reverseFlow } from './rvc-flow.js';
+import { decoder } from './rvc-generator.js';
+import { CheckedWeights, type TensorLike } from './rvc-weights.js';
+import { ignoredSovitsKey, SOVITS, type SovitsArchitecture, SovitsGraphError, type SovitsNetConfig, sovitsParameters, wnPrefix } from './sovits-spec.js';
+
+export { SovitsGraphError } from './sovits-spec.js';
+
+export interface SovitsCheckpointLike {
+  weights: ReadonlyMap<string, TensorLike>;
+  config: SovitsNetConfig;
+}
+
+export interface SovitsBuildOptions {
+  /** The NSF source's noise and random initial phases left out: for reference tests (the flow's noise is an input either way). */
+  deterministic?: boolean;
+  /** Parts of the architecture to take as given instead of reading them from the checkpoint (tests alter one part). */
+  architecture?: Partial<SovitsArchitecture>;
+  /**
+   * sid as per-frame speaker weights f32 [T, n_speakers] (g = weights · emb_g per frame), as so-vits-svc 4.1's
+   * exporter writes voices with vol and several speakers; default: exactly then. Otherwise sid is an id i64 [1].
+   */
+  speakerMix?: boolean;
+}
+
+/** The architecture a checkpoint's weights show. */
+export function sovitsArchitecture(w: ReadonlyMap<string, TensorLike>): SovitsArchitecture {
+  const sharedFlow = [...w.keys()].some((k) => k.startsWith('flow.wn.'));
+  const base = sharedFlow ? 'flow.wn' : 'flow.flows.0.enc';
+  let flowLayers = 0;
+  while ([`${base}.in_layers.${flowLayers}.weight_v`, `${base}.in_layers.${flowLayers}.depth_conv.weight_v`, `${base}.in_layers.${flowLayers}.weight`].some((k) => w.has(k))) flowLayers++;
+  const lin = w.get('dec.m_source.l_linear.weight');
+  const rel = w.get('enc_p.enc_.attn_layers.0.emb_rel_k');
+  return {
+    window: rel?.shape.length === 3 ? (rel.shape[1]! - 1) / 2 : SOVITS.window,
+    harmonics: lin?.shape.length === 2 ? lin.shape[1]! - 1 : SOVITS.harmonics,
+    uvEmbedding: true,
+    vol: w.has('emb_vol.weight'),
+    flowLayers: flowLayers || SOVITS.defaultFlowLayers,
+    depthwise: w.has(`${base}.in_layers.0.depth_conv.weight_v`) || w.has(`${base}.in_layers.0.depth_conv.weight`),
+    sharedFlow,
+  };
+}
+
+/**
+ * With flow_share_parameter each coupling's enc is flow.wn itself, and torch.save writes it under every name on
+ * one storage. The builder reads flow.wn; an alias that holds other values means the file was edited or
+ * damaged, and which of the two the network should use cannot be known.
+ */
+function checkSharedFlow(w: ReadonlyMap<string, TensorLike>): void {
+  for (const [k, t] of w) {
+    const m = /^flow\.flows\.\d+\.enc\.(.+)$/.exec(k);
+    if (!m) continue;
+    const own = w.get(`flow.wn.${m[1]}`);
+    const same = own && own.shape.length === t.shape.length && own.shape.every((d, i) => d === t.shape[i]) && own.data.length === t.data.length &&
+      Array.prototype.every.call(own.data, (v: number | bigint, i: number) => v === t.data[i]);
+    if (!same) throw new SovitsGraphError(`the checkpoint shares one WN across the flow (flow.wn), but ${k} differs from flow.wn.${m[1]}; the file is damaged or was edited`);
+  }
+}
+
+/** f0_to_coarse (so-vits-svc 4.1 utils): mel scale, bins 1…255 over 50…1100 Hz, rounded half to even. */
+function coarseF0(g: GraphBuilder, f0: string): string {
+  const lo = 1127 * Math.log(1 + 50 / 700);
+  const hi = 1127 * Math.log(1 + 1100 / 700);
+  const a = 254 / (hi - lo);
+  const mel = g.op('Mul', [g.op('Log', [g.op('Add', [g.op('Div', [f0, g.f32([700])]), g.f32([1])])]), g.f32([1127])]);
+  const scaled = g.op('Sub', [g.op('Mul', [mel, g.f32([a])]), g.f32([lo * a - 1])]);
+  const m = g.op('Where', [g.op('Greater', [mel, g.f32([0])]), scaled, mel]);
+  return g.op('Cast', [g.op('Clip', [g.op('Round', [m]), g.f32([1], []), g.f32([255], [])])], { to: 7 });
+}
+
+export function buildSovitsSynthesizer(ckpt: SovitsCheckpointLike, opts: SovitsBuildOptions = {}): Uint8Array {
+  const c = ckpt.config;
+  const arch = { ...sovitsArchitecture(ckpt.weights), ...opts.architecture };
+  if (c.hidden_channels % c.n_heads) throw new SovitsGraphError(`config model.hidden_channels is ${c.hidden_channels}: not divisible by n_heads (${c.n_heads})`);
+  if (c.inter_channels % 2) throw new SovitsGraphError(`config model.inter_channels is ${c.inter_channels}: the flow splits it in halves, an even number expected`);
+  if (arch.sharedFlow) checkSharedFlow(ckpt.weights);
+  const w = new CheckedWeights(ckpt.weights, sovitsParameters(c, arch), {
+    error: (m) => new SovitsGraphError(m),
+    ignored: ignoredSovitsKey(arch),
+    family: 'so-vits-svc',
+  });
+  const H = c.hidden_channels;
+
+  const g = new GraphBuilder('sovits-synthesizer');
+  const content = g.input('c', 'float32', [1, 'T_src', c.ssl_dim]);
+  const f0 = g.input('f0', 'float32', [1, 'T']);
+  const mel2ph = g.input('mel2ph', 'int64', [1, 'T']);
+  const uv = g.input('uv', 'float32', [1, 'T']);
+  const noise = g.input('noise', 'float32', [1, c.inter_channels, 'T']);
+  const mix = opts.speakerMix ?? (arch.vol && c.n_speakers > 1);
+  if (mix && !arch.vol) throw new SovitsGraphError('speaker mix weights come with the 4.1 form, which takes vol; this voice has no vol_embedding');
+  const sid = mix ? g.input('sid', 'float32', ['T', c.n_speakers]) : g.input('sid', 'int64', [1]);
+  const vol = arch.vol ? g.input('vol', 'float32', [1, 'T']) : null;
+
+  // Content on the hop grid: one zero row in front, then row mel2ph[t] for frame t.
+  const padded = g.op('Pad', [content, g.i64([0, 1, 0, 0, 0, 0])]);
+  const frames = g.op('Gather', [padded, g.op('Squeeze', [mel2ph, g.i64([0])])], { axis: 1 }); // [1, T, ssl]
+  const pre = conv1d(g, g.op('Transpose', [frames], { perm: [0, 2, 1] }), w.get('pre.weight'), w.get('pre.bias'), { padding: SOVITS.preKernel >> 1 });
+  let x = g.op('Transpose', [pre], { perm: [0, 2, 1] }); // [1, T, H]
+  if (arch.uvEmbedding) x = g.op('Add', [x, embedding(g, w.get('emb_uv.weight'), g.op('Cast', [uv], { to: 7 }))]);
+  if (vol) x = g.op('Add', [x, linear(g, g.op('Unsqueeze', [vol, g.i64([2])]), w.get('emb_vol.weight'), w.get('emb_vol.bias'))]);
+  x = g.op('Add', [x, embedding(g, w.get('enc_p.f0_emb.weight'), coarseF0(g, f0))]);
+
+  // Every frame is valid (c_lengths = T): the masks are ones, kept as tensors for the shared encoder.
+  const T1 = dimOf(g, f0, 1);
+  const ones = g.op('ConstantOfShape', [T1], { value: { tensor: { type: 'float32', dims: [1], data: new Float32Array([1]) } } });
+  const masks = {
+    tc: g.op('Reshape', [ones, g.i64([1, -1, 1])]),
+    ct: g.op('Reshape', [ones, g.i64([1, 1, -1])]),
+    valid: g.op('Cast', [ones], { to: 9 }),
+  };
+  const spec = { prefix: 'enc_p.enc_', window: arch.window, hidden: H, heads: c.n_heads, filter: c.filter_channels, kernel: c.kernel_size, layers: c.n_layers };
+  const hidden = relativeEncoder(g, w, spec, x, masks);
+  const [m, logs] = encoderStats(g, w, c, hidden, masks.ct);
+  const zp = g.op('Add', [m, g.op('Mul', [noise, g.op('Exp', [logs])])]);
+  // g: [1, gin, 1] for an id; [1, gin, T] for mix weights (every layer that reads g is a 1×1 conv, so both broadcast).
+  const spk = mix
+    ? g.op('Unsqueeze', [g.op('Transpose', [g.op('MatMul', [sid, constant(g, w.get('emb_g.weight'), 'emb_g.weight')])], { perm: [1, 0] }), g.i64([0])])
+    : g.op('Unsqueeze', [embedding(g, w.get('emb_g.weight'), sid, 'emb_g.weight'), g.i64([2])]);
+  const z = reverseFlow(g, w, c, zp, masks.ct, spk, { layers: arch.flowLayers, wnPrefix: (f) => wnPrefix(arch, f), depthwise: arch.depthwise });
+  const audio = decoder(g, w, c, { z, f0, spk, frames: null }, opts.deterministic ? null : 'draw', c.sampling_rate);
+  g.op('Identity', [audio], {}, 'audio');
+  g.output('audio', 'float32', [1, 1, 'L']);
+  return g.toBytes({ opset: 17, producer: 'resona sovits-graph' });
+}
