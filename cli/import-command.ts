@@ -3,11 +3,15 @@ import { importToLibrary, voicesDir } from '../host/voices.js';
 import { parse, UsageError } from './args.js';
 
 export const IMPORT_USAGE = `usage: resona import <voice.onnx | folder | voice.zip> [--index <file.index>] [--name <name>]
-Adds an RVC voice (any of the ONNX contracts in circulation) to the library in ${voicesDir()}.`;
+       resona import <sovits.onnx | folder | voice.zip> [--cluster kmeans_10000.pt | --index feature_and_index.pkl]
+Adds an RVC or so-vits-svc voice (any of the ONNX forms in circulation) to the library in ${voicesDir()}.
+so-vits-svc retrieval: --cluster takes the kmeans centres (picked by the model's speaker names), --index the
+feature indexes (picked by speaker id); the cluster-ratio knob then blends them in.`;
 
 export async function importCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     index: { type: 'string' },
+    cluster: { type: 'string' },
     name: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -16,7 +20,7 @@ export async function importCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('import needs one voice file or folder');
-  const info = await importToLibrary(positionals[0]!, { index: values.index as string | undefined, name: values.name as string | undefined });
+  const info = await importToLibrary(positionals[0]!, { index: values.index as string | undefined, cluster: values.cluster as string | undefined, name: values.name as string | undefined });
   console.log(`imported "${info.name}" as ${info.id}: ${info.description}${info.hasIndex ? ', with index' : ''}${(info.speakers ?? 1) > 1 ? `, ${info.speakers} speakers` : ''}`);
   console.log(`use it with: resona convert in.wav out.wav --voice ${info.id}`);
   return 0;

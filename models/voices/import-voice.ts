@@ -27,8 +27,10 @@ import { checkSpeakers, modelSpeakers, openSynthesizer, readModelBytes, readVoic
 import { VOICE_FILES, VOICE_ZIP } from './voice-limits.js';
 
 export interface ImportOptions {
-  /** A FAISS .index to go with a bare .onnx. */
+  /** A FAISS .index to go with a bare .onnx (so-vits-svc: its feature_and_index.pkl). */
   index?: string;
+  /** so-vits-svc: a kmeans_10000.pt of cluster centres. */
+  cluster?: string;
   name?: string;
   threads?: number;
 }
@@ -201,6 +203,8 @@ interface VoiceParts {
   companion?: { path: string; bytes: Uint8Array };
   /** The name the user gave, when they gave one. */
   userName?: string;
+  /** Files a family importer added (fixed names of its own). */
+  extraFiles?: { name: string; bytes: Uint8Array }[];
 }
 
 /** The family whose importer claims this model (by its inputs), if one does; RVC's importer takes the rest. */
@@ -217,10 +221,15 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
     const info = parseOnnxInfo(p.model, p.modelPath);
     const importer = claimingImporter(info);
     if (importer) {
-      if (p.index) throw new VoiceFormatError(`${p.index.path}: this voice's family has no index retrieval in Resona; import the model without --index`);
+      if (p.index && o.cluster) throw new VoiceFormatError(`${o.cluster}: give a cluster file or an index, not both (so-vits-svc blends one of them)`);
+      const cluster = o.cluster ? { kind: 'cluster' as const, path: o.cluster, bytes: await readVoiceFile(o.cluster, 'cluster file', VOICE_FILES.index, false) } : null;
+      const extra: { name: string; bytes: Uint8Array }[] = [];
       const m = await importer.manifest({
         modelPath: p.modelPath, model: p.model, info, companion: p.companion ?? null, userName: p.userName, fallbackName: p.name, threads: o.threads ?? 2,
+        retrieval: cluster ?? (p.index ? { kind: 'index', ...p.index } : null),
+        addFile: (name, bytes) => extra.push({ name, bytes }),
       });
+      p.extraFiles = extra;
       m.preview = p.preview ? `preview${p.preview.ext}` : null;
       m.source = path.resolve(p.modelPath).slice(0, 4096);
       return writeVoice(m, p, library);
@@ -231,6 +240,7 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
 
 async function installRvc(p: VoiceParts, library: string, o: ImportOptions): Promise<RvcManifest> {
   const { given, index } = p;
+  if (o.cluster) throw new VoiceFormatError(`${o.cluster}: cluster files are so-vits-svc's; RVC voices retrieve from a FAISS .index (--index)`);
   const claim = given ?? claimFromMetadata(p.modelPath, p.model);
   const { info, contract, session, measuredRate } = await openSynthesizer(p.modelPath, p.model, claim, { provider: 'cpu', threads: o.threads ?? 2 });
   await session.release();
@@ -283,6 +293,7 @@ async function writeVoice<M extends VoiceManifest & { index?: string | null }>(m
     await fs.writeFile(path.join(staging, manifest.model), p.model);
     if (index) await fs.writeFile(path.join(staging, manifest.index!), index.bytes);
     if (p.preview) await fs.writeFile(path.join(staging, manifest.preview!), p.preview.bytes);
+    for (const f of p.extraFiles ?? []) await fs.writeFile(path.join(staging, f.name), f.bytes);
     // lstat, not stat: a dangling link under the id is taken, not overwritten.
     for (let i = 1; ; i++) {
       manifest.id = i === 1 ? slug(manifest.name) : `${slug(manifest.name)}-${i}`;

@@ -17,6 +17,9 @@ import { DATA_GLOBALS, describe, FAISS_GLOBALS, FaissPickled, shortKey, unpickle
 
 export type RetrievalKind = 'cluster' | 'index';
 
+/** Every pickle of protocol 2 or later (torch.save, pickle.dump) starts with PROTO. */
+const PICKLE_PROTO = 0x80;
+
 /**
  * Lists a cluster search probes. Measured in bench/sovits-retrieval.ts (K = 10,000 × 768, 100 lists): exact
  * search costs about 100× the centres' share of a block; 16 lists find the exact nearest centre for nearly
@@ -99,6 +102,13 @@ export function retrievalForSpeakers(src: RetrievalSource, v: VoiceSpeakers): Ui
     if (d !== v.featureSize) throw new RetrievalError(`${src.path}: ${what} holds ${d}-d features, but the model takes ${v.featureSize}-d; it belongs to another voice (or another encoder)`);
   };
   if (src.kind === 'index') {
+    // A bare FAISS file (faiss.write_index of one speaker's index, "IwFl") is that speaker's for a one-speaker voice.
+    if (src.bytes[0] !== PICKLE_PROTO) {
+      const one = parseFaissIndex(src.bytes, src.path);
+      if (v.count !== 1) throw new RetrievalError(`${src.path}: is one FAISS index, and the voice has ${v.count} speakers; give the feature_and_index.pkl that holds one per speaker`);
+      dims(one.d, 'the index');
+      return [src.bytes];
+    }
     const byId = readIndexPickle(src.bytes, src.path);
     return Array.from({ length: v.count }, (_, id) => {
       const e = byId.get(id);
