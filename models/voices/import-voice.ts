@@ -59,7 +59,7 @@ export async function importVoice(src: string, library: string, o: ImportOptions
     const json = path.join(path.dirname(src), `${path.basename(src, path.extname(src))}.json`);
     const companion = ext === '.onnx' && (await exists(json)) ? { path: json, bytes: await readVoiceFile(json, 'model config', VOICE_FILES.manifest, false) } : undefined;
     return install(
-      { modelPath: src, model: ext === '.onnx' ? bytes : onnxFromCheckpoint(bytes, src), given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion },
+      { modelPath: src, model: ext === '.onnx' ? bytes : onnxFromCheckpoint(bytes, src), given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion, userName: o.name },
       library,
       o,
     );
@@ -230,6 +230,8 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
         addFile: (name, bytes) => extra.push({ name, bytes }),
       });
       p.extraFiles = extra;
+      // The family wrote what it keeps of the index (as its own files); the raw one is not the voice's.
+      p.index = undefined;
       m.preview = p.preview ? `preview${p.preview.ext}` : null;
       m.source = path.resolve(p.modelPath).slice(0, 4096);
       return writeVoice(m, p, library);

@@ -2,19 +2,28 @@
 // 4.1 writes them (made by test/fixtures/torch/make-sovits-retrieval.py with PyTorch 1.13, numpy 1.24 and
 // faiss 1.7.3) read by the safe reader, numpy arrays and faiss indexes as data and nothing else; the blends
 // checked against what numpy/faiss computed for the same frames.
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readAudioFile, writeWavAtomic } from '../../host/audio-file.js';
+import { listVoices } from '../../host/voices.js';
+import { importVoice } from '../../models/voices/import-voice.js';
 import { indexWithCoarseLists } from '../../models/index/coarse-lists.js';
 import { parseFaissIndex } from '../../models/index/faiss-ivf.js';
 import { readIndexPickle, readKmeans, retrievalForSpeakers } from '../../models/families/sovits/retrieval-files.js';
 import { numpyFloats } from '../../models/torch/numpy-array.js';
 import { CheckpointError, DATA_GLOBALS, unpickle } from '../../models/torch/pickle.js';
 import { UserError } from '../../protocol/errors.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, runResona, sine, tempDir } from '../helpers.js';
+import { buildTinyEncoder, writeModel } from './tiny-models.js';
+import { buildTinySovits, sovitsConfig, sovitsSpeakerGain } from './tiny-sovits.js';
 
-const T_OUT = { timeout: 60_000 };
+const T_OUT = { timeout: 120_000 };
+const tmp = tempDir();
+process.env.RESONA_HOME = path.join(tmp.dir, 'home');
+const library = path.join(tmp.dir, 'home', 'voices');
+after(() => tmp.cleanup());
 const dir = path.join(ROOT, 'test', 'fixtures', 'torch', 'sovits');
 const read = (name: string) => new Uint8Array(readFileSync(path.join(dir, name)));
 const meta = JSON.parse(readFileSync(path.join(dir, 'sovits-retrieval.json'), 'utf8')) as {
@@ -142,5 +151,104 @@ describe('picking the voice\'s speakers', () => {
     assert.throws(() => retrievalForSpeakers(pkl, { count: 3, names: null, featureSize: C }), /holds no index for speaker 2; it has speakers 0, 1; the voice has 3/);
     assert.throws(() => retrievalForSpeakers(pkl, { count: 1, names: null, featureSize: 768 }), /speaker 0's index holds 256-d features, but the model takes 768-d/);
     assert.throws(() => retrievalForSpeakers({ ...kmeans, bytes: pkl.bytes }, { count: 1, names: ['alto'], featureSize: C }), UserError);
+  });
+});
+
+describe('so-vits-svc voices with retrieval, through import and convert', () => {
+  const RATE = 48000;
+  let enc: string;
+  let model: string;
+  let input: string;
+  before(async () => {
+    enc = await writeModel(tmp.dir, 'enc256.onnx', buildTinyEncoder('vec', 256));
+    const dir = path.join(tmp.dir, 'duet');
+    await fs.mkdir(dir);
+    model = await writeModel(dir, 'Duet.onnx', buildTinySovits({ form: 'sovits41', channels: 256, speakers: 2 }));
+    await fs.writeFile(path.join(dir, 'Duet.json'), sovitsConfig({ name: 'Duet', channels: 256, speakers: ['alto', 'bass'] }));
+    input = path.join(tmp.dir, 'in.wav');
+    await writeWavAtomic(input, sine(200, RATE, 2), RATE);
+  });
+
+  /** RMS of the steady middle of a conversion. */
+  async function convertRms(voice: string, extra: string[]): Promise<number> {
+    const out = path.join(tmp.dir, `out-${Math.random().toString(36).slice(2)}.wav`);
+    const r = await runResona(['convert', input, out, '--voice', voice, '--encoder', enc, '--f0', 'yin', '--block', '100', '--extra', '300', ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    const y = (await readAudioFile(out)).channels[0]!;
+    let s = 0;
+    for (let i = RATE / 2; i < RATE * 1.5; i++) s += y[i]! * y[i]!;
+    return Math.sqrt(s / RATE);
+  }
+
+  test('resona import --cluster: one index per speaker by name, the ratio knob listed; convert blends toward the speaker\'s nearest centre', T_OUT, async () => {
+    const km = path.join(dir, 'kmeans-tiny.pt');
+    const r = await runResona(['import', model, '--cluster', km, '--name', 'Duet cluster']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /with cluster centres/);
+    const saved = JSON.parse(await fs.readFile(path.join(library, 'duet-cluster', 'voice.json'), 'utf8'));
+    assert.deepEqual(saved.retrieval, { kind: 'cluster', files: ['cluster-0.index', 'cluster-1.index'] });
+    const v = (await listVoices()).voices.find((x) => x.id === 'duet-cluster')!;
+    assert.deepEqual(v.params.map((p) => p.id), ['pitch', 'clusterInferRatio', 'noiseScale', 'silenceDb', 'speaker']);
+    assert.equal(v.params.find((p) => p.id === 'noiseScale')!.default, 0.4);
+
+    // The tiny encoder gives every channel the input's RMS v; the graph sings channel 0 × the speaker's gain.
+    // So with ratio r the level is |r·centre[0] + (1 − r)·v| × gain / √2, centre being the speaker's centre
+    // nearest to v·1 (found here by brute force).
+    const v0 = 0.5 / Math.SQRT2;
+    const expect = (speaker: string, id: number, ratio: number) => {
+      const { k, centres } = readKmeans(read('kmeans-tiny.pt'), 'k').get(speaker)!;
+      let best = 0;
+      let bestD = Infinity;
+      for (let j = 0; j < k; j++) {
+        let d2 = 0;
+        for (let c = 0; c < C; c++) d2 += (v0 - centres[j * C + c]!) ** 2;
+        if (d2 < bestD) [best, bestD] = [j, d2];
+      }
+      return (Math.abs(ratio * centres[best * C]! + (1 - ratio) * v0) * sovitsSpeakerGain(id)) / Math.SQRT2;
+    };
+    for (const [speaker, id, ratio] of [['bass', 1, 1], ['alto', 0, 1], ['bass', 1, 0.5], ['bass', 1, 0]] as const) {
+      const rms = await convertRms('duet-cluster', ['--speaker', String(id), '--cluster-ratio', String(ratio)]);
+      const want = expect(speaker, id, ratio);
+      assert.ok(Math.abs(rms / want - 1) < 0.05, `${speaker} r ${ratio}: rms ${rms.toFixed(4)}, want ${want.toFixed(4)}`);
+    }
+  });
+
+  test('resona import --index feature_and_index.pkl: by speaker id; convert moves each frame to its retrieved features', T_OUT, async () => {
+    const pkl = path.join(dir, 'feature-and-index-tiny.pkl');
+    const m = await importVoice(model, library, { index: pkl, name: 'Duet index' });
+    const saved = JSON.parse(await fs.readFile(path.join(library, m.id, 'voice.json'), 'utf8'));
+    assert.deepEqual(saved.retrieval, { kind: 'index', files: ['index-0.index', 'index-1.index'] });
+    // Speaker 1's file is its faiss index byte for byte.
+    assert.deepEqual(new Uint8Array(await fs.readFile(path.join(library, m.id, 'index-1.index'))), readIndexPickle(read('feature-and-index-tiny.pkl'), 'p').get(1)!.bytes);
+    const index = parseFaissIndex(readIndexPickle(read('feature-and-index-tiny.pkl'), 'p').get(1)!.bytes, 'speaker 1');
+    const frame = new Float32Array(C).fill(0.5 / Math.SQRT2);
+    index.blend(frame, 1, 1, 0.5, null);
+    const want = (Math.abs(frame[0]!) * sovitsSpeakerGain(1)) / Math.SQRT2;
+    const rms = await convertRms(m.id, ['--speaker', '1', '--cluster-ratio', '1']);
+    assert.ok(Math.abs(rms / want - 1) < 0.05, `rms ${rms.toFixed(4)}, want ${want.toFixed(4)}`);
+  });
+
+  test('import refuses a file missing a speaker, of other dimensions, or hostile; both files at once; --cluster for RVC', T_OUT, async () => {
+    const other = path.join(tmp.dir, 'trio');
+    await fs.mkdir(other);
+    const trio = await writeModel(other, 'Trio.onnx', buildTinySovits({ form: 'sovits41', channels: 256, speakers: 3 }));
+    await fs.writeFile(path.join(other, 'Trio.json'), sovitsConfig({ name: 'Trio', channels: 256, speakers: ['alto', 'bass', 'tenor'] }));
+    await assert.rejects(importVoice(trio, library, { cluster: path.join(dir, 'kmeans-tiny.pt') }), /no cluster centres for speaker "tenor" \(id 2\)/);
+    await assert.rejects(importVoice(trio, library, { index: path.join(dir, 'feature-and-index-tiny.pkl') }), /no index for speaker 2 \("tenor"\)/);
+    const wide = await writeModel(tmp.dir, 'Wide.onnx', buildTinySovits({ form: 'sovits40', channels: 768 }));
+    await assert.rejects(importVoice(wide, library, { cluster: path.join(dir, 'kmeans-float64.pt') }), /holds 256-d features, but the model takes 768-d/);
+    const r = await runResona(['import', model, '--cluster', path.join(dir, 'kmeans-hostile.pt')]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /posix\.system/);
+    await assert.rejects(importVoice(model, library, { cluster: path.join(dir, 'kmeans-tiny.pt'), index: path.join(dir, 'feature-and-index-tiny.pkl') }), /not both/);
+    const before = (await fs.readdir(library)).sort();
+    assert.ok(!before.some((n) => n.startsWith('trio') || n.startsWith('wide') || n.startsWith('.import-')), before.join(', '));
+  });
+
+  test('a voice without retrieval has no ratio knob and says so', T_OUT, async () => {
+    const m = await importVoice(model, library, { name: 'Duet plain' });
+    const v = (await listVoices()).voices.find((x) => x.id === m.id)!;
+    assert.deepEqual(v.params.map((p) => p.id), ['pitch', 'noiseScale', 'silenceDb', 'speaker']);
+    assert.ok(v.notes?.some((n) => n.id === 'sovits-no-retrieval'));
   });
 });
