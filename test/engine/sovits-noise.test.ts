@@ -5,7 +5,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { promises as fs } from 'node:fs';
 import { StreamingEngine } from '../../engine/engine.js';
+import { ControlApi } from '../../host/control/control-api.js';
 import { resolveVoice } from '../../host/voices.js';
 import { findFamily } from '../../models/families/registry.js';
 import type { SovitsManifest } from '../../models/families/sovits/manifest.js';
@@ -78,5 +80,29 @@ describe('so-vits-svc noise scale', () => {
     const rvc = findFamily('rvc')!;
     const rvcParams = rvc.params({ f0: true, contract: 'webui', index: 'features.index', speakers: 1, defaultPitch: 0 } as never);
     assert.throws(() => checkVoiceSettings({ name: 'r', params: rvcParams }, { noiseScale: 0.4 }), /r has no noise scale setting/);
+  });
+
+  test('the control API starts the voice at voice.json\'s noise scale and checks changes against its range', T_OUT, async () => {
+    const file = await writeModel(tmp.dir, 'Api.onnx', buildTinySovits({ form: 'sovits40' }));
+    const m = await importVoice(file, path.join(tmp.dir, 'home', 'voices'), { name: 'Api voice' });
+    const manifestFile = path.join(tmp.dir, 'home', 'voices', m.id, 'voice.json');
+    await fs.writeFile(manifestFile, JSON.stringify({ ...JSON.parse(await fs.readFile(manifestFile, 'utf8')), noiseScale: 0.6 }));
+    const api = await ControlApi.create();
+    try {
+      const chosen = await api.call('setVoice', { voice: m.id });
+      assert.ok(chosen.ok, JSON.stringify(chosen));
+      assert.equal(chosen.result.selection.settings.noiseScale, 0.6);
+      const set = await api.call('setSettings', { settings: { noiseScale: 0 } });
+      assert.ok(set.ok, JSON.stringify(set));
+      assert.equal(set.result.selection.settings.noiseScale, 0);
+      const tooMuch = await api.call('setSettings', { settings: { noiseScale: 2.5 } });
+      assert.ok(!tooMuch.ok);
+      assert.equal(tooMuch.error.field, 'noiseScale');
+      const noRetrieval = await api.call('setSettings', { settings: { clusterInferRatio: 0.3 } });
+      assert.ok(!noRetrieval.ok);
+      assert.match(noRetrieval.error.message, /Api voice has no cluster\/feature retrieval ratio setting: its settings are pitch, noise scale, silence gate/);
+    } finally {
+      await api.close();
+    }
   });
 });
