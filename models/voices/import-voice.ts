@@ -169,7 +169,12 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
   const own = `${files.model.replace(/\.[^.]*$/, '')}.json`;
   const cfg = given ? undefined : jsons.includes(own) ? own : jsons.length === 1 ? jsons[0] : undefined;
   const companion = cfg ? { path: src.pathOf(cfg), bytes: await src.read(cfg, 'model config', VOICE_FILES.manifest) } : undefined;
-  return install({ modelPath: src.pathOf(files.model), model, given, name: o.name ?? given?.name ?? fallbackName, index, preview, companion, userName: o.name }, library, o);
+  // so-vits-svc's retrieval files under the names its training writes, for a family importer that takes them.
+  const kmeans = o.cluster || o.index || index ? undefined : src.names.find((f) => /^kmeans.*\.pt$/i.test(f));
+  const pkl = o.cluster || o.index || index || kmeans ? undefined : src.names.find((f) => /^feature_and_index.*\.pkl$/i.test(f));
+  const found = kmeans ?? pkl;
+  const retrieval = found ? { kind: kmeans ? ('cluster' as const) : ('index' as const), path: src.pathOf(found), bytes: await src.read(found, 'retrieval file', VOICE_FILES.index) } : undefined;
+  return install({ modelPath: src.pathOf(files.model), model, given, name: o.name ?? given?.name ?? fallbackName, index, preview, companion, userName: o.name, retrieval }, library, o);
 }
 
 /**
@@ -203,6 +208,8 @@ interface VoiceParts {
   companion?: { path: string; bytes: Uint8Array };
   /** The name the user gave, when they gave one. */
   userName?: string;
+  /** A so-vits-svc kmeans_*.pt or feature_and_index.pkl found in a folder or zip. */
+  retrieval?: { kind: 'cluster' | 'index'; path: string; bytes: Uint8Array };
   /** Files a family importer added (fixed names of its own). */
   extraFiles?: { name: string; bytes: Uint8Array }[];
 }
@@ -226,7 +233,7 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
       const extra: { name: string; bytes: Uint8Array }[] = [];
       const m = await importer.manifest({
         modelPath: p.modelPath, model: p.model, info, companion: p.companion ?? null, userName: p.userName, fallbackName: p.name, threads: o.threads ?? 2,
-        retrieval: cluster ?? (p.index ? { kind: 'index', ...p.index } : null),
+        retrieval: cluster ?? (p.index ? { kind: 'index', ...p.index } : (p.retrieval ?? null)),
         addFile: (name, bytes) => extra.push({ name, bytes }),
       });
       p.extraFiles = extra;

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { zipSync } from 'fflate';
 import { readAudioFile, writeWavAtomic } from '../../host/audio-file.js';
 import { listVoices } from '../../host/voices.js';
 import { importVoice } from '../../models/voices/import-voice.js';
@@ -243,6 +244,18 @@ describe('so-vits-svc voices with retrieval, through import and convert', () => 
     await assert.rejects(importVoice(model, library, { cluster: path.join(dir, 'kmeans-tiny.pt'), index: path.join(dir, 'feature-and-index-tiny.pkl') }), /not both/);
     const before = (await fs.readdir(library)).sort();
     assert.ok(!before.some((n) => n.startsWith('trio') || n.startsWith('wide') || n.startsWith('.import-')), before.join(', '));
+  });
+
+  test('a zip holding the model, its .json and kmeans_10000.pt (or feature_and_index.pkl) imports with that retrieval', T_OUT, async () => {
+    const onnx = new Uint8Array(await fs.readFile(model));
+    const cfg = new Uint8Array(await fs.readFile(path.join(path.dirname(model), 'Duet.json')));
+    const zip = path.join(tmp.dir, 'duet.zip');
+    await fs.writeFile(zip, zipSync({ 'Duet/Duet.onnx': onnx, 'Duet/Duet.json': cfg, 'Duet/kmeans_10000.pt': read('kmeans-tiny.pt') }));
+    const a = await importVoice(zip, library, { name: 'Zipped cluster' });
+    assert.deepEqual((a as unknown as { retrieval: unknown }).retrieval, { kind: 'cluster', files: ['cluster-0.index', 'cluster-1.index'] });
+    await fs.writeFile(zip, zipSync({ 'Duet/Duet.onnx': onnx, 'Duet/Duet.json': cfg, 'Duet/feature_and_index.pkl': read('feature-and-index-tiny.pkl') }));
+    const b = await importVoice(zip, library, { name: 'Zipped index' });
+    assert.deepEqual((b as unknown as { retrieval: unknown }).retrieval, { kind: 'index', files: ['index-0.index', 'index-1.index'] });
   });
 
   test('a voice without retrieval has no ratio knob and says so', T_OUT, async () => {
