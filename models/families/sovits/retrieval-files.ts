@@ -27,6 +27,12 @@ const PICKLE_PROTO = 0x80;
  */
 export const CLUSTER_NPROBE = 8;
 
+/**
+ * Centres per speaker Resona takes: train_cluster.py makes 10,000; the coarse lists are built at import in
+ * time that grows with K^1.5 (2 s of CPU at 10,000 × 768), so a file far past that is refused, not ground through.
+ */
+export const MAX_CENTRES = 65_536;
+
 export class RetrievalError extends UserError {
   override name = 'RetrievalError';
   constructor(message: string) {
@@ -61,6 +67,7 @@ export function readKmeans(bytes: Uint8Array, where: string): Map<string, { k: n
     const m = numpyFloats(entry.get('cluster_centers_'), `speaker ${shortKey(name)}'s cluster_centers_`, bad);
     if (m.shape.length !== 2 || m.shape[0]! < 1 || m.shape[1]! < 1) throw bad(`speaker ${shortKey(name)}'s cluster_centers_ has shape (${m.shape.join(', ')}), not [K, C]`);
     const [k, c] = m.shape as [number, number];
+    if (k > MAX_CENTRES) throw bad(`speaker ${shortKey(name)} has ${k} cluster centres; Resona takes up to ${MAX_CENTRES} (so-vits-svc trains 10,000)`);
     const nIn = entry.get('n_features_in_');
     if (nIn !== undefined && nIn !== c) throw bad(`speaker ${shortKey(name)} says n_features_in_ ${describe(nIn)} for ${c}-d centres`);
     for (let i = 0; i < m.data.length; i++) if (!Number.isFinite(m.data[i])) throw bad(`speaker ${shortKey(name)}'s centre ${Math.floor(i / c)} holds a value that is not finite`);
