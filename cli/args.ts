@@ -57,6 +57,8 @@ export const ENGINE_OPTIONS = {
   'index-ratio': { type: 'string' },
   protect: { type: 'string' },
   speaker: { type: 'string' },
+  'cluster-ratio': { type: 'string' },
+  'noise-scale': { type: 'string' },
 } as const;
 
 const ENGINE_KEYS: Record<keyof typeof ENGINE_OPTIONS, keyof EngineSettings> = {
@@ -71,6 +73,8 @@ const ENGINE_KEYS: Record<keyof typeof ENGINE_OPTIONS, keyof EngineSettings> = {
   'index-ratio': 'indexRatio',
   protect: 'protect',
   speaker: 'speaker',
+  'cluster-ratio': 'clusterInferRatio',
+  'noise-scale': 'noiseScale',
 };
 
 /** The engine settings given on the command line (absent flags stay undefined, so defaults apply). */

@@ -233,6 +233,8 @@ export class StreamingEngine {
       indexRatio: s.indexRatio,
       protect: s.protect,
       speaker: s.speaker,
+      clusterInferRatio: s.clusterInferRatio,
+      noiseScale: s.noiseScale,
     });
   }
 

@@ -25,6 +25,13 @@ export interface EngineSettings {
   protect: number;
   /** Speaker id of a multi-speaker neural voice. */
   speaker: number;
+  /**
+   * so-vits-svc voices with a cluster or index file: share of each content frame moved toward its nearest
+   * kmeans centre or its retrieved neighbours (so-vits-svc's cluster_infer_ratio).
+   */
+  clusterInferRatio: number;
+  /** so-vits-svc voices: scale of the flow's N(0, 1) noise (so-vits-svc's noice_scale); 0 is deterministic. */
+  noiseScale: number;
 }
 
 export interface SettingRange {
@@ -46,6 +53,8 @@ export const SETTING_RANGES: Readonly<Record<keyof EngineSettings, SettingRange>
   indexRatio: { min: 0, max: 1, unit: '', description: 'index ratio' },
   protect: { min: 0, max: 0.5, unit: '', description: 'protect' },
   speaker: { min: 0, max: 1023, unit: '', description: 'speaker id' },
+  clusterInferRatio: { min: 0, max: 1, unit: '', description: 'cluster/feature retrieval ratio' },
+  noiseScale: { min: 0, max: 2, unit: '', description: 'noise scale' },
 };
 
 export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
@@ -61,6 +70,10 @@ export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
   indexRatio: 0.75,
   protect: 0.33,
   speaker: 0,
+  // Halfway: so-vits-svc's own default is 0 (off), but a voice only has the knob when a retrieval file was
+  // imported with it on purpose. noiseScale: so-vits-svc's inference default.
+  clusterInferRatio: 0.5,
+  noiseScale: 0.4,
 };
 
 export class SettingError extends UserError {

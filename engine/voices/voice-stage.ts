@@ -22,6 +22,9 @@ export interface VoiceConfig {
   indexRatio: number;
   protect: number;
   speaker: number;
+  /** so-vits-svc voices: retrieval share and the flow's noise scale. */
+  clusterInferRatio: number;
+  noiseScale: number;
 }
 
 export interface VoiceBlock {

@@ -39,6 +39,10 @@ export interface FamilyImportSource {
   userName: string | undefined;
   fallbackName: string;
   threads: number;
+  /** A retrieval file the user named (--cluster / --index), for families that retrieve; null when none. */
+  retrieval: { kind: 'cluster' | 'index'; path: string; bytes: Uint8Array } | null;
+  /** Adds a file (a fixed name of the family's choosing) to the voice folder being written. */
+  addFile(name: string, bytes: Uint8Array): void;
 }
 
 /**

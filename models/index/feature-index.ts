@@ -171,6 +171,32 @@ export class FeatureIndex implements IvfFlatData {
     }
   }
 
+  /**
+   * so-vits-svc's cluster blend (SOVITS-NOTES §4) on T frames of `feats`, in place: each frame moves toward the
+   * vector nearest to it, c ← ratio·nearest + (1−ratio)·c. With the kmeans centres as the vectors that is
+   * `ratio·centres[kmeans.predict(c)] + (1−ratio)·c`. nprobe ≥ nlist is the exact nearest vector; fewer lists
+   * bound the cost (see bench/sovits-retrieval.ts). ratio 0 does no search and leaves feats bit-identical.
+   */
+  blendNearest(feats: Float32Array, T: number, ratio: number, nprobe: number = this.nprobe): void {
+    const d = this.d;
+    if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`blendNearest: ratio must be within 0..1, got ${ratio}`);
+    if (!Number.isInteger(T) || T < 0 || feats.length < T * d) throw new RangeError(`blendNearest: feats holds ${feats.length} values, fewer than T ${T} × d ${d}`);
+    if (ratio === 0 || T === 0) return;
+    this.ensureBlendScratch(T);
+    const nIdx = this.blendIdx;
+    // k = 1 into the first T slots of the blend scratch (sized T·BLEND_K).
+    this.searchRows(feats, T, 1, nIdx, this.blendDist, nprobe);
+    const vectors = this.vectors;
+    const keep = 1 - ratio;
+    for (let t = 0; t < T; t++) {
+      const r = nIdx[t]!;
+      if (r < 0) continue;
+      const fo = t * d;
+      const vo = r * d;
+      for (let c = 0; c < d; c++) feats[fo + c] = ratio * vectors[vo + c]! + keep * feats[fo + c]!;
+    }
+  }
+
   /** search() with row numbers (positions in `vectors`) in place of ids. */
   private searchRows(queries: Float32Array, nq: number, k: number, outRow: Int32Array, outDist: Float32Array, nprobe: number): void {
     const d = this.d;

@@ -190,7 +190,7 @@ function refuse(path: string): string {
   if (/^torch\._utils\._rebuild_/.test(path)) {
     return `refusing to load: the checkpoint asks for ${path}, a kind of tensor (quantized, sparse, meta…) Resona does not read`;
   }
-  if (/^numpy\./.test(path)) return `refusing to load: the checkpoint asks for ${path}; of numpy's objects Resona reads only scalars`;
+  if (/^numpy\./.test(path)) return `refusing to load: the checkpoint asks for ${path}; of numpy's objects Resona reads only scalars and arrays of numbers (dtype, scalar, _reconstruct, ndarray)`;
   return refusal(path);
 }
 

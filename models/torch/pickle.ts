@@ -103,6 +103,52 @@ export class NumpyDtype {
   }
 }
 
+/**
+ * A numpy array, as `ndarray.__reduce__` pickles it: `_reconstruct(ndarray, (0,), b'b')` makes an empty one
+ * and BUILD gives it (version, shape, dtype, is_fortran, raw bytes). Only numeric dtypes with their bytes
+ * inline are read (an object array pickles a list of arbitrary objects, refused here); the data stays raw
+ * bytes in C or Fortran order, turned into numbers by its reader (./numpy-array.ts).
+ */
+export class NumpyArray {
+  shape: number[] = [];
+  dtype: NumpyDtype | null = null;
+  fortran = false;
+  raw: Uint8Array | null = null;
+
+  [SET_STATE](state: unknown, fail: Fail): void {
+    if (!Array.isArray(state) || state.length !== 5) fail(`sets a numpy array's state from ${describe(state)}, not (version, shape, dtype, order, data)`);
+    const [, shape, dtype, fortran, raw] = state as unknown[];
+    if (!Array.isArray(shape) || shape.length > 32 || !shape.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)) fail(`gives a numpy array the shape ${describe(shape)}`);
+    if (!(dtype instanceof NumpyDtype) || !NUMPY_NAMES[dtype.code]) fail(`gives a numpy array the dtype ${describe(dtype)}; only numeric arrays are read`);
+    if (typeof fortran !== 'boolean') fail(`gives a numpy array the order flag ${describe(fortran)}`);
+    if (!(raw instanceof Uint8Array)) fail(`gives a numpy array its data as ${describe(raw)}, not bytes; only numeric arrays are read`);
+    const d = dtype as NumpyDtype;
+    const n = (shape as number[]).reduce((a, b) => a * b, 1);
+    const size = Number(d.code.slice(1));
+    if (n * size !== (raw as Uint8Array).length) fail(`holds a numpy array of shape (${(shape as number[]).join(', ')}) and type ${d.name} in ${(raw as Uint8Array).length} bytes (${n * size} expected)`);
+    this.shape = shape as number[];
+    this.dtype = d;
+    this.fortran = fortran as boolean;
+    this.raw = raw as Uint8Array;
+  }
+}
+
+/**
+ * An index of the FAISS library, as faiss's Python wrappers pickle one: NEWOBJ of the SWIG class with no
+ * arguments, then BUILD with `{"this": serialize_index bytes}` (class_wrappers.py's __getstate__). Only the
+ * bytes are kept, for the native index reader; the class is a name here, never imported.
+ */
+export class FaissPickled {
+  bytes: Uint8Array | null = null;
+  constructor(readonly pythonClass: string) {}
+
+  [SET_STATE](state: unknown, fail: Fail): void {
+    const b = state instanceof Map ? state.get('this') : undefined;
+    if (!(state instanceof Map) || state.size !== 1 || !(b instanceof Uint8Array)) fail(`sets the state of a ${this.pythonClass} from ${describe(state)}, not {"this": the serialized index}`);
+    this.bytes = b as Uint8Array;
+  }
+}
+
 export function describe(x: unknown): string {
   if (x === null) return 'None';
   if (x === undefined) return 'nothing';
@@ -114,6 +160,8 @@ export function describe(x: unknown): string {
   if (Array.isArray(x)) return `a list of ${x.length} items`;
   if (x instanceof Uint8Array) return `${x.length} bytes`;
   if (x instanceof NumpyDtype) return `numpy dtype ${x.name}`;
+  if (x instanceof NumpyArray) return `a numpy ${x.dtype?.name ?? ''} array (${x.shape.join(', ')})`;
+  if (x instanceof FaissPickled) return `a faiss ${x.pythonClass}`;
   return `a ${(x as object).constructor?.name ?? 'value'}`;
 }
 
@@ -159,6 +207,16 @@ function numpyScalar(args: readonly unknown[], fail: Fail): unknown {
   }
   if (kind === 'i') return size === 1 ? v.getInt8(0) : size === 2 ? v.getInt16(0, little) : v.getInt32(0, little);
   return size === 1 ? v.getUint8(0) : size === 2 ? v.getUint16(0, little) : v.getUint32(0, little);
+}
+
+/** numpy's `_reconstruct(ndarray, (0,), b'b')`: an empty array for BUILD to fill; no other class or shape. */
+function numpyReconstruct(args: readonly unknown[], fail: Fail): unknown {
+  const [cls, shape, order] = args;
+  const isNdarray = cls instanceof PyGlobal && cls.path === 'numpy.ndarray';
+  if (args.length !== 3 || !isNdarray || !Array.isArray(shape) || shape.length !== 1 || shape[0] !== 0 || !(order instanceof Uint8Array || typeof order === 'string')) {
+    fail(`calls numpy's _reconstruct with ${args.map(describe).join(', ')}; only (numpy.ndarray, (0,), b'b') as numpy pickles arrays is read`);
+  }
+  return new NumpyArray();
 }
 
 type Call = NonNullable<GlobalSpec['call']>;
@@ -210,7 +268,9 @@ const BUILTINS: ReadonlyArray<[string, GlobalSpec]> = [
  * - fairseq.data.dictionary.Dictionary: HuBERT/ContentVec checkpoints keep the task's label dictionaries in
  *   task_state (symbols, counts, indices); its pickle is NEWOBJ + BUILD of a plain __dict__.
  * - numpy.dtype and numpy's scalar constructor (both module spellings, numpy 1 and 2): fairseq's meters and
- *   val_loss may be numpy scalars; they become numbers, bigints or booleans. numpy arrays stay refused.
+ *   val_loss may be numpy scalars; they become numbers, bigints or booleans.
+ * - numpy arrays of numbers (so-vits-svc's kmeans_10000.pt holds cluster_centers_ as one): _reconstruct
+ *   (both spellings) and numpy.ndarray as its argument, filled by BUILD into a NumpyArray of raw bytes.
  * Namespace and Dictionary become PickleRecords: a Map of the attributes BUILD sets, never an object whose
  * methods or prototype the file could reach.
  */
@@ -223,7 +283,24 @@ export const DATA_GLOBALS: ReadonlyMap<string, GlobalSpec> = new Map<string, Glo
   ['numpy.dtype', { call: (args, fail) => (typeof args[0] === 'string' ? new NumpyDtype(args[0]) : fail(`calls numpy.dtype with ${describe(args[0])}`)) }],
   ['numpy.core.multiarray.scalar', { call: numpyScalar }],
   ['numpy._core.multiarray.scalar', { call: numpyScalar }],
+  // numpy arrays: _reconstruct makes an empty NumpyArray that BUILD fills; numpy.ndarray is only ever its
+  // argument (a value, never called).
+  ['numpy.core.multiarray._reconstruct', { call: numpyReconstruct }],
+  ['numpy._core.multiarray._reconstruct', { call: numpyReconstruct }],
+  ['numpy.ndarray', {}],
 ]);
+
+/**
+ * faiss's SWIG module is named after the CPU build it loaded (faiss/loader.py); an index pickles under
+ * whichever it was. Only IVF-Flat, the one index type so-vits-svc and RVC write; other faiss classes are
+ * refused by name where the caller explains what is read (not in DATA_GLOBALS: only index pickles take them).
+ */
+export const FAISS_GLOBALS: ReadonlyMap<string, GlobalSpec> = new Map<string, GlobalSpec>(
+  ['faiss.swigfaiss', 'faiss.swigfaiss_avx2', 'faiss.swigfaiss_avx512', 'faiss.swigfaiss_avx512_spr', 'faiss.swigfaiss_sve', 'faiss'].map((m): [string, GlobalSpec] => [
+    `${m}.IndexIVFFlat`,
+    { create: noArgs(`${m}.IndexIVFFlat`, () => new FaissPickled('IndexIVFFlat')) },
+  ]),
+);
 
 export interface UnpickleOptions {
   /** For messages: the checkpoint's name. */

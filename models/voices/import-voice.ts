@@ -28,10 +28,12 @@ import { checkSpeakers, modelSpeakers, openSynthesizer, readModelBytes, readVoic
 import { VOICE_FILES, VOICE_ZIP } from './voice-limits.js';
 
 export interface ImportOptions {
-  /** A FAISS .index to go with a bare .onnx. */
+  /** A FAISS .index to go with a bare .onnx (so-vits-svc: its feature_and_index.pkl). */
   index?: string;
   /** so-vits-svc's config.json for a G_*.pth (with it, a .pth is read as so-vits-svc's, not RVC's). */
   config?: string;
+  /** so-vits-svc: a kmeans_10000.pt of cluster centres. */
+  cluster?: string;
   name?: string;
   threads?: number;
 }
@@ -69,7 +71,7 @@ export async function importVoice(src: string, library: string, o: ImportOptions
     const json = path.join(path.dirname(src), `${path.basename(src, path.extname(src))}.json`);
     const companion = ext === '.onnx' && (await exists(json)) ? { path: json, bytes: await readVoiceFile(json, 'model config', VOICE_FILES.manifest, false) } : undefined;
     return install(
-      { modelPath: src, model: ext === '.onnx' ? bytes : onnxFromCheckpoint(bytes, src), given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion },
+      { modelPath: src, model: ext === '.onnx' ? bytes : onnxFromCheckpoint(bytes, src), given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion, userName: o.name },
       library,
       o,
     );
@@ -181,7 +183,8 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
       const built = sovitsFromCheckpoint(modelBytes, src.pathOf(files.model), config.bytes, config.where);
       const index = o.index ? await userIndex(o) : undefined;
       const preview = files.preview ? await previewImage(src, files.preview) : undefined;
-      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name }, library, o);
+      const retrieval = await retrievalIn(src, o, !!index);
+      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name, retrieval }, library, o);
     }
   }
   const model = /\.(pth|pt)$/i.test(files.model) ? onnxFromCheckpoint(modelBytes, src.pathOf(files.model)) : modelBytes;
@@ -192,7 +195,8 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
   const own = `${files.model.replace(/\.[^.]*$/, '')}.json`;
   const cfg = given ? undefined : jsons.includes(own) ? own : jsons.length === 1 ? jsons[0] : undefined;
   const companion = cfg ? { path: src.pathOf(cfg), bytes: await src.read(cfg, 'model config', VOICE_FILES.manifest) } : undefined;
-  return install({ modelPath: src.pathOf(files.model), model, given, name: o.name ?? given?.name ?? fallbackName, index, preview, companion, userName: o.name }, library, o);
+  const retrieval = await retrievalIn(src, o, !!index);
+  return install({ modelPath: src.pathOf(files.model), model, given, name: o.name ?? given?.name ?? fallbackName, index, preview, companion, userName: o.name, retrieval }, library, o);
 }
 
 /**
@@ -206,6 +210,16 @@ async function previewImage(src: VoiceSource, name: string): Promise<VoiceParts[
   const ext = starts([0x89, 0x50, 0x4e, 0x47]) ? '.png' : starts([0xff, 0xd8, 0xff]) ? '.jpg' : starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8) ? '.webp' : null;
   if (!ext) throw new VoiceFormatError(`${src.pathOf(name)}: is named as an image but is not a PNG, JPEG or WebP; remove it or replace it with the image`);
   return { ext, bytes };
+}
+
+/** so-vits-svc's retrieval files under the names its training writes (kmeans_*.pt, else feature_and_index*.pkl),
+ * for a family importer that takes them; none when the user named one or an index came with the voice. */
+async function retrievalIn(src: VoiceSource, o: ImportOptions, hasIndex: boolean) {
+  if (o.cluster || o.index || hasIndex) return undefined;
+  const kmeans = src.names.find((f) => /^kmeans.*\.pt$/i.test(f));
+  const found = kmeans ?? src.names.find((f) => /^feature_and_index.*\.pkl$/i.test(f));
+  if (!found) return undefined;
+  return { kind: kmeans ? ('cluster' as const) : ('index' as const), path: src.pathOf(found), bytes: await src.read(found, 'retrieval file', VOICE_FILES.index) };
 }
 
 /** An RVC .pth read with the safe checkpoint reader and rebuilt as an ONNX model of the skip_head contract. */
@@ -226,6 +240,10 @@ interface VoiceParts {
   companion?: { path: string; bytes: Uint8Array };
   /** The name the user gave, when they gave one. */
   userName?: string;
+  /** A so-vits-svc kmeans_*.pt or feature_and_index.pkl found in a folder or zip. */
+  retrieval?: { kind: 'cluster' | 'index'; path: string; bytes: Uint8Array };
+  /** Files a family importer added (fixed names of its own). */
+  extraFiles?: { name: string; bytes: Uint8Array }[];
 }
 
 /** The family whose importer claims this model (by its inputs), if one does; RVC's importer takes the rest. */
@@ -242,10 +260,17 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
     const info = parseOnnxInfo(p.model, p.modelPath);
     const importer = claimingImporter(info);
     if (importer) {
-      if (p.index) throw new VoiceFormatError(`${p.index.path}: this voice's family has no index retrieval in Resona; import the model without --index`);
+      if (p.index && o.cluster) throw new VoiceFormatError(`${o.cluster}: give a cluster file or an index, not both (so-vits-svc blends one of them)`);
+      const cluster = o.cluster ? { kind: 'cluster' as const, path: o.cluster, bytes: await readVoiceFile(o.cluster, 'cluster file', VOICE_FILES.index, false) } : null;
+      const extra: { name: string; bytes: Uint8Array }[] = [];
       const m = await importer.manifest({
         modelPath: p.modelPath, model: p.model, info, companion: p.companion ?? null, userName: p.userName, fallbackName: p.name, threads: o.threads ?? 2,
+        retrieval: cluster ?? (p.index ? { kind: 'index', ...p.index } : (p.retrieval ?? null)),
+        addFile: (name, bytes) => extra.push({ name, bytes }),
       });
+      p.extraFiles = extra;
+      // The family wrote what it keeps of the index (as its own files); the raw one is not the voice's.
+      p.index = undefined;
       m.preview = p.preview ? `preview${p.preview.ext}` : null;
       m.source = path.resolve(p.modelPath).slice(0, 4096);
       return writeVoice(m, p, library);
@@ -256,6 +281,7 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
 
 async function installRvc(p: VoiceParts, library: string, o: ImportOptions): Promise<RvcManifest> {
   const { given, index } = p;
+  if (o.cluster) throw new VoiceFormatError(`${o.cluster}: cluster files are so-vits-svc's; RVC voices retrieve from a FAISS .index (--index)`);
   const claim = given ?? claimFromMetadata(p.modelPath, p.model);
   const { info, contract, session, measuredRate } = await openSynthesizer(p.modelPath, p.model, claim, { provider: 'cpu', threads: o.threads ?? 2 });
   await session.release();
@@ -308,6 +334,7 @@ async function writeVoice<M extends VoiceManifest & { index?: string | null }>(m
     await fs.writeFile(path.join(staging, manifest.model), p.model);
     if (index) await fs.writeFile(path.join(staging, manifest.index!), index.bytes);
     if (p.preview) await fs.writeFile(path.join(staging, manifest.preview!), p.preview.bytes);
+    for (const f of p.extraFiles ?? []) await fs.writeFile(path.join(staging, f.name), f.bytes);
     // lstat, not stat: a dangling link under the id is taken, not overwritten.
     for (let i = 1; ; i++) {
       manifest.id = i === 1 ? slug(manifest.name) : `${slug(manifest.name)}-${i}`;

@@ -64,6 +64,20 @@ describe('import G_*.pth + config.json', () => {
     assert.deepEqual([z.family, z.name, (z as unknown as { contract: string }).contract, z.speakers], ['sovits', 'legacy', 'sovits40', 2]);
   });
 
+  test('retrieval beside a G_*.pth: a kmeans file in its folder, or --cluster, is read and checked against its speakers', T_OUT, async () => {
+    // kmeans-tiny.pt holds the speakers alto and bass; the 4.0 legacy voice has left and right, so reading the
+    // file at all shows as a refusal that names what the file has.
+    const dir = path.join(tmp.dir, 'legacy-kmeans');
+    await fs.mkdir(dir);
+    await fs.copyFile(pth('4.0-legacy'), path.join(dir, 'G_50.pth'));
+    await fs.copyFile(cfg('4.0-legacy'), path.join(dir, 'config.json'));
+    await fs.copyFile(path.join(FIX, 'kmeans-tiny.pt'), path.join(dir, 'kmeans_10000.pt'));
+    const before = await voiceDirs(library);
+    await assert.rejects(importVoice(dir, library), /left[\s\S]*alto|alto[\s\S]*left/);
+    await assert.rejects(importVoice(pth('4.0-legacy'), library, { config: cfg('4.0-legacy'), cluster: path.join(FIX, 'kmeans-tiny.pt') }), /left[\s\S]*alto|alto[\s\S]*left/);
+    assert.deepEqual(await voiceDirs(library), before);
+  });
+
   test('resona import G_*.pth --config config.json', T_OUT, async () => {
     const r = await runResona(['import', pth('4.0-legacy'), '--config', cfg('4.0-legacy'), '--name', 'Duo CLI'], { ...process.env });
     assert.equal(r.code, 0, r.stderr);

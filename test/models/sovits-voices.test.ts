@@ -147,7 +147,7 @@ describe('import and listing', () => {
     const v = voices.find((x) => x.id === 'alto-choir')!;
     assert.equal(v.kind, 'sovits');
     assert.equal(v.familyLabel, 'so-vits-svc');
-    assert.deepEqual(v.params.map((p) => p.id), ['pitch', 'silenceDb', 'speaker']);
+    assert.deepEqual(v.params.map((p) => p.id), ['pitch', 'noiseScale', 'silenceDb', 'speaker']);
     assert.equal(v.params.find((p) => p.id === 'speaker')!.max, 2);
   });
 

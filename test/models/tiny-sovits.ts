@@ -2,7 +2,8 @@
 // exports (SOVITS-NOTES §3) and behaviour a test can predict:
 //   audio = sin at f0 (Hz) gated by uv, amplitude = channel 0 of the content row mel2ph picks (1-based into c
 //   padded with a zero row in front, as the real graph does) × the speaker's gain; hop samples per frame.
-// noise (and vol) are consumed but do not change the sound.
+// noise (and vol) are consumed but do not change the sound, unless noiseGain is given: then the amplitude of
+// frame t also gets noise[0, 0, t] × noiseGain, so the flow's noise scale is audible.
 import { GraphBuilder } from '../../models/onnx/graph-builder.js';
 
 export interface TinySovitsOptions {
@@ -14,6 +15,8 @@ export interface TinySovitsOptions {
   speakers?: number;
   /** Extra inputs, to make forms the family must refuse (4.0-v2's t_window, say). */
   extraInputs?: { name: string; type: 'float32' | 'int64'; dims: (number | string)[] }[];
+  /** Makes noise channel 0 add to each frame's amplitude, × this. */
+  noiseGain?: number;
 }
 
 /** Amplitude the tiny so-vits synthesizers give speaker s. */
@@ -48,6 +51,10 @@ export function buildTinySovits(o: TinySovitsOptions): Uint8Array {
     ? g.op('Reshape', [g.op('MatMul', [sid, embG]), g.i64([1, -1])]) // per-frame weighted gain [1, T]
     : g.op('Reshape', [g.op('Gather', [embG, sid], { axis: 0 }), g.i64([1, 1])]);
   amp = g.op('Mul', [amp, gain]);
+  if (o.noiseGain) {
+    const n0 = g.op('Reshape', [g.op('Slice', [noise, g.i64([0]), g.i64([1]), g.i64([1])]), g.i64([1, -1])]); // [1, T]
+    amp = g.op('Add', [amp, g.op('Mul', [n0, g.f32([o.noiseGain])])]);
+  }
   // Consume every input so the graph depends on all of them, as a real one does.
   const zeroOf = (x: string) => g.op('Mul', [g.op('ReduceMean', [x], { keepdims: 0 }), g.f32([0])]);
   for (const x of [noise, ...(vol ? [vol] : []), ...extras.map((e) => (o.extraInputs!.find((x) => x.name === e)!.type === 'int64' ? g.op('Cast', [e], { to: 1 }) : e))]) {

@@ -13,9 +13,12 @@ import type { FamilyImportSource, FamilyLoadOptions, LoadedFamilyVoice } from '.
 import { encoderFor } from '../rvc/encoder.js';
 import { parseSovitsConfig, type SovitsConfig } from './config.js';
 import { detectSovitsForm, type SovitsForm, SovitsFormError } from './forms.js';
-import { DEFAULT_NOISE_SCALE, type SovitsManifest } from './manifest.js';
+import { DEFAULT_NOISE_SCALE, type SovitsManifest, type SovitsRetrieval } from './manifest.js';
+import { retrievalForSpeakers } from './retrieval-files.js';
 import { SovitsSynth } from './synthesizer.js';
 import { SovitsVoice } from './voice.js';
+import { readFaissIndex } from '../../index/faiss-ivf.js';
+import type { FeatureIndex } from '../../index/feature-index.js';
 
 /** Every so-vits-svc 4.x config trains at 44.1 kHz with a 512 hop (86.13 frames a second). */
 export const SOVITS_RATE = 44100;
@@ -73,6 +76,18 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
   }
   const rate = config?.rate ?? SOVITS_RATE;
   const name = src.userName ?? config?.name ?? src.fallbackName;
+  let retrieval: SovitsRetrieval | null = null;
+  if (src.retrieval) {
+    // Checked against the model (speakers, feature size) before anything is written; one file per speaker.
+    const names = config && config.speakers.length === speakers ? config.speakers : null;
+    const perSpeaker = retrievalForSpeakers(src.retrieval, { count: speakers, names, featureSize });
+    const files = perSpeaker.map((bytes, i) => {
+      const f = `${src.retrieval!.kind}-${i}.index`;
+      src.addFile(f, bytes);
+      return f;
+    });
+    retrieval = { kind: src.retrieval.kind, files };
+  }
   return {
     format: VOICE_MANIFEST_VERSION,
     id: '',
@@ -92,8 +107,21 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
     speakers,
     defaultPitch: 0,
     source: '',
-    description: `so-vits-svc ${form.id === 'sovits41' ? '4.1' : '4.0'} voice, ${rate / 1000} kHz, ${featureSize}-d layer-${encoderLayer} features`,
+    description: `so-vits-svc ${form.id === 'sovits41' ? '4.1' : '4.0'} voice, ${rate / 1000} kHz, ${featureSize}-d layer-${encoderLayer} features${retrieval ? `, with ${retrieval.kind === 'cluster' ? 'cluster centres' : 'feature index'}` : ''}`,
+    ...(retrieval ? { retrieval } : {}),
   };
+}
+
+/** Each speaker's retrieval index, checked against the voice's features. */
+async function loadRetrieval(dir: string, m: SovitsManifest): Promise<FeatureIndex[]> {
+  const out: FeatureIndex[] = [];
+  for (const name of m.retrieval!.files) {
+    const file = path.join(dir, name);
+    const index = await readFaissIndex(file);
+    if (index.d !== m.featureSize) throw new VoiceFormatError(`${file}: holds ${index.d}-d features, but the voice takes ${m.featureSize}-d; import the voice again`);
+    out.push(index);
+  }
+  return out;
 }
 
 export async function loadSovits(dir: string, m: SovitsManifest, o: FamilyLoadOptions): Promise<LoadedFamilyVoice> {
@@ -116,7 +144,8 @@ export async function loadSovits(dir: string, m: SovitsManifest, o: FamilyLoadOp
     if (hop !== m.hop) throw again(`the model renders ${hop} samples per frame, but voice.json says hop ${m.hop}`);
     const encoder = await ContentEncoder.load(o.encoder ?? (await encoderFor(m)), { channels: m.featureSize, layer: m.encoderLayer }, runtime);
     opened.push(encoder);
-    const stage = new SovitsVoice({ id: m.id, encoder, synth, rate: m.sampleRate, hop, speakers: m.speakers, noiseScale: m.noiseScale });
+    const retrieval = m.retrieval ? { kind: m.retrieval.kind, indexes: await loadRetrieval(dir, m) } : null;
+    const stage = new SovitsVoice({ id: m.id, encoder, synth, rate: m.sampleRate, hop, speakers: m.speakers, retrieval });
     const { placement, notes } = encoderSynthPlacement(encoder, session, { name: m.name, runtime, asked });
     return {
       stage,

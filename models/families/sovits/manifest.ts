@@ -1,7 +1,7 @@
 // so-vits-svc's own fields of voice.json: the ONNX form, the hop, the content encoder, loudness input and the
 // flow's noise scale.
 import type { VoiceManifest } from '../../../protocol/voice-manifest.js';
-import type { ManifestFields } from '../../voices/manifest-fields.js';
+import { isPlainFileName, type ManifestFields } from '../../voices/manifest-fields.js';
 import { SOVITS_FORMS, type SovitsFormId } from './forms.js';
 
 /** so-vits-svc's inference default (infer_tool.py / inference_main.py). */
@@ -18,8 +18,18 @@ export interface SovitsManifest extends VoiceManifest {
   vol: boolean;
   /** Whether sid is per-frame mix weights (f32 [T, n_spk]) rather than an id. */
   speakerMix: boolean;
-  /** Scale of the flow's N(0,1) noise; 0.4 is so-vits-svc's default. */
+  /** Scale of the flow's N(0,1) noise; 0.4 is so-vits-svc's default (the noise-scale knob starts here). */
   noiseScale: number;
+  /**
+   * Retrieval imported with the voice: kmeans centres ('cluster') or training features ('index'), one FAISS
+   * IVF-Flat file per speaker in id order (./retrieval-files.ts); absent or null: none.
+   */
+  retrieval?: SovitsRetrieval | null;
+}
+
+export interface SovitsRetrieval {
+  kind: 'cluster' | 'index';
+  files: string[];
 }
 
 export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): SovitsManifest {
@@ -33,10 +43,23 @@ export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): S
   const ns = f.raw.noiseScale ?? DEFAULT_NOISE_SCALE;
   if (typeof ns !== 'number' || !(ns >= 0 && ns <= 2)) throw f.bad('noiseScale', 'a number from 0 to 2 (so-vits-svc uses 0.4)');
   if (vol && contract !== 'sovits41') throw f.bad('vol', 'false: only the 4.1 form takes loudness');
+  const retrieval = checkRetrieval(f, common.speakers);
   const { format, id, name, model, preview, sampleRate, f0, speakers, defaultPitch, source, description, provider } = common;
   return {
     format, id, name, family: 'sovits', contract, model, preview, sampleRate, hop: hop as number, featureSize, encoderLayer,
     vol, speakerMix, noiseScale: ns, f0, speakers, defaultPitch, source, description,
     ...(provider !== undefined ? { provider } : {}),
+    ...(retrieval ? { retrieval } : {}),
   };
+}
+
+function checkRetrieval(f: ManifestFields, speakers: number): SovitsRetrieval | null {
+  const r = f.raw.retrieval;
+  if (r === undefined || r === null) return null;
+  const want = `null, or {"kind": "cluster" or "index", "files": one plain file name per speaker (${speakers})}`;
+  if (typeof r !== 'object' || Array.isArray(r)) throw f.bad('retrieval', want);
+  const { kind, files } = r as Record<string, unknown>;
+  if (kind !== 'cluster' && kind !== 'index') throw f.bad('retrieval', want);
+  if (!Array.isArray(files) || files.length !== speakers || !files.every((x) => typeof x === 'string' && isPlainFileName(x))) throw f.bad('retrieval', want);
+  return { kind, files: files as string[] };
 }

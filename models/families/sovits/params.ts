@@ -1,17 +1,26 @@
-// The knobs of a so-vits-svc voice: pitch (they all follow pitch), the silence gate, speaker with several.
-// Retrieval, protect and formant do not exist in these exports, so they are not offered.
+// The knobs of a so-vits-svc voice: pitch (they all follow pitch), the silence gate, the flow's noise scale,
+// the retrieval ratio only when a cluster or index file came with the voice, speaker with several.
+// Protect and formant do not exist in these exports, so they are not offered.
+import { DEFAULT_SETTINGS } from '../../../protocol/settings.js';
 import { pitchParam, silenceParam, voiceParam, type VoiceNote, type VoiceParam } from '../../../protocol/voice-params.js';
 import type { SovitsManifest } from './manifest.js';
 
 export function sovitsParams(m: SovitsManifest): VoiceParam[] {
-  const params: VoiceParam[] = [pitchParam(m.defaultPitch), silenceParam()];
+  const params: VoiceParam[] = [pitchParam(m.defaultPitch)];
+  if (m.retrieval) {
+    const hint = m.retrieval.kind === 'cluster' ? 'share of each frame moved to its nearest cluster centre' : 'share of retrieved training features';
+    params.push(voiceParam('clusterInferRatio', { label: m.retrieval.kind === 'cluster' ? 'Cluster ratio' : 'Feature ratio', step: 0.05, default: DEFAULT_SETTINGS.clusterInferRatio, hint }));
+  }
+  // The voice's own figure (voice.json) is where the knob starts.
+  params.push(voiceParam('noiseScale', { label: 'Noise scale', step: 0.05, default: m.noiseScale, hint: 'variation of the voice; 0 = the same output every time' }));
+  params.push(silenceParam());
   if (m.speakers > 1) params.push(voiceParam('speaker', { label: 'Speaker', step: 1, default: 0, max: m.speakers - 1 }));
   return params;
 }
 
 export function sovitsNotes(m: SovitsManifest): VoiceNote[] {
-  return [
-    { id: 'sovits-no-retrieval', text: 'so-vits-svc voices run without cluster or index retrieval and without shallow diffusion (not supported yet).' },
-    { id: 'sovits-noise', text: `Noise scale ${m.noiseScale} (voice.json "noiseScale").` },
-  ];
+  const notes: VoiceNote[] = [];
+  if (!m.retrieval) notes.push({ id: 'sovits-no-retrieval', text: 'No cluster or index file with this voice: retrieval is off (import one with --cluster or --index).' });
+  notes.push({ id: 'sovits-no-diffusion', text: 'Shallow diffusion is not supported yet.' });
+  return notes;
 }

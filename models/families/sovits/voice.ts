@@ -13,6 +13,7 @@ import type { VoiceBlock, VoiceConfig, VoiceStage } from '../../../engine/voices
 import { SettingError } from '../../../protocol/settings.js';
 import { ENCODER_HOP, ENCODER_RATE, type ContentEncoder } from '../../rvc/content-encoder.js';
 import { fillMel2ph, frameRms, interpolateF0 } from './frames.js';
+import type { FeatureIndex } from '../../index/feature-index.js';
 import type { SovitsSynth } from './synthesizer.js';
 
 export interface SovitsVoiceParts {
@@ -22,8 +23,12 @@ export interface SovitsVoiceParts {
   rate: number;
   hop: number;
   speakers: number;
-  noiseScale: number;
+  /** Cluster centres or training features per speaker id, when the voice came with a retrieval file. */
+  retrieval: { kind: 'cluster' | 'index'; indexes: FeatureIndex[] } | null;
 }
+
+/** Content frames blended beyond those the kept region covers: the synthesizer's convolutions look that far. */
+const RETRIEVAL_MARGIN = 2;
 
 export class SovitsVoice implements VoiceStage {
   readonly id: string;
@@ -33,7 +38,7 @@ export class SovitsVoice implements VoiceStage {
   readonly formantSupported = false;
   private config!: VoiceConfig;
   /** ms spent in each part of the last render. */
-  readonly times = { encoder: 0, synth: 0 };
+  readonly times = { encoder: 0, retrieval: 0, synth: 0 };
 
   constructor(private readonly parts: SovitsVoiceParts) {
     this.id = parts.id;
@@ -54,12 +59,23 @@ export class SovitsVoice implements VoiceStage {
     const src = Math.floor(c.maxWindow / ENCODER_HOP);
     this.parts.encoder.configure(src * ENCODER_HOP);
     this.parts.synth.configure(src, this.framesFor(src * ENCODER_HOP));
+    for (const index of this.parts.retrieval?.indexes ?? []) index.reserve(src);
+  }
+
+  /**
+   * Content frames the retrieval blend touches: those under the region the engine keeps, plus a margin. The
+   * blend is per frame and mel2ph only picks frames, so blending before the mapping equals so-vits-svc's
+   * blend after it, and the frames left alone are context the kept region does not sound.
+   */
+  retrievalFrames(tSrc: number, region: number): number {
+    const covered = Math.ceil((region * ENCODER_RATE) / (this.parts.rate * ENCODER_HOP));
+    return Math.min(tSrc, covered + RETRIEVAL_MARGIN);
   }
 
   reset(): void {}
 
   async render(b: VoiceBlock, out: Float32Array): Promise<void> {
-    const { encoder, synth, rate, hop, noiseScale } = this.parts;
+    const { encoder, synth, rate, hop, retrieval } = this.parts;
     const c = this.config;
     const W = b.audio.length;
     const tSrc = Math.floor(W / ENCODER_HOP);
@@ -74,6 +90,19 @@ export class SovitsVoice implements VoiceStage {
     const t1 = performance.now();
     this.times.encoder = t1 - t;
     t = t1;
+    const ratio = c.clusterInferRatio;
+    if (retrieval && ratio > 0) {
+      // so-vits-svc keys retrieval by speaker: the running speaker's centres or features.
+      const index = retrieval.indexes[c.speaker]!;
+      const C = synth.channels;
+      const n = this.retrievalFrames(tSrc, out.length);
+      const rows = synth.c.subarray((tSrc - n) * C, tSrc * C);
+      if (retrieval.kind === 'cluster') index.blendNearest(rows, n, ratio);
+      else index.blend(rows, n, ratio, 0.5, null); // protect 0.5 = off: so-vits-svc has no protect
+    }
+    const t2 = performance.now();
+    this.times.retrieval = t2 - t;
+    t = t2;
 
     fillMel2ph(synth.mel2ph, T, tSrc);
     // The model's frames in 16 kHz samples: frame i covers [first + i·len, first + (i+1)·len) of the window.
@@ -82,11 +111,11 @@ export class SovitsVoice implements VoiceStage {
     const f0 = synth.f0;
     for (let i = 0; i < T; i++) f0[i] = b.f0.hzAt((b.startIndex + first + (i + 0.5) * len) / ENCODER_RATE);
     interpolateF0(f0, synth.uv, T);
-    const ratio = semitonesToRatio(c.pitch);
-    if (ratio !== 1) for (let i = 0; i < T; i++) f0[i] = f0[i]! * ratio;
+    const shift = semitonesToRatio(c.pitch);
+    if (shift !== 1) for (let i = 0; i < T; i++) f0[i] = f0[i]! * shift;
     if (synth.form.vol) frameRms(b.audio, first, len, T, synth.vol);
 
-    const audio = await synth.run(tSrc, T, c.speaker, noiseScale);
+    const audio = await synth.run(tSrc, T, c.speaker, c.noiseScale);
     this.times.synth = performance.now() - t;
     // The rendered audio ends at the newest input sample: the region is its tail.
     const take = Math.min(out.length, audio.length);

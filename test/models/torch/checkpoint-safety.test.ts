@@ -92,7 +92,19 @@ describe('malicious pickles are refused and nothing runs', () => {
     refuses(rawCheckpoint((w) => w.global('torch.nn.modules.conv', 'Conv1d').op(OP.EMPTY_TUPLE, OP.NEWOBJ)), /a whole pickled PyTorch module.*save model\.state_dict\(\) instead/);
     refuses(rawCheckpoint((w) => w.global('torch', 'ComplexFloatStorage')), /tensors of torch\.ComplexFloatStorage, a type Resona does not read/);
     refuses(rawCheckpoint((w) => w.int(1).op(OP.BINPERSID)), /asks for the persistent object the value 1; torch\.save stores only storages/);
-    refuses(rawCheckpoint((w) => w.global('numpy.core.multiarray', '_reconstruct')), /asks for numpy\.core\.multiarray\._reconstruct; of numpy's objects Resona reads only scalars/);
+    // numpy arrays are data (kmeans_10000.pt holds one), but only as numpy pickles them: _reconstruct of
+    // numpy.ndarray, empty, then BUILD; any other numpy name is refused by name.
+    refuses(rawCheckpoint((w) => w.global('numpy', 'load')), /asks for numpy\.load; of numpy's objects Resona reads only scalars and arrays/);
+    refuses(rawCheckpoint((w) => w.global('numpy.core.multiarray', '_reconstruct').global('torch', 'HalfStorage').tuple([0]).str('b').op(OP.TUPLE3, OP.REDUCE)), /calls numpy's _reconstruct with torch\.HalfStorage.*only \(numpy\.ndarray, \(0,\), b'b'\)/);
+    refuses(rawCheckpoint((w) => w.global('numpy', 'ndarray').op(OP.EMPTY_TUPLE, OP.NEWOBJ)), /creates an object of numpy\.ndarray, which Resona does not build that way/);
+    // An object array pickles arbitrary objects as its data: refused at its dtype.
+    refuses(
+      rawCheckpoint((w) => {
+        w.global('numpy.core.multiarray', '_reconstruct').global('numpy', 'ndarray').tuple([0]).str('b').op(OP.TUPLE3, OP.REDUCE);
+        w.op(OP.MARK).int(1).tuple([2]).global('numpy', 'dtype').str('O8').op(OP.TUPLE1, OP.REDUCE).value(false).op(OP.EMPTY_LIST).op(OP.TUPLE, OP.BUILD);
+      }),
+      /gives a numpy array the dtype numpy dtype O8; only numeric arrays are read/,
+    );
     refuses(rawCheckpoint((w) => w.global('torch._utils', '_rebuild_qtensor')), /a kind of tensor \(quantized, sparse, meta…\) Resona does not read/);
   });
 
