@@ -2,10 +2,29 @@
 // (no-f0 voices), with the formant stretch RVC's infer applies first (n_res = return_length2): z and the
 // NSF source waveform, not f0, are linearly resampled (F.interpolate, mode "linear", align_corners False) to
 // n frames and n·upp samples.
+//
+// The NSF-HiFiGAN part (the harmonic source and the upsampling stack) is shared with openvpi's standalone
+// NSF-HiFiGAN vocoder (models/vocoder/nsf-hifigan.ts): the same modules under other names (no `dec.` prefix),
+// fed by a mel through a weight-normed conv_pre instead of z, with no speaker condition and a conv_post bias.
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import { conv1d, convTranspose1d, dimOf, leakyRelu, linear } from '../onnx/layers.js';
+import { conv1d, convTranspose1d, dimOf, leakyRelu, linear, type Weight } from '../onnx/layers.js';
 import { RVC, type RvcNetConfig, sampleRateOf } from './rvc-spec.js';
 import type { RvcWeights } from './rvc-weights.js';
+
+/** The upsampling stack's hyper-parameters (HiFi-GAN's config fields, as RVC and openvpi both name them). */
+export type HifiganShape = Pick<RvcNetConfig, 'resblock' | 'resblock_kernel_sizes' | 'resblock_dilation_sizes' | 'upsample_rates' | 'upsample_initial_channel' | 'upsample_kernel_sizes'>;
+
+/** A generator weight by its name inside the generator module (`ups.0.weight`, `m_source.l_linear.bias`, …). */
+export type GeneratorWeights = (name: string) => Weight;
+
+/** SineGen's constants (RVC's: sine_amp 0.1, noise_std 0.003, voiced above 0 Hz). */
+export interface NsfSourceOptions {
+  sampleRate: number;
+  sineAmp: number;
+  noiseStd: number;
+  /** f0 above this (Hz) is voiced. */
+  voicedThreshold: number;
+}
 
 /**
  * F.interpolate(x, size=n, mode='linear') on [1, C, L], in PyTorch's float32 arithmetic: scale = L / n,
@@ -33,9 +52,10 @@ export function resizeLinear(g: GraphBuilder, x: string, n1: string): string {
  * harmonics h·phase, sin × 0.1 where voiced, noise (0.003 voiced, 0.1/3 unvoiced), merged by l_linear + tanh.
  * f0 is [1, L] in Hz; returns [1, 1, L·upp].
  */
-function nsfSource(g: GraphBuilder, w: RvcWeights, f0: string, sr: number, upp: number, noise: NsfNoise): string {
+export function nsfSource(g: GraphBuilder, w: GeneratorWeights, f0: string, o: NsfSourceOptions, upp: number, noise: NsfNoise): string {
   const deterministic = noise === null;
-  const lin = w.get('dec.m_source.l_linear.weight');
+  const sr = o.sampleRate;
+  const lin = w('m_source.l_linear.weight');
   const dim = lin.shape[1]!;
   const f = g.op('Unsqueeze', [f0, g.i64([2])]); // [1, L, 1]
   const steps = g.f32(Array.from({ length: upp }, (_, i) => i + 1));
@@ -57,27 +77,27 @@ function nsfSource(g: GraphBuilder, w: RvcWeights, f0: string, sr: number, upp: 
     const u = g.op('RandomUniformLike', [g.f32(new Array(dim).fill(0), [1, 1, dim])], { dtype: 1 });
     phase = g.op('Add', [phase, g.op('Mul', [u, g.f32([0, ...new Array(dim - 1).fill(1)], [1, 1, dim])])]);
   }
-  let sine = g.op('Mul', [g.op('Sin', [g.op('Mul', [phase, g.f32([2 * Math.PI])])]), g.f32([RVC.sineAmp])]);
+  let sine = g.op('Mul', [g.op('Sin', [g.op('Mul', [phase, g.f32([2 * Math.PI])])]), g.f32([o.sineAmp])]);
   // Voicing per frame, repeated upp times.
-  const uvFrames = g.op('Cast', [g.op('Greater', [f, g.f32([0])])], { to: 1 }); // [1, L, 1]
+  const uvFrames = g.op('Cast', [g.op('Greater', [f, g.f32([o.voicedThreshold])])], { to: 1 }); // [1, L, 1]
   const uv = g.op('Reshape', [g.op('Expand', [uvFrames, g.i64([1, 1, upp])]), g.i64([1, -1, 1])]);
   sine = g.op('Mul', [sine, uv]);
   if (!deterministic) {
-    const amp = g.op('Add', [g.op('Mul', [uv, g.f32([RVC.noiseStd])]), g.op('Mul', [g.op('Sub', [g.f32([1]), uv]), g.f32([RVC.sineAmp / 3])])]);
+    const amp = g.op('Add', [g.op('Mul', [uv, g.f32([o.noiseStd])]), g.op('Mul', [g.op('Sub', [g.f32([1]), uv]), g.f32([o.sineAmp / 3])])]);
     // N(0, 1) noise of the sine's shape, fed in by the caller (see NsfNoise) or drawn in the graph.
     // A fed input may be longer than the sine (the caller need not know the model's exact rate): its first
     // L·upp samples are used.
     const n = noise === 'draw' ? g.op('RandomNormalLike', [sine], { dtype: 1 }) : g.op('Slice', [noise(dim), g.i64([0]), dimOf(g, sine, 1), g.i64([1])]);
     sine = g.op('Add', [sine, g.op('Mul', [amp, n])]);
   }
-  const merged = g.op('Tanh', [linear(g, sine, lin, w.get('dec.m_source.l_linear.bias'))]);
+  const merged = g.op('Tanh', [linear(g, sine, lin, w('m_source.l_linear.bias'))]);
   return g.op('Transpose', [merged], { perm: [0, 2, 1] });
 }
 
-function resblock(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, r: number, x: string, k: number, dil: number[]): string {
-  const p = `dec.resblocks.${r}`;
+function resblock(g: GraphBuilder, w: GeneratorWeights, c: HifiganShape, r: number, x: string, k: number, dil: number[]): string {
+  const p = `resblocks.${r}`;
   const conv = (h: string, n: string, d: number) =>
-    conv1d(g, h, w.get(`${p}.${n}.weight`), w.get(`${p}.${n}.bias`), { dilation: d, padding: (k * d - d) >> 1 });
+    conv1d(g, h, w(`${p}.${n}.weight`), w(`${p}.${n}.bias`), { dilation: d, padding: (k * d - d) >> 1 });
   for (let j = 0; j < (c.resblock === '1' ? 3 : 2); j++) {
     let xt = leakyRelu(g, x, RVC.lreluSlope);
     if (c.resblock === '1') {
@@ -108,26 +128,21 @@ export interface DecoderInputs {
  */
 export type NsfNoise = null | 'draw' | ((dim: number) => string);
 
-/** Audio [1, 1, frames · upp]. */
-export function decoder(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, d: DecoderInputs, noise: NsfNoise): string {
+/**
+ * HiFi-GAN's upsampling stack from the output of conv_pre (x, [1, upsample_initial_channel, L]) to audio
+ * [1, 1, L · upp]: per stage leaky ReLU, transposed conv, the NSF source brought to that stage's rate by its
+ * noise conv (when there is a source), the mean of the resblocks; then leaky ReLU (slope 0.01), conv_post, tanh.
+ */
+export function upsampleStack(g: GraphBuilder, w: GeneratorWeights, c: HifiganShape, x: string, source: string | null, postBias: Weight | null): string {
   const rates = c.upsample_rates;
-  const upp = rates.reduce((a, b) => a * b, 1);
-  let source: string | null = null;
-  if (d.f0) {
-    const raw = nsfSource(g, w, d.f0, sampleRateOf(c), upp, noise);
-    source = resizeLinear(g, raw, g.op('Mul', [d.frames, g.i64([upp])]));
-  }
-  let x = resizeLinear(g, d.z, d.frames);
-  x = conv1d(g, x, w.get('dec.conv_pre.weight'), w.get('dec.conv_pre.bias'), { padding: 3 });
-  x = g.op('Add', [x, conv1d(g, d.spk, w.get('dec.cond.weight'), w.get('dec.cond.bias'))]);
   const nk = c.resblock_kernel_sizes.length;
   rates.forEach((u, i) => {
     const k = c.upsample_kernel_sizes[i]!;
-    x = convTranspose1d(g, leakyRelu(g, x, RVC.lreluSlope), w.get(`dec.ups.${i}.weight`), w.get(`dec.ups.${i}.bias`), { stride: u, padding: (k - u) >> 1 });
+    x = convTranspose1d(g, leakyRelu(g, x, RVC.lreluSlope), w(`ups.${i}.weight`), w(`ups.${i}.bias`), { stride: u, padding: (k - u) >> 1 });
     if (source) {
       const s = rates.slice(i + 1).reduce((a, b) => a * b, 1);
       const opts = i + 1 < rates.length ? { stride: s, padding: s >> 1 } : {};
-      x = g.op('Add', [x, conv1d(g, source, w.get(`dec.noise_convs.${i}.weight`), w.get(`dec.noise_convs.${i}.bias`), opts)]);
+      x = g.op('Add', [x, conv1d(g, source, w(`noise_convs.${i}.weight`), w(`noise_convs.${i}.bias`), opts)]);
     }
     let sum: string | null = null;
     c.resblock_kernel_sizes.forEach((rk, j) => {
@@ -137,6 +152,22 @@ export function decoder(g: GraphBuilder, w: RvcWeights, c: RvcNetConfig, d: Deco
     x = g.op('Div', [sum!, g.f32([nk])]);
   });
   // The last activation is F.leaky_relu's default slope, 0.01, not LRELU_SLOPE.
-  x = conv1d(g, leakyRelu(g, x, 0.01), w.get('dec.conv_post.weight'), null, { padding: 3 });
+  x = conv1d(g, leakyRelu(g, x, 0.01), w('conv_post.weight'), postBias, { padding: 3 });
   return g.op('Tanh', [x]);
+}
+
+/** Audio [1, 1, frames · upp]. */
+export function decoder(g: GraphBuilder, rw: RvcWeights, c: RvcNetConfig, d: DecoderInputs, noise: NsfNoise): string {
+  const w: GeneratorWeights = (name) => rw.get(`dec.${name}`);
+  const upp = c.upsample_rates.reduce((a, b) => a * b, 1);
+  let source: string | null = null;
+  if (d.f0) {
+    const o = { sampleRate: sampleRateOf(c), sineAmp: RVC.sineAmp, noiseStd: RVC.noiseStd, voicedThreshold: 0 };
+    const raw = nsfSource(g, w, d.f0, o, upp, noise);
+    source = resizeLinear(g, raw, g.op('Mul', [d.frames, g.i64([upp])]));
+  }
+  let x = resizeLinear(g, d.z, d.frames);
+  x = conv1d(g, x, w('conv_pre.weight'), w('conv_pre.bias'), { padding: 3 });
+  x = g.op('Add', [x, conv1d(g, d.spk, w('cond.weight'), w('cond.bias'))]);
+  return upsampleStack(g, w, c, x, source, null);
 }
