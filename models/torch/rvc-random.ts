@@ -2,7 +2,7 @@
 // weight_v for weight-normed layers): for benchmarks at real size without a real voice. Scales keep the
 // activations in range (N(0, 1/fan_in) weights, unit norms), so timings are not skewed by NaNs or denormals.
 import type { Weight } from '../onnx/layers.js';
-import { normaliseVersion, rvcParameters, type RvcNetConfig } from './rvc-spec.js';
+import { normaliseVersion, type ParamSpec, rvcParameters, type RvcNetConfig } from './rvc-spec.js';
 
 /** xorshift32 → Box–Muller: reproducible from the seed alone. */
 function gaussian(seed: number): () => number {
@@ -15,8 +15,13 @@ function gaussian(seed: number): () => number {
 }
 
 export function randomRvcWeights(config: RvcNetConfig, f0: boolean | number, version: string, seed: number): Map<string, Weight> {
-  const rnd = gaussian(seed);
   const facts = { f0: f0 === true || f0 === 1, version: normaliseVersion(version), speakers: config.spk_embed_dim, harmonics: 0 };
+  return randomWeights(rvcParameters(config, facts), seed);
+}
+
+/** Random weights for any parameter list (RVC's, the NSF-HiFiGAN vocoder's), weight-normed ones as _g / _v. */
+export function randomWeights(specs: readonly ParamSpec[], seed: number): Map<string, Weight> {
+  const rnd = gaussian(seed);
   const out = new Map<string, Weight>();
   const filled = (shape: number[], f: (i: number) => number): Weight => {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -24,7 +29,7 @@ export function randomRvcWeights(config: RvcNetConfig, f0: boolean | number, ver
     for (let i = 0; i < n; i++) data[i] = f(i);
     return { shape, data };
   };
-  for (const p of rvcParameters(config, facts)) {
+  for (const p of specs) {
     const fanIn = p.shape.length > 1 ? p.shape.slice(1).reduce((a, b) => a * b, 1) : 1;
     const std = 1 / Math.sqrt(fanIn);
     if (p.name.endsWith('.gamma')) out.set(p.name, filled(p.shape, () => 1));

@@ -36,6 +36,19 @@ export interface NsfHifiganConfig extends HifiganShape {
   voiced_threshold?: number;
 }
 
+/** openvpi's 44.1 kHz NSF-HiFiGAN (the vocoder of so-vits-svc 4.1's shallow diffusion): its config.json's network fields. */
+export const OPENVPI_44K: NsfHifiganConfig = {
+  resblock: '1',
+  upsample_rates: [8, 8, 2, 2, 2],
+  upsample_kernel_sizes: [16, 16, 4, 4, 4],
+  upsample_initial_channel: 512,
+  resblock_kernel_sizes: [3, 7, 11],
+  resblock_dilation_sizes: [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+  num_mels: 128,
+  sampling_rate: 44100,
+  hop_size: 512,
+};
+
 /** Fixed by openvpi's code rather than by config.json. */
 export const NSF_HIFIGAN = { harmonicNum: 8, sineAmp: 0.1, noiseStd: 0.003, voicedThreshold: 0 } as const;
 
