@@ -124,3 +124,33 @@ export class Vocoder {
     return this.session.release();
   }
 }
+
+/** What `resona vocoder <file>` reports: the file loaded and rendered once on half a second of a harmonic tone. */
+export interface VocoderCheck {
+  source: 'checkpoint' | 'onnx';
+  contract: VocoderContract;
+  provider: string;
+  frames: number;
+  samples: number;
+  ms: number;
+  peak: number;
+}
+
+export async function checkVocoder(file: string, runtime: RuntimeOptions): Promise<VocoderCheck> {
+  const { vocoderMelSpectrogram } = await import('./mel.js');
+  const v = await Vocoder.load(file, runtime);
+  try {
+    const x = new Float32Array(Math.round(VOCODER_MEL.rate / 2));
+    for (let i = 0; i < x.length; i++) for (let h = 1; h <= 6; h++) x[i]! += (0.3 / h) * Math.sin((2 * Math.PI * 150 * h * i) / VOCODER_MEL.rate);
+    const { mel, frames } = vocoderMelSpectrogram(x);
+    const t = performance.now();
+    const audio = await v.run(mel, new Float32Array(frames).fill(150), frames);
+    const ms = performance.now() - t;
+    let peak = 0;
+    for (const s of audio) peak = Math.max(peak, Math.abs(s));
+    if (!Number.isFinite(peak)) throw new VocoderError(`${file}: renders NaN or infinite samples; the file is damaged`);
+    return { source: ONNX_MAGIC_HINT.test(file) ? 'onnx' : 'checkpoint', contract: v.contract, provider: v.session.provider, frames, samples: audio.length, ms, peak };
+  } finally {
+    await v.release();
+  }
+}

@@ -156,3 +156,16 @@ test('voice.json names the user\'s vocoder file by absolute path; a relative or 
     assert.throws(() => checkManifest({ ...base, vocoder: v }, 'voice.json'), (e: unknown) => e instanceof UserError && /vocoder/.test((e as Error).message) && /absolute path/.test((e as Error).message));
   }
 });
+
+test('resona vocoder <file> checks a checkpoint and prints the voice.json line; a non-vocoder fails with exit code 1', async () => {
+  const { runResona } = await import('../../helpers.js');
+  const model = path.join(DIR, 'nsf-hifigan-tiny', 'model.pt');
+  const ok = await runResona(['vocoder', model]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /NSF-HiFiGAN checkpoint \(built into an ONNX graph\), 128 mels/);
+  assert.match(ok.stdout, /rendered 43 frames → 22016 samples in \d+\.\d ms on CPU, peak 0\.\d+/);
+  assert.ok(ok.stdout.includes(`"vocoder": ${JSON.stringify(model)}`), ok.stdout);
+  const bad = await runResona(['vocoder', path.join(DIR, 'mel.json')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^resona: error: /m);
+});
