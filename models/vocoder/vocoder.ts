@@ -52,6 +52,8 @@ export function detectVocoderContract(info: Pick<OnnxModelInfo, 'inputs' | 'outp
 
 /** An openvpi checkpoint's generator and config.json (the one beside it unless given). */
 export async function readVocoderCheckpoint(file: string, configFile = path.join(path.dirname(file), 'config.json')): Promise<{ weights: ReturnType<typeof stateDict>; config: NsfHifiganConfig }> {
+  // The checkpoint first: a file that is not one is told so, rather than asked for a config.json.
+  const weights = stateDict(await readCheckpointFile(file), 'generator');
   let text: string;
   try {
     text = await readFile(configFile, 'utf8');
@@ -65,7 +67,6 @@ export async function readVocoderCheckpoint(file: string, configFile = path.join
     throw new VocoderError(`${configFile}: not valid JSON (${(e as Error).message})`);
   }
   const config = parseVocoderConfig(json, configFile);
-  const weights = stateDict(await readCheckpointFile(file), 'generator');
   return { weights, config };
 }
 
