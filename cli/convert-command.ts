@@ -4,7 +4,7 @@ import { convertFile } from '../host/convert.js';
 import { DEFAULT_VOICE } from '../host/voices.js';
 import { UserError } from '../protocol/errors.js';
 import { mergeSettings, DEFAULT_SETTINGS } from '../protocol/settings.js';
-import { describePlacement } from '../protocol/runtime.js';
+import { describePlacement, describeStages } from '../protocol/runtime.js';
 import { ENGINE_OPTIONS, engineSettingsFrom, parse, RUNTIME_OPTIONS, RUNTIME_USAGE, runtimeFrom, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 
@@ -88,6 +88,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
   console.log(`wrote ${output}: ${result.seconds.toFixed(2)} s at ${result.sampleRate} Hz`);
   console.log(`voice ${(values.voice as string | undefined) ?? DEFAULT_VOICE}, pitch ${s.pitch}, formant ${s.formant}, f0 ${result.f0Method}, block ${s.blockMs} ms`);
   console.log(`networks: ${result.placement.length ? describePlacement(result.placement) : 'none (a built-in voice)'}`);
+  if (result.stages.length) console.log(`stages, mean per block: ${describeStages(result.stages)}`);
   console.log(
     `real-time factor ${result.rtf.toFixed(4)} (${(1 / Math.max(result.rtf, 1e-9)).toFixed(1)}x faster than real time); ` +
       `whole process ${(wallSec / result.seconds).toFixed(4)} (${wallSec.toFixed(2)} s from start, ${result.engineSeconds.toFixed(2)} s of it in the engine)`,

@@ -19,6 +19,7 @@ commands:
   import <file|folder|zip> add an RVC voice to the library ('resona import --help')
   models [list|path|download <id>]   the shared networks neural voices need
   pitch <file>             print a file's f0 track as CSV ('resona pitch --help')
+  vocoder <file>           check an NSF-HiFiGAN vocoder you downloaded and say how a voice names it
   serve                    the app's UI and control API over HTTP/WebSocket ('resona serve --help')
   --version, -v            print Resona's version
 devices, live and serve keep the audio libraries' own messages out of the terminal, in a log file;
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./models-command.js')).modelsCommand(rest);
     case 'pitch':
       return (await import('./pitch-command.js')).pitchCommand(rest);
+    case 'vocoder':
+      return (await import('./vocoder-command.js')).vocoderCommand(rest);
     case 'serve':
       return (await runInQuietChild('serve', rest)) ?? (await (await import('./serve-command.js')).serveCommand(rest));
     case '--version':

@@ -19,9 +19,10 @@ import { StreamResampler } from './resampler.js';
 import { SilenceGate } from './silence-gate.js';
 import { SlidingWindow } from './sliding-window.js';
 import { Sola } from './sola.js';
-import { STREAM_RATE, type VoiceBlock, type VoiceStage } from './voices/voice-stage.js';
+import { type StageTiming, STREAM_RATE, type VoiceBlock, type VoiceStage } from './voices/voice-stage.js';
 
 export const MIN_STREAM_RATE = 8000;
+const NO_STAGES: readonly StageTiming[] = [];
 export const MAX_STREAM_RATE = 192000;
 /** Context the DSP voices need before the render region: two periods at 40 Hz plus interpolation taps. */
 const VOICE_MARGIN_SEC = 0.06;
@@ -182,7 +183,13 @@ export class StreamingEngine {
       resampleInDelay: this.toVoice ? this.toVoice.delay : this.voiceInRate === F0_RATE ? this.toF0.delay : 0,
       resampleOutDelay: this.fromVoice.delay,
       voiceLookaheadSec: this.streaming ? this.lookahead / this.streamRate : this.voice.lookaheadSec,
+      voiceStages: this.stages,
     });
+  }
+
+  /** The voice's network stages with the last block's time of each (part of times.voice); empty for DSP voices. */
+  get stages(): readonly StageTiming[] {
+    return this.voice.stages ?? NO_STAGES;
   }
 
   /** Lag SOLA chose for the last block, in voice-output samples. */
@@ -282,6 +289,7 @@ export class StreamingEngine {
     const regionInSamples = (regionLength * this.voiceInRate) / this.voiceOutRate;
     if (this.silentRun > regionInSamples + VOICE_MARGIN_SEC * this.voiceInRate) {
       region.fill(0); // fully gated: skip the voice, SOLA fades whatever was sounding
+      for (const s of this.stages) s.ms = 0;
     } else {
       this.block.audio = this.window.data;
       this.block.startIndex = this.window.startIndex;

@@ -17,6 +17,8 @@ export interface LatencyInputs {
   resampleInDelay: number; // voice-input samples
   resampleOutDelay: number; // stream samples
   voiceLookaheadSec: number;
+  /** The voice's network stages and the look-ahead each adds (part of voiceLookaheadSec). */
+  voiceStages?: readonly { name: string; lookaheadSec: number }[];
 }
 
 export interface LatencyReport {
@@ -26,6 +28,8 @@ export interface LatencyReport {
   searchMs: number;
   resampleMs: number;
   voiceMs: number;
+  /** Each network stage of the voice, in order, with the look-ahead it adds (ms; these are part of voiceMs). */
+  stages: { name: string; lookaheadMs: number }[];
   /** The same total in stream samples (what a click through `convert --keep-latency` is delayed by). */
   totalSamples: number;
 }
@@ -43,6 +47,7 @@ export function latencyReport(i: LatencyInputs): LatencyReport {
     searchMs: searchSec * 1000,
     resampleMs: resampleSec * 1000,
     voiceMs: i.voiceLookaheadSec * 1000,
+    stages: (i.voiceStages ?? []).map((s) => ({ name: s.name, lookaheadMs: s.lookaheadSec * 1000 })),
     totalSamples: Math.round(total * i.streamRate),
   };
 }

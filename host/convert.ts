@@ -9,7 +9,7 @@ import { paramDefaults, settingsWithoutEffect } from '../protocol/voice-params.j
 import { AudioFileError, memoryStream, openAudioStream, type AudioStream } from './audio-file.js';
 import { FloatWavFile } from './audio/float-wav-file.js';
 import { resolveVoice } from './voices.js';
-import type { NetworkPlacement, RuntimeOptions } from '../protocol/runtime.js';
+import { type NetworkPlacement, type RuntimeOptions, type StageReport, stageReports } from '../protocol/runtime.js';
 
 export interface ConvertOptions {
   voice: string;
@@ -43,6 +43,8 @@ export interface ConvertResult {
   f0Method: string;
   /** Where each network ran. */
   placement: NetworkPlacement[];
+  /** Each network stage of the voice with its provider and its mean time per block, ms (over every block). */
+  stages: StageReport[];
 }
 
 /** Where converted samples go, in order: x[from, to) each call. */
@@ -93,6 +95,8 @@ export async function convertStream(source: SampleSource, sampleRate: number, si
     await window.push(block, N);
     let busy = 0;
     let pos = 0;
+    let blocks = 0;
+    const stageMs = new Float64Array(engine.stages.length);
     const totalSec = total / sampleRate;
     let lastReport = 0;
     while (!window.full) {
@@ -105,6 +109,8 @@ export async function convertStream(source: SampleSource, sampleRate: number, si
       const t0 = performance.now();
       const n = await engine.processBlock(block, out);
       busy += performance.now() - t0;
+      blocks++;
+      engine.stages.forEach((s, i) => (stageMs[i] += s.ms));
       await window.push(out, n);
       if (o.onProgress && performance.now() - lastReport > 100) {
         lastReport = performance.now();
@@ -132,6 +138,7 @@ export async function convertStream(source: SampleSource, sampleRate: number, si
       settings: { ...engine.currentSettings },
       f0Method: engine.f0Method,
       placement: voice.placement,
+      stages: stageReports(engine.stages, (i) => stageMs[i]! / Math.max(1, blocks), voice.placement),
     };
   } finally {
     engine.destroy();

@@ -122,8 +122,15 @@ export const STATS = {
    * actually used. What is left here is latency that could be given back.
    */
   WET_SPARE_MS: 20,
+  /**
+   * [inference] the running voice's network stages, ms of the last block each: slots STAGE_MS … STAGE_MS +
+   * MAX_VOICE_STAGES − 1, in the order of the stage names the worker's ready message carries.
+   */
+  STAGE_MS: 24,
 } as const;
-export const STATS_SLOTS = 24;
+/** Most network stages a voice may report (content encoder, synthesizer, mel, denoiser, vocoder and room). */
+export const MAX_VOICE_STAGES = 8;
+export const STATS_SLOTS = 24 + MAX_VOICE_STAGES;
 
 /** Ring capacities, in seconds of audio: room for the largest block plus slack for the worst stall. */
 export const INPUT_RING_SEC = 4;

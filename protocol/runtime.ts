@@ -58,3 +58,27 @@ export function describePlacement(p: readonly NetworkPlacement[]): string {
   const notes = [...new Set(p.map((n) => n.note).filter((n): n is string => n !== null))];
   return p.map((n) => `${n.network} ${PROVIDER_LABELS[n.provider]}`).join(', ') + (notes.length ? ` (${notes.join('; ')})` : '');
 }
+
+/**
+ * One network stage of the running voice (content encoder, synthesizer, mel, denoiser, vocoder…): where it runs and
+ * what the last block cost it. Built in one place (stageReports) from the voice's stage list and its placement.
+ */
+export interface StageReport {
+  name: string;
+  /** Its placement's provider; null for a stage with no network of its own (the mel front end). */
+  provider: Provider | null;
+  /** Time of the last block, ms (0 while the input is gated silent). */
+  ms: number;
+  /** Network calls per block (a denoiser's k steps). */
+  calls: number;
+}
+
+/** The voice's stages joined to its placement by name. */
+export function stageReports(stages: readonly { name: string; calls: number }[], ms: (i: number) => number, placement: readonly NetworkPlacement[]): StageReport[] {
+  return stages.map((s, i) => ({ name: s.name, provider: placement.find((p) => p.network === s.name)?.provider ?? null, ms: ms(i), calls: s.calls }));
+}
+
+/** "content encoder CPU 12.1 ms, denoiser ×10 WebGPU 40.2 ms, vocoder CPU 30.0 ms": one line for the CLI. */
+export function describeStages(s: readonly StageReport[]): string {
+  return s.map((x) => `${x.name}${x.calls > 1 ? ` ×${x.calls}` : ''} ${x.provider ? PROVIDER_LABELS[x.provider] : 'CPU'} ${x.ms.toFixed(1)} ms`).join(', ');
+}

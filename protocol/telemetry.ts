@@ -1,5 +1,5 @@
 // What a live session reports a few times a second (CLI status line, app, server clients).
-import type { NetworkPlacement } from './runtime.js';
+import type { NetworkPlacement, StageReport } from './runtime.js';
 
 /**
  * starting: devices opening, first voice loading. running: the voice converts. idle: the voice is stopped but the
@@ -72,6 +72,8 @@ export interface LiveTelemetry {
   latency: LatencyFigures;
   /** Where each network of the running voice runs (empty: a built-in voice with the built-in pitch estimator). */
   placement: NetworkPlacement[];
+  /** Each network stage of the running voice in order, with its provider and the last block's time (empty: no networks). */
+  stages: StageReport[];
   /**
    * The running voice is on the streaming path (the built-in voices): it converts every millisecond with a fixed
    * look-ahead, so block, crossfade and search do not apply to it (they do to neural voices).

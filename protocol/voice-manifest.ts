@@ -28,4 +28,10 @@ export interface VoiceManifest {
    * e.g. "cpu" for a voice whose graph misbehaves on a GPU. Absent: the machine's best.
    */
   provider?: ProviderChoice;
+  /**
+   * The user's own vocoder file for the stages after the synthesizer (models/vocoder/vocoder.ts): an absolute
+   * path, outside the voice folder, because its weights are CC BY-NC-SA and never travel with a voice. Absent:
+   * no vocoder stage.
+   */
+  vocoder?: string;
 }

@@ -52,6 +52,27 @@ export interface StreamingCapability {
   readonly quantumSec: number;
 }
 
+/**
+ * One network stage of a neural voice: the content encoder and whatever follows it (synthesizer → mel →
+ * denoiser × k → vocoder). The voice lists them in order; the engine, the latency report and telemetry show each
+ * with its own time and provider, joined to the voice's placement by name.
+ */
+export interface StageTiming {
+  /** As the voice's placement names the network: 'content encoder', 'synthesizer', 'vocoder', … */
+  readonly name: string;
+  /** Input this stage needs beyond the newest sample, seconds: its share of the voice's lookaheadSec. */
+  readonly lookaheadSec: number;
+  /** Network calls per block (a denoiser runs k steps; most stages 1). */
+  readonly calls: number;
+  /** Time the stage took in the last render, ms; the voice writes it (no allocation per block). */
+  ms: number;
+}
+
+/** A voice's stage list, every time at 0 until the first render. */
+export function stageTimings(...stages: (string | { name: string; lookaheadSec?: number; calls?: number })[]): StageTiming[] {
+  return stages.map((s) => (typeof s === 'string' ? { name: s, lookaheadSec: 0, calls: 1, ms: 0 } : { name: s.name, lookaheadSec: s.lookaheadSec ?? 0, calls: s.calls ?? 1, ms: 0 }));
+}
+
 export interface VoiceStage {
   readonly id: string;
   /** Rate the voice wants its window at; STREAM_RATE for the stream's own. 16000 for content encoders. */
@@ -80,4 +101,6 @@ export interface VoiceStage {
   renderStream?(block: VoiceBlock, out: Float32Array): void;
   /** Forget stream state (a new stream starts at absolute index 0). */
   reset(): void;
+  /** The voice's network stages in order, with the last render's times (absent: a voice without networks). */
+  readonly stages?: readonly StageTiming[];
 }

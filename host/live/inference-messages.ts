@@ -40,6 +40,8 @@ export interface VoiceReady {
   f0Method: string;
   /** Where each of the voice's networks runs, and what the user should know about it (a fallback to CPU). */
   placement: NetworkPlacement[];
+  /** The voice's network stages in order (their times arrive in STATS.STAGE_MS…); empty for DSP voices. */
+  stages: { name: string; calls: number }[];
   notes: string[];
 }
 

@@ -8,7 +8,7 @@ import { StreamResampler } from '../../engine/resampler.js';
 import { crossfadeInto, fadeIn, fadeOut } from '../../native-audio/fades.js';
 import { AudioRing, Control, wallMs } from '../../native-audio/rings.js';
 import { toWire } from '../../protocol/errors.js';
-import { MAX_INPUT_BACKLOG_SEC, CTRL, STATS } from '../../protocol/rings.js';
+import { MAX_INPUT_BACKLOG_SEC, MAX_VOICE_STAGES, CTRL, STATS } from '../../protocol/rings.js';
 import type { EngineSettings } from '../../protocol/settings.js';
 import { SETTING_RANGES } from '../../protocol/settings.js';
 import type { FromInference, InferenceInit, ToInference, VoiceReady } from './inference-messages.js';
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     noiseDelayMs: noiseDelayMs(),
     f0Method: v.engine.f0Method,
     placement: v.placement,
+    stages: v.engine.stages.slice(0, MAX_VOICE_STAGES).map((s) => ({ name: s.name, calls: s.calls })),
     notes: v.notes,
   });
   publishGeometry();
@@ -285,6 +286,8 @@ async function main(): Promise<void> {
     times[timeCount++ % P95_WINDOW] = dt;
     if (dt > maxMs) maxMs = dt;
     ctl.stats[STATS.BLOCK_MS] = dt;
+    const stages = cur.engine.stages;
+    for (let i = 0; i < stages.length && i < MAX_VOICE_STAGES; i++) ctl.stats[STATS.STAGE_MS + i] = stages[i]!.ms;
     ctl.stats[STATS.BLOCK_MS_MAX] = maxMs;
     if (timeCount % 8 === 0) {
       const k = Math.min(timeCount, P95_WINDOW);

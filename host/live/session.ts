@@ -26,7 +26,7 @@ import { DeviceFollower } from './device-follower.js';
 import type { VoiceChoice } from './loaded-voice.js';
 import { Recorder } from './recorder.js';
 import { type LatencyMeasurement, measureLatency, type ProbeOptions } from './latency-probe.js';
-import type { NetworkPlacement, RuntimeOptions } from '../../protocol/runtime.js';
+import { type NetworkPlacement, type RuntimeOptions, stageReports } from '../../protocol/runtime.js';
 
 export interface LiveOptions {
   voice: string;
@@ -95,6 +95,8 @@ export class LiveSession {
   f0Method = 'yin';
   /** Where the running voice's networks run (telemetry). */
   private placement: NetworkPlacement[] = [];
+  /** The running voice's network stages (their times are read from STATS.STAGE_MS… for telemetry). */
+  private stageNames: VoiceReady['stages'] = [];
   private placementNotes = '';
   private voice: string;
   private voiceOn = true;
@@ -253,6 +255,7 @@ export class LiveSession {
     if (r.notes.join() !== this.placementNotes) for (const n of r.notes) this.emit('warning', n);
     this.placementNotes = r.notes.join();
     this.placement = r.placement;
+    this.stageNames = r.stages;
     this.settings = r.settings;
     this.sizePrebuffer(r.warmupMs, r.streaming);
   }
@@ -424,6 +427,7 @@ export class LiveSession {
       bypass: c.get(CTRL.BYPASS) === 1,
       voice: this.voice,
       placement: this.placement,
+      stages: stageReports(this.stageNames, (i) => s[STATS.STAGE_MS + i]!, this.placement),
       streaming: this.ctl.get(CTRL.STREAMING) === 1,
       fallback: c.get(CTRL.FALLBACK_DRY) === 1 ? 'dry' : 'silence',
       streamRate: this.streamRate,

@@ -5,7 +5,7 @@
 // sample, so every 10 ms synthesizer frame (two per encoder frame, as RVC repeats them) ends on a known
 // sample and the model's output ends where the input does. The grid moves with the window; SOLA hides that.
 import { coarsePitch, semitonesToRatio } from '../../engine/pitch.js';
-import type { VoiceBlock, VoiceConfig, VoiceStage } from '../../engine/voices/voice-stage.js';
+import { stageTimings, type VoiceBlock, type VoiceConfig, type VoiceStage } from '../../engine/voices/voice-stage.js';
 import { ENCODER_HOP, ENCODER_RATE, type ContentEncoder } from './content-encoder.js';
 import type { Synthesizer } from './synthesizer.js';
 import { SettingError } from '../../protocol/settings.js';
@@ -37,6 +37,8 @@ export class RvcVoice implements VoiceStage {
   private stretched = new Float32Array(0);
   /** ms spent in each part of the last render (telemetry and benchmarks). */
   readonly times = { encoder: 0, index: 0, synth: 0 };
+  /** The network stages as the engine and telemetry see them (named as the voice's placement names them). */
+  readonly stages = stageTimings('content encoder', 'synthesizer');
 
   constructor(private readonly parts: RvcVoiceParts) {
     this.id = parts.id;
@@ -119,6 +121,8 @@ export class RvcVoice implements VoiceStage {
 
     const audio = await synth.run({ frames, skip, render, formantFrames, speaker: c.speaker });
     this.times.synth = performance.now() - t;
+    this.stages[0]!.ms = this.times.encoder;
+    this.stages[1]!.ms = this.times.synth;
     let src = audio;
     if (formantFrames !== render) {
       const want = render * hop;

@@ -2,10 +2,29 @@
 // (no-f0 voices), with the formant stretch RVC's infer applies first (n_res = return_length2): z and the
 // NSF source waveform, not f0, are linearly resampled (F.interpolate, mode "linear", align_corners False) to
 // n frames and n·upp samples.
+//
+// The NSF-HiFiGAN part (the harmonic source and the upsampling stack) is shared with openvpi's standalone
+// NSF-HiFiGAN vocoder (models/vocoder/nsf-hifigan.ts): the same modules under other names (no `dec.` prefix),
+// fed by a mel through a weight-normed conv_pre instead of z, with no speaker condition and a conv_post bias.
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import { conv1d, convTranspose1d, dimOf, leakyRelu, linear } from '../onnx/layers.js';
+import { conv1d, convTranspose1d, dimOf, leakyRelu, linear, type Weight } from '../onnx/layers.js';
 import { RVC, type RvcNetConfig, sampleRateOf } from './rvc-spec.js';
 import type { WeightSource } from './rvc-weights.js';
+
+/** The upsampling stack's hyper-parameters (HiFi-GAN's config fields, as RVC and openvpi both name them). */
+export type HifiganShape = Pick<RvcNetConfig, 'resblock' | 'resblock_kernel_sizes' | 'resblock_dilation_sizes' | 'upsample_rates' | 'upsample_initial_channel' | 'upsample_kernel_sizes'>;
+
+/** A generator weight by its name inside the generator module (`ups.0.weight`, `m_source.l_linear.bias`, …). */
+export type GeneratorWeights = (name: string) => Weight;
+
+/** SineGen's constants (RVC's: sine_amp 0.1, noise_std 0.003, voiced above 0 Hz). */
+export interface NsfSourceOptions {
+  sampleRate: number;
+  sineAmp: number;
+  noiseStd: number;
+  /** f0 above this (Hz) is voiced. */
+  voicedThreshold: number;
+}
 
 /**
  * F.interpolate(x, size=n, mode='linear') on [1, C, L], in PyTorch's float32 arithmetic: scale = L / n,
@@ -33,9 +52,10 @@ export function resizeLinear(g: GraphBuilder, x: string, n1: string): string {
  * harmonics h·phase, sin × 0.1 where voiced, noise (0.003 voiced, 0.1/3 unvoiced), merged by l_linear + tanh.
  * f0 is [1, L] in Hz; returns [1, 1, L·upp].
  */
-function nsfSource(g: GraphBuilder, w: WeightSource, f0: string, sr: number, upp: number, noise: NsfNoise): string {
+export function nsfSource(g: GraphBuilder, w: GeneratorWeights, f0: string, o: NsfSourceOptions, upp: number, noise: NsfNoise): string {
   const deterministic = noise === null;
-  const lin = w.get('dec.m_source.l_linear.weight');
+  const sr = o.sampleRate;
+  const lin = w('m_source.l_linear.weight');
   const dim = lin.shape[1]!;
   const f = g.op('Unsqueeze', [f0, g.i64([2])]); // [1, L, 1]
   // Phase in cycles: f_k·(i + 1)/sr within frame k, plus the wrapped sum of whole earlier frames' advances.
@@ -79,27 +99,27 @@ function nsfSource(g: GraphBuilder, w: WeightSource, f0: string, sr: number, upp
     const u = g.op('RandomUniformLike', [g.f32(new Array(dim).fill(0), [1, 1, dim])], { dtype: 1 });
     phase = g.op('Add', [phase, g.op('Mul', [u, g.f32([0, ...new Array(dim - 1).fill(1)], [1, 1, dim])])]);
   }
-  let sine = g.op('Mul', [g.op('Sin', [g.op('Mul', [phase, g.f32([2 * Math.PI])])]), g.f32([RVC.sineAmp])]);
+  let sine = g.op('Mul', [g.op('Sin', [g.op('Mul', [phase, g.f32([2 * Math.PI])])]), g.f32([o.sineAmp])]);
   // Voicing per frame, repeated upp times.
-  const uvFrames = g.op('Cast', [g.op('Greater', [f, g.f32([0])])], { to: 1 }); // [1, L, 1]
+  const uvFrames = g.op('Cast', [g.op('Greater', [f, g.f32([o.voicedThreshold])])], { to: 1 }); // [1, L, 1]
   const uv = g.op('Reshape', [g.op('Expand', [uvFrames, g.i64([1, 1, upp])]), g.i64([1, -1, 1])]);
   sine = g.op('Mul', [sine, uv]);
   if (!deterministic) {
-    const amp = g.op('Add', [g.op('Mul', [uv, g.f32([RVC.noiseStd])]), g.op('Mul', [g.op('Sub', [g.f32([1]), uv]), g.f32([RVC.sineAmp / 3])])]);
+    const amp = g.op('Add', [g.op('Mul', [uv, g.f32([o.noiseStd])]), g.op('Mul', [g.op('Sub', [g.f32([1]), uv]), g.f32([o.sineAmp / 3])])]);
     // N(0, 1) noise of the sine's shape, fed in by the caller (see NsfNoise) or drawn in the graph.
     // A fed input may be longer than the sine (the caller need not know the model's exact rate): its first
     // L·upp samples are used.
     const n = noise === 'draw' ? g.op('RandomNormalLike', [sine], { dtype: 1 }) : g.op('Slice', [noise(dim), g.i64([0]), dimOf(g, sine, 1), g.i64([1])]);
     sine = g.op('Add', [sine, g.op('Mul', [amp, n])]);
   }
-  const merged = g.op('Tanh', [linear(g, sine, lin, w.get('dec.m_source.l_linear.bias'))]);
+  const merged = g.op('Tanh', [linear(g, sine, lin, w('m_source.l_linear.bias'))]);
   return g.op('Transpose', [merged], { perm: [0, 2, 1] });
 }
 
-function resblock(g: GraphBuilder, w: WeightSource, c: DecoderConfig, r: number, x: string, k: number, dil: number[]): string {
-  const p = `dec.resblocks.${r}`;
+function resblock(g: GraphBuilder, w: GeneratorWeights, c: DecoderConfig, r: number, x: string, k: number, dil: number[]): string {
+  const p = `resblocks.${r}`;
   const conv = (h: string, n: string, d: number) =>
-    conv1d(g, h, w.get(`${p}.${n}.weight`), w.get(`${p}.${n}.bias`), { dilation: d, padding: (k * d - d) >> 1 });
+    conv1d(g, h, w(`${p}.${n}.weight`), w(`${p}.${n}.bias`), { dilation: d, padding: (k * d - d) >> 1 });
   for (let j = 0; j < (c.resblock === '1' ? 3 : 2); j++) {
     let xt = leakyRelu(g, x, RVC.lreluSlope);
     if (c.resblock === '1') {
@@ -125,7 +145,7 @@ export interface DecoderInputs {
 }
 
 /** The decoder's part of a synthesizer config (RVC's positional list and so-vits-svc's config.json share these names). */
-export type DecoderConfig = Pick<RvcNetConfig, 'resblock' | 'resblock_kernel_sizes' | 'resblock_dilation_sizes' | 'upsample_rates' | 'upsample_kernel_sizes'>;
+export type DecoderConfig = Omit<HifiganShape, 'upsample_initial_channel'>;
 
 /**
  * The NSF source's noise: null = none (the deterministic reference path); 'draw' = RandomNormalLike in the graph;
@@ -134,29 +154,20 @@ export type DecoderConfig = Pick<RvcNetConfig, 'resblock' | 'resblock_kernel_siz
 export type NsfNoise = null | 'draw' | ((dim: number) => string);
 
 /**
- * Audio [1, 1, frames · upp]. The same NSF-HiFiGAN serves RVC and so-vits-svc; what differs is read from the
- * weights (the source's harmonics from m_source.l_linear, conv_post's bias: RVC has none) or passed in
- * (so-vits-svc renders at 44.1 kHz, a rate RVC's configs never name).
+ * HiFi-GAN's upsampling stack from the output of conv_pre (x, [1, upsample_initial_channel, L]) to audio
+ * [1, 1, L · upp]: per stage leaky ReLU, transposed conv, the NSF source brought to that stage's rate by its
+ * noise conv (when there is a source), the mean of the resblocks; then leaky ReLU (slope 0.01), conv_post, tanh.
  */
-export function decoder(g: GraphBuilder, w: WeightSource, c: DecoderConfig & Partial<Pick<RvcNetConfig, 'sr'>>, d: DecoderInputs, noise: NsfNoise, sampleRate?: number): string {
+export function upsampleStack(g: GraphBuilder, w: GeneratorWeights, c: DecoderConfig, x: string, source: string | null, postBias: Weight | null): string {
   const rates = c.upsample_rates;
-  const upp = rates.reduce((a, b) => a * b, 1);
-  let source: string | null = null;
-  if (d.f0) {
-    const raw = nsfSource(g, w, d.f0, sampleRate ?? sampleRateOf(c as RvcNetConfig), upp, noise);
-    source = d.frames ? resizeLinear(g, raw, g.op('Mul', [d.frames, g.i64([upp])])) : raw;
-  }
-  let x = d.frames ? resizeLinear(g, d.z, d.frames) : d.z;
-  x = conv1d(g, x, w.get('dec.conv_pre.weight'), w.get('dec.conv_pre.bias'), { padding: 3 });
-  x = g.op('Add', [x, conv1d(g, d.spk, w.get('dec.cond.weight'), w.get('dec.cond.bias'))]);
   const nk = c.resblock_kernel_sizes.length;
   rates.forEach((u, i) => {
     const k = c.upsample_kernel_sizes[i]!;
-    x = convTranspose1d(g, leakyRelu(g, x, RVC.lreluSlope), w.get(`dec.ups.${i}.weight`), w.get(`dec.ups.${i}.bias`), { stride: u, padding: (k - u) >> 1 });
+    x = convTranspose1d(g, leakyRelu(g, x, RVC.lreluSlope), w(`ups.${i}.weight`), w(`ups.${i}.bias`), { stride: u, padding: (k - u) >> 1 });
     if (source) {
       const s = rates.slice(i + 1).reduce((a, b) => a * b, 1);
       const opts = i + 1 < rates.length ? { stride: s, padding: s >> 1 } : {};
-      x = g.op('Add', [x, conv1d(g, source, w.get(`dec.noise_convs.${i}.weight`), w.get(`dec.noise_convs.${i}.bias`), opts)]);
+      x = g.op('Add', [x, conv1d(g, source, w(`noise_convs.${i}.weight`), w(`noise_convs.${i}.bias`), opts)]);
     }
     let sum: string | null = null;
     c.resblock_kernel_sizes.forEach((rk, j) => {
@@ -166,7 +177,27 @@ export function decoder(g: GraphBuilder, w: WeightSource, c: DecoderConfig & Par
     x = g.op('Div', [sum!, g.f32([nk])]);
   });
   // The last activation is F.leaky_relu's default slope, 0.01, not LRELU_SLOPE.
-  const postBias = w.has('dec.conv_post.bias') ? w.get('dec.conv_post.bias') : null;
-  x = conv1d(g, leakyRelu(g, x, 0.01), w.get('dec.conv_post.weight'), postBias, { padding: 3 });
+  x = conv1d(g, leakyRelu(g, x, 0.01), w('conv_post.weight'), postBias, { padding: 3 });
   return g.op('Tanh', [x]);
+}
+
+/**
+ * Audio [1, 1, frames · upp]. The same NSF-HiFiGAN serves RVC and so-vits-svc; what differs is read from the
+ * weights (the source's harmonics from m_source.l_linear, conv_post's bias: RVC has none) or passed in
+ * (so-vits-svc renders at 44.1 kHz, a rate RVC's configs never name).
+ */
+export function decoder(g: GraphBuilder, ws: WeightSource, c: DecoderConfig & Partial<Pick<RvcNetConfig, 'sr'>>, d: DecoderInputs, noise: NsfNoise, sampleRate?: number): string {
+  const w: GeneratorWeights = (name) => ws.get(`dec.${name}`);
+  const upp = c.upsample_rates.reduce((a, b) => a * b, 1);
+  let source: string | null = null;
+  if (d.f0) {
+    const o = { sampleRate: sampleRate ?? sampleRateOf(c as RvcNetConfig), sineAmp: RVC.sineAmp, noiseStd: RVC.noiseStd, voicedThreshold: 0 };
+    const raw = nsfSource(g, w, d.f0, o, upp, noise);
+    source = d.frames ? resizeLinear(g, raw, g.op('Mul', [d.frames, g.i64([upp])])) : raw;
+  }
+  let x = d.frames ? resizeLinear(g, d.z, d.frames) : d.z;
+  x = conv1d(g, x, w('conv_pre.weight'), w('conv_pre.bias'), { padding: 3 });
+  x = g.op('Add', [x, conv1d(g, d.spk, w('cond.weight'), w('cond.bias'))]);
+  const postBias = ws.has('dec.conv_post.bias') ? ws.get('dec.conv_post.bias') : null;
+  return upsampleStack(g, w, c, x, source, postBias);
 }

@@ -19,7 +19,7 @@ export function randomRvcWeights(config: RvcNetConfig, f0: boolean | number, ver
   return randomWeights(rvcParameters(config, facts), seed);
 }
 
-/** Random tensors for a parameter list (any family's), weight-normed ones as their _g / _v halves. */
+/** Random weights for any parameter list (RVC's, the NSF-HiFiGAN vocoder's), weight-normed ones as _g / _v. */
 export function randomWeights(specs: readonly ParamSpec[], seed: number): Map<string, Weight> {
   const rnd = gaussian(seed);
   const out = new Map<string, Weight>();

@@ -78,11 +78,24 @@ export function checkConfig(c: RvcNetConfig): void {
   const bad = (field: string, why: string): never => {
     throw new RvcGraphError(`config ${field} is ${JSON.stringify((c as unknown as Record<string, unknown>)[field])}: ${why}`);
   };
-  for (const f of ['inter_channels', 'hidden_channels', 'filter_channels', 'n_heads', 'n_layers', 'kernel_size', 'upsample_initial_channel', 'gin_channels'] as const) {
+  for (const f of ['inter_channels', 'hidden_channels', 'filter_channels', 'n_heads', 'n_layers', 'kernel_size', 'gin_channels'] as const) {
     if (!isInt(c[f])) bad(f, 'a positive integer expected');
   }
   if (c.inter_channels % 2) bad('inter_channels', 'the flow splits it in halves: an even number expected');
   if (c.hidden_channels % c.n_heads) bad('hidden_channels', `not divisible by n_heads (${c.n_heads})`);
+  checkHifiganShape(c, bad);
+  const sr = sampleRateOf(c);
+  const upp = c.upsample_rates.reduce((a, b) => a * b, 1);
+  if (upp * 100 !== sr) bad('upsample_rates', `their product ${upp} must be sr / 100 = ${sr / 100} (one 10 ms frame)`);
+}
+
+/**
+ * The checks HiFi-GAN's upsampling stack needs (RVC's decoder and openvpi's NSF-HiFiGAN alike): resblock type
+ * and its kernels and dilations, one kernel per rate that upsamples exactly, channels that halve evenly, and
+ * even NSF noise-conv strides. `bad(field, why)` throws the caller's error.
+ */
+export function checkHifiganShape(c: HifiganShapeLike, bad: (field: string, why: string) => never): void {
+  if (!isInt(c.upsample_initial_channel)) bad('upsample_initial_channel', 'a positive integer expected');
   if (c.resblock !== '1' && c.resblock !== '2') bad('resblock', '"1" or "2" expected');
   if (!intList(c.resblock_kernel_sizes) || c.resblock_kernel_sizes.some((k) => k % 2 === 0)) bad('resblock_kernel_sizes', 'odd kernel sizes expected');
   const need = c.resblock === '1' ? 3 : 2;
@@ -96,9 +109,6 @@ export function checkConfig(c: RvcNetConfig): void {
   }
   const n = c.upsample_rates.length;
   if (c.upsample_initial_channel % 2 ** n) bad('upsample_initial_channel', `halved ${n} times, it must stay whole`);
-  const sr = sampleRateOf(c);
-  const upp = c.upsample_rates.reduce((a, b) => a * b, 1);
-  if (upp * 100 !== sr) bad('upsample_rates', `their product ${upp} must be sr / 100 = ${sr / 100} (one 10 ms frame)`);
   c.upsample_rates.forEach((u, i) => {
     const k = c.upsample_kernel_sizes[i]!;
     // ConvTranspose1d(k, u, padding (k−u)//2) yields exactly u samples per input only when k − u is even.
@@ -108,6 +118,8 @@ export function checkConfig(c: RvcNetConfig): void {
     if (s > 1 && s % 2) bad('upsample_rates', `the NSF source downsampling stride ${s} after stage ${i} is odd; RVC's noise_convs need it even`);
   });
 }
+
+type HifiganShapeLike = Pick<RvcNetConfig, 'resblock' | 'resblock_kernel_sizes' | 'resblock_dilation_sizes' | 'upsample_rates' | 'upsample_initial_channel' | 'upsample_kernel_sizes'>;
 
 export interface ParamSpec {
   name: string;

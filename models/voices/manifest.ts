@@ -45,6 +45,9 @@ export function checkManifest(m: unknown, where: string): VoiceManifest {
   }
   if (typeof v.defaultPitch !== 'number' || !Number.isFinite(v.defaultPitch) || Math.abs(v.defaultPitch) > 24) throw f.bad('defaultPitch', 'semitones from -24 to 24');
   if (v.provider !== undefined && !isProviderChoice(v.provider)) throw f.bad('provider', `one of ${PROVIDER_CHOICES.join(', ')}, or absent`);
+  if (v.vocoder !== undefined && (typeof v.vocoder !== 'string' || !path.isAbsolute(v.vocoder) || v.vocoder.length > TEXT_LENGTH.source || v.vocoder.includes('\0'))) {
+    throw f.bad('vocoder', 'the absolute path of your NSF-HiFiGAN vocoder (its checkpoint with config.json beside it, or an .onnx), or absent');
+  }
   const common: VoiceManifest = {
     format: VOICE_MANIFEST_VERSION,
     id: v.id,
@@ -59,6 +62,7 @@ export function checkManifest(m: unknown, where: string): VoiceManifest {
     source: f.text('source', TEXT_LENGTH.source, false),
     description: f.text('description', TEXT_LENGTH.description, false),
     ...(v.provider !== undefined ? { provider: v.provider as ProviderChoice } : {}),
+    ...(v.vocoder !== undefined ? { vocoder: v.vocoder as string } : {}),
   };
   return family.checkManifest(f, common);
 }

@@ -20,6 +20,7 @@ export const VOICE_FILES = {
   preview: { max: 16 * MiB, sizedFrom: 'voice cover images are a few hundred KB' },
   manifest: { max: 64 * 1024, sizedFrom: 'voice.json as Resona writes it is under 1 KB' },
   zip: { max: 2 * GiB - 1, sizedFrom: 'voice zips from voice sites are under 1 GB' },
+  vocoder: { max: 2 * GiB - 1, sizedFrom: "openvpi's 44.1 kHz NSF-HiFiGAN is about 55 MB as ONNX, and ONNX files stop at 2 GiB" },
 } as const satisfies Record<string, Limit>;
 
 export const VOICE_ZIP: ZipBudget = {

@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StreamingEngine } from '../../engine/engine.js';
 import { yinTrack } from '../../engine/f0/yin.js';
-import type { VoiceBlock, VoiceConfig, VoiceStage } from '../../engine/voices/voice-stage.js';
+import { stageTimings, type VoiceBlock, type VoiceConfig, type VoiceStage } from '../../engine/voices/voice-stage.js';
+import { describeStages, stageReports } from '../../protocol/runtime.js';
 import { medianVoiced, ratioToCents } from '../../engine/pitch.js';
 import { clickDelay, sine } from '../helpers.js';
 
@@ -15,7 +16,7 @@ class PassThrough16k implements VoiceStage {
   readonly id = 'test-pass';
   readonly inputRate = 16000;
   readonly outputRate = OUT_RATE;
-  readonly lookaheadSec = 0;
+  readonly lookaheadSec: number = 0;
   configure(_c: VoiceConfig): void {}
   reset(): void {}
   render(b: VoiceBlock, out: Float32Array): void {
@@ -95,5 +96,55 @@ describe('VoiceStage at 16 kHz in, 40 kHz out', () => {
     assert.ok(Math.abs(y.length - expected) <= 2, `output ${y.length} samples, expected ${expected.toFixed(1)}`);
     const f = medianVoiced(yinTrack(y.subarray(rate, 2 * rate), rate));
     assert.ok(Math.abs(ratioToCents(f / 180)) <= 10, `sang ${f.toFixed(2)} Hz for a 180 Hz input`);
+  });
+});
+
+describe('the stage graph seam', () => {
+  /** A pass-through that declares shallow diffusion's stage list and times each stage by doing work in it. */
+  class StagedVoice extends PassThrough16k {
+    readonly stages = stageTimings('synthesizer', 'mel', { name: 'denoiser', calls: 10, lookaheadSec: 0.012 }, { name: 'vocoder', lookaheadSec: 0.017 });
+    override readonly lookaheadSec: number = 0.029;
+    override render(b: VoiceBlock, out: Float32Array): void {
+      for (const s of this.stages) {
+        const t = performance.now();
+        while (performance.now() - t < 0.2 * s.calls);
+        s.ms = performance.now() - t;
+      }
+      super.render(b, out);
+    }
+  }
+
+  test('a voice with four stages: the engine times each, the latency report lists their look-ahead, telemetry joins providers', async () => {
+    const voice = new StagedVoice();
+    const engine = await StreamingEngine.create({ streamRate: 48000, voice, settings: { blockMs: 50 } });
+    const out = new Float32Array(engine.maxOutput);
+    const x = sine(220, 48000, 0.3);
+    for (let p = 0; p + engine.blockSize <= x.length; p += engine.blockSize) await engine.processBlock(x.subarray(p, p + engine.blockSize), out);
+    assert.deepEqual(engine.stages.map((s) => s.name), ['synthesizer', 'mel', 'denoiser', 'vocoder']);
+    assert.ok(engine.stages.every((s) => s.ms >= 0.2 * s.calls), engine.stages.map((s) => s.ms).join());
+    assert.ok(engine.stages.reduce((a, s) => a + s.ms, 0) <= engine.times.voice);
+    const lat = engine.latency();
+    assert.deepEqual(lat.stages.map((s) => [s.name, Math.round(s.lookaheadMs)]), [['synthesizer', 0], ['mel', 0], ['denoiser', 12], ['vocoder', 17]]);
+    assert.ok(Math.abs(lat.voiceMs - 29) < 1e-9);
+    const reports = stageReports(engine.stages, (i) => engine.stages[i]!.ms, [
+      { network: 'synthesizer', provider: 'webgpu', note: null },
+      { network: 'denoiser', provider: 'webgpu', note: null },
+      { network: 'vocoder', provider: 'cpu', note: 'why' },
+    ]);
+    assert.deepEqual(reports.map((r) => [r.name, r.provider, r.calls]), [['synthesizer', 'webgpu', 1], ['mel', null, 1], ['denoiser', 'webgpu', 10], ['vocoder', 'cpu', 1]]);
+    assert.match(describeStages(reports), /^synthesizer WebGPU \d+\.\d ms, mel CPU \d+\.\d ms, denoiser ×10 WebGPU \d+\.\d ms, vocoder CPU \d+\.\d ms$/);
+    // Gated silence skips the voice: its stages read 0 for that block rather than the last sound's times.
+    engine.update({ silenceDb: 0 });
+    const quiet = new Float32Array(engine.blockSize);
+    for (let i = 0; i < 20; i++) await engine.processBlock(quiet, out);
+    assert.ok(engine.stages.every((s) => s.ms === 0));
+    engine.destroy();
+  });
+
+  test('a voice without stages (the DSP voices) reports none', async () => {
+    const engine = await StreamingEngine.create({ streamRate: 48000, voice: new PassThrough16k() });
+    assert.deepEqual(engine.stages, []);
+    assert.deepEqual(engine.latency().stages, []);
+    engine.destroy();
   });
 });

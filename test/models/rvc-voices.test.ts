@@ -8,6 +8,7 @@ import { StreamingEngine } from '../../engine/engine.js';
 import { yinTrack } from '../../engine/f0/yin.js';
 import { coarsePitch, medianVoiced, ratioToCents, semitonesToRatio } from '../../engine/pitch.js';
 import { convertSamples } from '../../host/convert.js';
+import { describeStages, stageReports } from '../../protocol/runtime.js';
 import { resolveVoice } from '../../host/voices.js';
 import { ContentEncoder } from '../../models/rvc/content-encoder.js';
 import { seamStats, sine, tempDir } from '../helpers.js';
@@ -174,14 +175,24 @@ describe('the live block path', () => {
     const out = new Float32Array(engine.maxOutput);
     const boundaries: number[] = [];
     let len = engine.blockSize;
+    const stageMs: number[][] = [];
     for (let p = 0, b = 0; p + engine.blockSize <= x.length; p += engine.blockSize, b++) {
       if (p === 2 * STREAM) engine.update({ pitch: 4 });
       const n = await engine.processBlock(x.subarray(p, p + engine.blockSize), out);
+      stageMs.push(engine.stages.map((s) => s.ms));
+      assert.ok(engine.stages.reduce((a, s) => a + s.ms, 0) <= engine.times.voice + 0.01, 'the stages are parts of the voice time');
       boundaries.push(len);
       y.set(out.subarray(0, n), len);
       len += n;
     }
     const lat = engine.latency().totalSamples;
+    // The stage seam: the voice's networks in order, each timed every block, joined to their placement by name.
+    assert.deepEqual(engine.stages.map((s) => s.name), ['content encoder', 'synthesizer']);
+    assert.ok(stageMs.every((m) => m.length === 2 && m[0]! > 0 && m[1]! > 0), 'every block times both stages');
+    assert.deepEqual(engine.latency().stages, [{ name: 'content encoder', lookaheadMs: 0 }, { name: 'synthesizer', lookaheadMs: 0 }]);
+    const reports = stageReports(engine.stages, (i) => engine.stages[i]!.ms, voice.placement);
+    assert.deepEqual(reports.map((r) => [r.name, r.provider, r.calls]), [['content encoder', 'cpu', 1], ['synthesizer', 'cpu', 1]]);
+    assert.match(describeStages(reports), /^content encoder CPU \d+\.\d ms, synthesizer CPU \d+\.\d ms$/);
     engine.destroy();
     await voice.release();
     const first = ratioToCents(medianVoiced(yinTrack(y.subarray(STREAM * 0.6 + lat, STREAM * 1.8), STREAM)) / F_IN);

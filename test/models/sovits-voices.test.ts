@@ -191,6 +191,10 @@ describe('import and listing', () => {
     assert.equal(y.channels[0]!.length, x.length);
     const f = medianVoiced(yinTrack(y.channels[0]!.subarray(RATE / 2, RATE * 1.7), RATE));
     assert.ok(Math.abs(ratioToCents(f / 200) - 500) < 10, `${f.toFixed(2)} Hz`);
+    // The stage seam: the voice's two networks, each with its provider and a mean time per block above 0.
+    const st = /stages, mean per block: content encoder (\S+) (\d+\.\d) ms, synthesizer (\S+) (\d+\.\d) ms\n/.exec(r.stdout);
+    assert.ok(st, r.stdout);
+    assert.ok(Number(st[2]) > 0 && Number(st[4]) > 0, st[0]);
   });
 
   test('--speaker on a 4.1 mix model picks that speaker\'s weights: level as the tiny graph predicts', T_OUT, async () => {

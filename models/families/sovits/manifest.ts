@@ -44,12 +44,14 @@ export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): S
   if (typeof ns !== 'number' || !(ns >= 0 && ns <= 2)) throw f.bad('noiseScale', 'a number from 0 to 2 (so-vits-svc uses 0.4)');
   if (vol && contract !== 'sovits41') throw f.bad('vol', 'false: only the 4.1 form takes loudness');
   const retrieval = checkRetrieval(f, common.speakers);
-  const { format, id, name, model, preview, sampleRate, f0, speakers, defaultPitch, source, description, provider } = common;
+  const { format, id, name, model, preview, sampleRate, f0, speakers, defaultPitch, source, description, provider, vocoder } = common;
   return {
     format, id, name, family: 'sovits', contract, model, preview, sampleRate, hop: hop as number, featureSize, encoderLayer,
     vol, speakerMix, noiseScale: ns, f0, speakers, defaultPitch, source, description,
     ...(provider !== undefined ? { provider } : {}),
     ...(retrieval ? { retrieval } : {}),
+    // The vocoder stage (shallow diffusion's renderer) belongs to so-vits voices; other families drop the field.
+    ...(vocoder !== undefined ? { vocoder } : {}),
   };
 }
 

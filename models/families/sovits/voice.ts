@@ -9,7 +9,7 @@
 // The grid moves with the window by the engine's block; a block that is not a whole number of hops moves it
 // by part of a hop, and SOLA hides that seam as it hides the restarted sine phase of each call.
 import { semitonesToRatio } from '../../../engine/pitch.js';
-import type { VoiceBlock, VoiceConfig, VoiceStage } from '../../../engine/voices/voice-stage.js';
+import { stageTimings, type VoiceBlock, type VoiceConfig, type VoiceStage } from '../../../engine/voices/voice-stage.js';
 import { SettingError } from '../../../protocol/settings.js';
 import { ENCODER_HOP, ENCODER_RATE, type ContentEncoder } from '../../rvc/content-encoder.js';
 import { fillMel2ph, frameRms, interpolateF0 } from './frames.js';
@@ -39,6 +39,8 @@ export class SovitsVoice implements VoiceStage {
   private config!: VoiceConfig;
   /** ms spent in each part of the last render. */
   readonly times = { encoder: 0, retrieval: 0, synth: 0 };
+  /** The network stages as the engine and telemetry see them (named as the voice's placement names them). */
+  readonly stages = stageTimings('content encoder', 'synthesizer');
 
   constructor(private readonly parts: SovitsVoiceParts) {
     this.id = parts.id;
@@ -117,6 +119,8 @@ export class SovitsVoice implements VoiceStage {
 
     const audio = await synth.run(tSrc, T, c.speaker, c.noiseScale);
     this.times.synth = performance.now() - t;
+    this.stages[0]!.ms = this.times.encoder;
+    this.stages[1]!.ms = this.times.synth;
     // The rendered audio ends at the newest input sample: the region is its tail.
     const take = Math.min(out.length, audio.length);
     out.fill(0, 0, out.length - take);

@@ -10,6 +10,8 @@ export function Processor({ store, ui }: { store: Store; ui: UiState }) {
   const chosen = host.selection.runtime.provider;
   const status = new Map(host.providers.map((p) => [p.id, p]));
   const placement = ui.telemetry?.placement ?? [];
+  // Each network stage's time of the last block, by the name its placement carries (telemetry `stages`).
+  const stageMs = new Map((ui.telemetry?.stages ?? []).map((s) => [s.name, s]));
   return (
     <div className="processor">
       <div className="field">
@@ -53,6 +55,13 @@ export function Processor({ store, ui }: { store: Store; ui: UiState }) {
           {placement.map((n) => (
             <li key={n.network}>
               {n.network}: <strong>{PROVIDER_LABELS[n.provider]}</strong>
+              {stageMs.has(n.network) ? (
+                <span data-testid="stage-ms">
+                  {' '}
+                  {stageMs.get(n.network)!.calls > 1 ? `×${stageMs.get(n.network)!.calls} ` : ''}
+                  {stageMs.get(n.network)!.ms.toFixed(1)} ms
+                </span>
+              ) : null}
               {n.note ? <small> — {n.note}</small> : null}
             </li>
           ))}
