@@ -1,6 +1,6 @@
 // Argument helpers shared by the subcommands: one-line errors, numbers that accept "+5".
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { EngineSettings } from '../protocol/settings.js';
+import { DIFFUSION_METHODS, type EngineSettings } from '../protocol/settings.js';
 import { UserError } from '../protocol/errors.js';
 import { isProviderChoice, PROVIDER_CHOICES, THREAD_RANGE, type RuntimeOptions } from '../protocol/runtime.js';
 
@@ -59,6 +59,10 @@ export const ENGINE_OPTIONS = {
   speaker: { type: 'string' },
   'cluster-ratio': { type: 'string' },
   'noise-scale': { type: 'string' },
+  diffusion: { type: 'string' },
+  'k-step': { type: 'string' },
+  speedup: { type: 'string' },
+  'diffusion-method': { type: 'string' },
 } as const;
 
 const ENGINE_KEYS: Record<keyof typeof ENGINE_OPTIONS, keyof EngineSettings> = {
@@ -75,12 +79,21 @@ const ENGINE_KEYS: Record<keyof typeof ENGINE_OPTIONS, keyof EngineSettings> = {
   speaker: 'speaker',
   'cluster-ratio': 'clusterInferRatio',
   'noise-scale': 'noiseScale',
+  diffusion: 'diffusion',
+  'k-step': 'kStep',
+  speedup: 'speedup',
+  'diffusion-method': 'diffusionMethod',
 };
 
 /** The engine settings given on the command line (absent flags stay undefined, so defaults apply). */
 export function engineSettingsFrom(values: Record<string, unknown>): Partial<EngineSettings> {
   const out: Partial<EngineSettings> = {};
-  for (const [flag, key] of Object.entries(ENGINE_KEYS)) out[key] = numberOption(flag, values[flag] as string | undefined);
+  for (const [flag, key] of Object.entries(ENGINE_KEYS)) {
+    const raw = values[flag] as string | undefined;
+    // The sampler is a choice: its name (or its index) on the command line.
+    const named = flag === 'diffusion-method' && raw !== undefined ? (DIFFUSION_METHODS as readonly string[]).indexOf(raw.trim()) : -1;
+    out[key] = named >= 0 ? named : numberOption(flag, raw);
+  }
   return out;
 }
 

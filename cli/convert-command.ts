@@ -3,7 +3,7 @@ import path from 'node:path';
 import { convertFile } from '../host/convert.js';
 import { DEFAULT_VOICE } from '../host/voices.js';
 import { UserError } from '../protocol/errors.js';
-import { mergeSettings, DEFAULT_SETTINGS } from '../protocol/settings.js';
+import { mergeSettings, DEFAULT_SETTINGS, DIFFUSION_METHODS } from '../protocol/settings.js';
 import { describePlacement, describeStages } from '../protocol/runtime.js';
 import { ENGINE_OPTIONS, engineSettingsFrom, parse, RUNTIME_OPTIONS, RUNTIME_USAGE, runtimeFrom, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
@@ -18,6 +18,10 @@ export const CONVERT_USAGE = `usage: resona convert <input> <output.wav> [option
   --speaker <n>       speaker id of a multi-speaker voice (default 0)
   --cluster-ratio <r> so-vits-svc voices with a cluster/index file: retrieval share, 0..1 (default ${DEFAULT_SETTINGS.clusterInferRatio})
   --noise-scale <s>   so-vits-svc voices: the flow's noise, 0..2 (default: the voice's, ${DEFAULT_SETTINGS.noiseScale}; 0 = deterministic)
+  --diffusion <0|1>   so-vits-svc voices with a diffusion model and vocoder: shallow diffusion off/on (default 1)
+  --k-step <k>        shallow diffusion depth, 1..the model's k_step_max (default ${DEFAULT_SETTINGS.kStep})
+  --speedup <s>       shallow diffusion speedup, 1..k-step (default ${DEFAULT_SETTINGS.speedup})
+  --diffusion-method <m>  sampler: ${DIFFUSION_METHODS.join(', ')} (default ${DIFFUSION_METHODS[0]})
 ${RUNTIME_USAGE}
   --pitch <st>        pitch shift in semitones, -24..24 (default: the voice's)
   --formant <st>      formant shift in semitones, -12..12 (default: the voice's)

@@ -7,13 +7,20 @@ export const IMPORT_USAGE = `usage: resona import <voice.onnx | voice.pth | fold
 Adds an RVC voice (any of the ONNX contracts in circulation, or a .pth) or a so-vits-svc voice (4.0/4.1 export,
 or G_*.pth with --config config.json) to the library in ${voicesDir()}.
 so-vits-svc retrieval: --cluster takes the kmeans centres (picked by the model's speaker names), --index the
-feature indexes (picked by speaker id); the cluster-ratio knob then blends them in.`;
+feature indexes (picked by speaker id); the cluster-ratio knob then blends them in.
+so-vits-svc 4.1 shallow diffusion: --diffusion model_*.pt [--diffusion-config diffusion.yaml] (default: the
+diffusion.yaml beside it; a folder holding model_*.pt + diffusion.yaml, or a diffusion/ folder, is picked up),
+with --vocoder <your NSF-HiFiGAN checkpoint or .onnx> (never bundled: its weights are CC BY-NC-SA; see
+'resona vocoder'). The diffusion model must match the voice (features, speakers) and the vocoder (rate, hop, mels).`;
 
 export async function importCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     index: { type: 'string' },
     config: { type: 'string' },
     cluster: { type: 'string' },
+    diffusion: { type: 'string' },
+    'diffusion-config': { type: 'string' },
+    vocoder: { type: 'string' },
     name: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -22,7 +29,8 @@ export async function importCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('import needs one voice file or folder');
-  const info = await importToLibrary(positionals[0]!, { index: values.index as string | undefined, config: values.config as string | undefined, cluster: values.cluster as string | undefined, name: values.name as string | undefined });
+  const info = await importToLibrary(positionals[0]!, { index: values.index as string | undefined, config: values.config as string | undefined, cluster: values.cluster as string | undefined, name: values.name as string | undefined,
+    diffusion: values.diffusion as string | undefined, diffusionConfig: values['diffusion-config'] as string | undefined, vocoder: values.vocoder as string | undefined });
   console.log(`imported "${info.name}" as ${info.id}: ${info.description}${info.hasIndex ? ', with index' : ''}${(info.speakers ?? 1) > 1 ? `, ${info.speakers} speakers` : ''}`);
   console.log(`use it with: resona convert in.wav out.wav --voice ${info.id}`);
   return 0;

@@ -242,6 +242,10 @@ export class StreamingEngine {
       speaker: s.speaker,
       clusterInferRatio: s.clusterInferRatio,
       noiseScale: s.noiseScale,
+      diffusion: s.diffusion,
+      kStep: s.kStep,
+      speedup: s.speedup,
+      diffusionMethod: s.diffusionMethod,
     });
   }
 

@@ -32,7 +32,21 @@ export interface EngineSettings {
   clusterInferRatio: number;
   /** so-vits-svc voices: scale of the flow's N(0, 1) noise (so-vits-svc's noice_scale); 0 is deterministic. */
   noiseScale: number;
+  /**
+   * so-vits-svc voices with a diffusion model and a vocoder: 1 refines the synthesizer's mel by shallow
+   * diffusion and renders it with the vocoder, 0 plays the synthesizer's audio as it is.
+   */
+  diffusion: number;
+  /** Shallow diffusion: how deep into the noise chain the mel is taken (so-vits-svc's k_step). */
+  kStep: number;
+  /** Shallow diffusion: steps skipped per sampler step (denoiser passes ≈ kStep / speedup). */
+  speedup: number;
+  /** Shallow diffusion sampler, by index into DIFFUSION_METHODS. */
+  diffusionMethod: number;
 }
+
+/** The samplers the diffusionMethod setting picks from, in its order (the UI's choices, the CLI's names). */
+export const DIFFUSION_METHODS = ['dpm-solver++', 'dpm-solver', 'ddim', 'pndm'] as const;
 
 export interface SettingRange {
   min: number;
@@ -55,6 +69,10 @@ export const SETTING_RANGES: Readonly<Record<keyof EngineSettings, SettingRange>
   speaker: { min: 0, max: 1023, unit: '', description: 'speaker id' },
   clusterInferRatio: { min: 0, max: 1, unit: '', description: 'cluster/feature retrieval ratio' },
   noiseScale: { min: 0, max: 2, unit: '', description: 'noise scale' },
+  diffusion: { min: 0, max: 1, unit: '', description: 'shallow diffusion on/off' },
+  kStep: { min: 1, max: 1000, unit: 'steps', description: 'diffusion k_step' },
+  speedup: { min: 1, max: 1000, unit: '', description: 'diffusion speedup' },
+  diffusionMethod: { min: 0, max: DIFFUSION_METHODS.length - 1, unit: '', description: 'diffusion sampler' },
 };
 
 export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
@@ -74,6 +92,12 @@ export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
   // imported with it on purpose. noiseScale: so-vits-svc's inference default.
   clusterInferRatio: 0.5,
   noiseScale: 0.4,
+  // so-vits-svc 4.1's inference defaults (k_step 100, speedup 10, dpm-solver++); only voices with a diffusion
+  // model and a vocoder have these knobs.
+  diffusion: 1,
+  kStep: 100,
+  speedup: 10,
+  diffusionMethod: 0,
 };
 
 export class SettingError extends UserError {
@@ -86,14 +110,17 @@ export class SettingError extends UserError {
   }
 }
 
+/** Settings that count things (an id, steps, a choice): fractions are refused, not rounded silently. */
+const WHOLE_SETTINGS: ReadonlySet<keyof EngineSettings> = new Set(['speaker', 'diffusion', 'kStep', 'speedup', 'diffusionMethod']);
+
 /** Checks one value against its range; throws a SettingError that says what was wrong and what is allowed. */
 export function checkSetting(key: keyof EngineSettings, value: number): number {
   const r = SETTING_RANGES[key];
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new SettingError(key, `${r.description} must be a number (got ${String(value)})`);
   }
-  if (key === 'speaker' && !Number.isInteger(value)) {
-    throw new SettingError(key, `speaker id must be a whole number (got ${value})`);
+  if (WHOLE_SETTINGS.has(key) && !Number.isInteger(value)) {
+    throw new SettingError(key, `${r.description} must be a whole number (got ${value})`);
   }
   if (value < r.min || value > r.max) {
     const unit = r.unit ? ` ${r.unit}` : '';

@@ -22,6 +22,8 @@ export interface VoiceParam {
   default: number;
   /** One line under the knob: what it does, or why it may not. */
   hint?: string;
+  /** A choice rather than a number: the name of each whole value min..max, in order (the UI draws a list). */
+  choices?: readonly string[];
 }
 
 /** Something true of a voice that the user should see beside its knobs ("no index: retrieval is off"). */
@@ -41,13 +43,14 @@ export const ENGINE_SETTINGS: readonly VoiceParamId[] = ['blockMs', 'extraMs', '
  * A parameter over one setting, its range taken from SETTING_RANGES unless narrowed. A range wider than the
  * setting's own is a programming error (the CLI and the schema would refuse values the knob offers).
  */
-export function voiceParam(id: VoiceParamId, o: { label: string; step: number; default: number; hint?: string; min?: number; max?: number }): VoiceParam {
+export function voiceParam(id: VoiceParamId, o: { label: string; step: number; default: number; hint?: string; min?: number; max?: number; choices?: readonly string[] }): VoiceParam {
   const r = SETTING_RANGES[id];
   const min = o.min ?? r.min;
   const max = o.max ?? r.max;
   if (min < r.min || max > r.max || min > max) throw new RangeError(`${id}: ${min}..${max} is outside ${r.min}..${r.max}`);
   const d = Math.min(max, Math.max(min, o.default));
-  return { id, label: o.label, min, max, step: o.step, unit: r.unit, default: d, ...(o.hint ? { hint: o.hint } : {}) };
+  if (o.choices && o.choices.length !== max - min + 1) throw new RangeError(`${id}: ${o.choices.length} choices for ${min}..${max}`);
+  return { id, label: o.label, min, max, step: o.step, unit: r.unit, default: d, ...(o.hint ? { hint: o.hint } : {}), ...(o.choices ? { choices: o.choices } : {}) };
 }
 
 /** Pitch, formant and silence gate: what every voice so far takes (a family may leave one out or narrow it). */

@@ -25,6 +25,11 @@ export interface VoiceConfig {
   /** so-vits-svc voices: retrieval share and the flow's noise scale. */
   clusterInferRatio: number;
   noiseScale: number;
+  /** so-vits-svc voices with diffusion: on (1) or off, k_step, speedup, sampler (index into DIFFUSION_METHODS). */
+  diffusion: number;
+  kStep: number;
+  speedup: number;
+  diffusionMethod: number;
 }
 
 export interface VoiceBlock {
@@ -62,8 +67,8 @@ export interface StageTiming {
   readonly name: string;
   /** Input this stage needs beyond the newest sample, seconds: its share of the voice's lookaheadSec. */
   readonly lookaheadSec: number;
-  /** Network calls per block (a denoiser runs k steps; most stages 1). */
-  readonly calls: number;
+  /** Network calls per block (a denoiser runs k steps; most stages 1); a voice may change it in configure(). */
+  calls: number;
   /** Time the stage took in the last render, ms; the voice writes it (no allocation per block). */
   ms: number;
 }

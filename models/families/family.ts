@@ -41,6 +41,10 @@ export interface FamilyImportSource {
   threads: number;
   /** A retrieval file the user named (--cluster / --index), for families that retrieve; null when none. */
   retrieval: { kind: 'cluster' | 'index'; path: string; bytes: Uint8Array } | null;
+  /** so-vits-svc shallow diffusion found or named (--diffusion): its model_*.pt and diffusion.yaml; null when none. */
+  diffusion?: { model: { path: string; bytes: Uint8Array }; config: { path: string; bytes: Uint8Array } } | null;
+  /** The absolute path of the user's vocoder (--vocoder), written to voice.json, never copied. */
+  vocoder?: string;
   /** Adds a file (a fixed name of the family's choosing) to the voice folder being written. */
   addFile(name: string, bytes: Uint8Array): void;
 }

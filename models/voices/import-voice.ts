@@ -34,6 +34,11 @@ export interface ImportOptions {
   config?: string;
   /** so-vits-svc: a kmeans_10000.pt of cluster centres. */
   cluster?: string;
+  /** so-vits-svc 4.1 shallow diffusion: its model_*.pt, and the diffusion.yaml (default: the one beside it). */
+  diffusion?: string;
+  diffusionConfig?: string;
+  /** The user's NSF-HiFiGAN (checkpoint or .onnx), written to voice.json as an absolute path. */
+  vocoder?: string;
   name?: string;
   threads?: number;
 }
@@ -184,7 +189,8 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
       const index = o.index ? await userIndex(o) : undefined;
       const preview = files.preview ? await previewImage(src, files.preview) : undefined;
       const retrieval = await retrievalIn(src, o, !!index);
-      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name, retrieval }, library, o);
+      const diffusion = await diffusionIn(src, o);
+      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name, retrieval, diffusion }, library, o);
     }
   }
   const model = /\.(pth|pt)$/i.test(files.model) ? onnxFromCheckpoint(modelBytes, src.pathOf(files.model)) : modelBytes;
@@ -196,7 +202,45 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
   const cfg = given ? undefined : jsons.includes(own) ? own : jsons.length === 1 ? jsons[0] : undefined;
   const companion = cfg ? { path: src.pathOf(cfg), bytes: await src.read(cfg, 'model config', VOICE_FILES.manifest) } : undefined;
   const retrieval = await retrievalIn(src, o, !!index);
-  return install({ modelPath: src.pathOf(files.model), model, given, name: o.name ?? given?.name ?? fallbackName, index, preview, companion, userName: o.name, retrieval }, library, o);
+  const diffusion = given ? undefined : await diffusionIn(src, o);
+  return install({ modelPath: src.pathOf(files.model), model, given, name: o.name ?? given?.name ?? fallbackName, index, preview, companion, userName: o.name, retrieval, diffusion }, library, o);
+}
+
+type DiffusionFiles = NonNullable<VoiceParts['diffusion']>;
+
+/** The diffusion model the user named (--diffusion, --diffusion-config or the diffusion.yaml beside it). */
+async function userDiffusion(o: ImportOptions): Promise<DiffusionFiles | undefined> {
+  if (!o.diffusion) {
+    if (o.diffusionConfig) throw new VoiceFormatError(`${o.diffusionConfig}: --diffusion-config goes with --diffusion <model_*.pt>`);
+    return undefined;
+  }
+  const config = o.diffusionConfig ?? path.join(path.dirname(o.diffusion), 'diffusion.yaml');
+  if (!(await exists(config))) throw new VoiceFormatError(`${o.diffusion}: no diffusion.yaml beside it; name it with --diffusion-config`);
+  return {
+    model: { path: o.diffusion, bytes: await readVoiceFile(o.diffusion, 'diffusion model', VOICE_FILES.model, false) },
+    config: { path: config, bytes: await readVoiceFile(config, 'diffusion.yaml', VOICE_FILES.manifest, false) },
+  };
+}
+
+/**
+ * so-vits-svc's diffusion files as its training keeps them: model_*.pt + diffusion.yaml beside the voice, or
+ * in a diffusion/ folder of a voice folder (logs/44k/diffusion); the newest model_*.pt (highest step) when
+ * several are there. None when the user named one.
+ */
+async function diffusionIn(src: VoiceSource, o: ImportOptions): Promise<DiffusionFiles | undefined> {
+  if (o.diffusion || o.diffusionConfig) return userDiffusion(o);
+  const sub = path.join(src.where, 'diffusion');
+  const st = await fs.stat(sub).catch(() => null);
+  for (const s of st?.isDirectory() ? [src, await folderSource(sub)] : [src]) {
+    const steps = (f: string) => Number(/^model_(\d+)\.pt$/i.exec(f)?.[1] ?? -1);
+    const models = s.names.filter((f) => steps(f) >= 0).sort((a, b) => steps(b) - steps(a));
+    if (!models.length || !s.names.includes('diffusion.yaml')) continue;
+    return {
+      model: { path: s.pathOf(models[0]!), bytes: await s.read(models[0]!, 'diffusion model', VOICE_FILES.model) },
+      config: { path: s.pathOf('diffusion.yaml'), bytes: await s.read('diffusion.yaml', 'diffusion.yaml', VOICE_FILES.manifest) },
+    };
+  }
+  return undefined;
 }
 
 /**
@@ -242,6 +286,8 @@ interface VoiceParts {
   userName?: string;
   /** A so-vits-svc kmeans_*.pt or feature_and_index.pkl found in a folder or zip. */
   retrieval?: { kind: 'cluster' | 'index'; path: string; bytes: Uint8Array };
+  /** so-vits-svc shallow diffusion found beside the voice or named by the user. */
+  diffusion?: { model: { path: string; bytes: Uint8Array }; config: { path: string; bytes: Uint8Array } };
   /** Files a family importer added (fixed names of its own). */
   extraFiles?: { name: string; bytes: Uint8Array }[];
 }
@@ -266,6 +312,8 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
       const m = await importer.manifest({
         modelPath: p.modelPath, model: p.model, info, companion: p.companion ?? null, userName: p.userName, fallbackName: p.name, threads: o.threads ?? 2,
         retrieval: cluster ?? (p.index ? { kind: 'index', ...p.index } : (p.retrieval ?? null)),
+        diffusion: p.diffusion ?? (await userDiffusion(o)) ?? null,
+        ...(o.vocoder ? { vocoder: path.resolve(o.vocoder) } : {}),
         addFile: (name, bytes) => extra.push({ name, bytes }),
       });
       p.extraFiles = extra;
@@ -282,6 +330,7 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
 async function installRvc(p: VoiceParts, library: string, o: ImportOptions): Promise<RvcManifest> {
   const { given, index } = p;
   if (o.cluster) throw new VoiceFormatError(`${o.cluster}: cluster files are so-vits-svc's; RVC voices retrieve from a FAISS .index (--index)`);
+  if (o.diffusion || o.vocoder) throw new VoiceFormatError(`${o.diffusion ?? o.vocoder}: shallow diffusion and the vocoder stage are so-vits-svc's; ${p.modelPath} is an RVC voice`);
   const claim = given ?? claimFromMetadata(p.modelPath, p.model);
   const { info, contract, session, measuredRate } = await openSynthesizer(p.modelPath, p.model, claim, { provider: 'cpu', threads: o.threads ?? 2 });
   await session.release();

@@ -18,6 +18,12 @@ import { retrievalForSpeakers } from './retrieval-files.js';
 import { SovitsSynth } from './synthesizer.js';
 import { SovitsVoice } from './voice.js';
 import { readFaissIndex } from '../../index/faiss-ivf.js';
+import { loadDiffusion } from '../../diffusion/diffusion.js';
+import { parseDiffusionConfig } from '../../diffusion/config.js';
+import { type DiffusionModel, diffusionModelFrom, readDiffusionModel } from '../../diffusion/model.js';
+import { readCheckpoint } from '../../torch/checkpoint.js';
+import { Vocoder } from '../../vocoder/vocoder.js';
+import { checkDiffusionFits, checkVocoderFits, SovitsRefiner } from './refiner.js';
 import type { FeatureIndex } from '../../index/feature-index.js';
 
 /** Every so-vits-svc 4.x config trains at 44.1 kHz with a 512 hop (86.13 frames a second). */
@@ -88,6 +94,22 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
     });
     retrieval = { kind: src.retrieval.kind, files };
   }
+  let diffusion: SovitsManifest['diffusion'] = null;
+  if (src.diffusion) {
+    const d = src.diffusion;
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(d.config.bytes);
+    } catch {
+      throw new SovitsFormError(`${d.config.path} is not UTF-8 text; a diffusion.yaml is`);
+    }
+    const model = diffusionModelFrom(readCheckpoint(d.model.bytes, d.model.path), parseDiffusionConfig(text, d.config.path), d.model.path);
+    checkDiffusionFits(model, { featureSize, speakers, sampleRate: rate, hop }, d.model.path);
+    if (src.vocoder) await checkVocoderFile(model, src.vocoder, rate, src.threads);
+    src.addFile('diffusion.pt', d.model.bytes);
+    src.addFile('diffusion.yaml', d.config.bytes);
+    diffusion = { model: 'diffusion.pt', config: 'diffusion.yaml' };
+  }
   return {
     format: VOICE_MANIFEST_VERSION,
     id: '',
@@ -109,7 +131,36 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
     source: '',
     description: `so-vits-svc ${form.id === 'sovits41' ? '4.1' : '4.0'} voice, ${rate / 1000} kHz, ${featureSize}-d layer-${encoderLayer} features${retrieval ? `, with ${retrieval.kind === 'cluster' ? 'cluster centres' : 'feature index'}` : ''}`,
     ...(retrieval ? { retrieval } : {}),
+    ...(diffusion ? { diffusion } : {}),
+    ...(src.vocoder ? { vocoder: src.vocoder } : {}),
   };
+}
+
+/** Opens the user's vocoder once to check it renders the diffusion model's mel (import time). */
+async function checkVocoderFile(model: DiffusionModel, file: string, rate: number, threads: number): Promise<void> {
+  const v = await Vocoder.load(file, { provider: 'cpu', threads });
+  try {
+    checkVocoderFits(model, v, rate, file);
+  } finally {
+    await v.release();
+  }
+}
+
+/** The diffusion model and vocoder after the synthesizer, when voice.json names both; null otherwise. */
+async function loadRefiner(dir: string, m: SovitsManifest, runtime: RuntimeOptions): Promise<SovitsRefiner | null> {
+  if (!m.diffusion || !m.vocoder) return null;
+  const at = (f: string) => (path.isAbsolute(f) ? f : path.join(dir, f));
+  const modelFile = at(m.diffusion.model);
+  const model = await readDiffusionModel(modelFile, at(m.diffusion.config));
+  checkDiffusionFits(model, m, modelFile);
+  const vocoder = await Vocoder.load(m.vocoder, runtime);
+  try {
+    checkVocoderFits(model, vocoder, m.sampleRate, m.vocoder);
+    return new SovitsRefiner(await loadDiffusion(model, runtime), vocoder);
+  } catch (e) {
+    await vocoder.release();
+    throw e;
+  }
 }
 
 /** Each speaker's retrieval index, checked against the voice's features. */
@@ -145,8 +196,17 @@ export async function loadSovits(dir: string, m: SovitsManifest, o: FamilyLoadOp
     const encoder = await ContentEncoder.load(o.encoder ?? (await encoderFor(m)), { channels: m.featureSize, layer: m.encoderLayer }, runtime);
     opened.push(encoder);
     const retrieval = m.retrieval ? { kind: m.retrieval.kind, indexes: await loadRetrieval(dir, m) } : null;
-    const stage = new SovitsVoice({ id: m.id, encoder, synth, rate: m.sampleRate, hop, speakers: m.speakers, retrieval });
+    const refiner = await loadRefiner(dir, m, runtime);
+    if (refiner) opened.push(refiner);
+    const stage = new SovitsVoice({ id: m.id, encoder, synth, rate: m.sampleRate, hop, speakers: m.speakers, retrieval, refiner });
     const { placement, notes } = encoderSynthPlacement(encoder, session, { name: m.name, runtime, asked });
+    if (refiner) {
+      // The diffusion stage runs two sessions (condition encoder once, denoiser per pass): the denoiser's placement is the stage's.
+      const d = refiner.diffusion.denoiser;
+      const v = refiner.vocoder.session;
+      placement.push({ network: 'diffusion', provider: d.provider, note: d.placementNote }, { network: 'vocoder', provider: v.provider, note: v.placementNote });
+      for (const n of [d.providerNote, v.providerNote]) if (n && !notes.includes(n)) notes.push(n);
+    }
     return {
       stage,
       placement,

@@ -1,5 +1,6 @@
 // so-vits-svc's own fields of voice.json: the ONNX form, the hop, the content encoder, loudness input and the
 // flow's noise scale.
+import path from 'node:path';
 import type { VoiceManifest } from '../../../protocol/voice-manifest.js';
 import { isPlainFileName, type ManifestFields } from '../../voices/manifest-fields.js';
 import { SOVITS_FORMS, type SovitsFormId } from './forms.js';
@@ -25,6 +26,16 @@ export interface SovitsManifest extends VoiceManifest {
    * IVF-Flat file per speaker in id order (./retrieval-files.ts); absent or null: none.
    */
   retrieval?: SovitsRetrieval | null;
+  /**
+   * so-vits-svc 4.1's shallow diffusion: its model_*.pt and diffusion.yaml, each a file of the voice folder
+   * (what import writes: diffusion.pt, diffusion.yaml) or an absolute path; it runs only with `vocoder` set.
+   */
+  diffusion?: SovitsDiffusion | null;
+}
+
+export interface SovitsDiffusion {
+  model: string;
+  config: string;
 }
 
 export interface SovitsRetrieval {
@@ -44,12 +55,14 @@ export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): S
   if (typeof ns !== 'number' || !(ns >= 0 && ns <= 2)) throw f.bad('noiseScale', 'a number from 0 to 2 (so-vits-svc uses 0.4)');
   if (vol && contract !== 'sovits41') throw f.bad('vol', 'false: only the 4.1 form takes loudness');
   const retrieval = checkRetrieval(f, common.speakers);
+  const diffusion = checkDiffusion(f);
   const { format, id, name, model, preview, sampleRate, f0, speakers, defaultPitch, source, description, provider, vocoder } = common;
   return {
     format, id, name, family: 'sovits', contract, model, preview, sampleRate, hop: hop as number, featureSize, encoderLayer,
     vol, speakerMix, noiseScale: ns, f0, speakers, defaultPitch, source, description,
     ...(provider !== undefined ? { provider } : {}),
     ...(retrieval ? { retrieval } : {}),
+    ...(diffusion ? { diffusion } : {}),
     // The vocoder stage (shallow diffusion's renderer) belongs to so-vits voices; other families drop the field.
     ...(vocoder !== undefined ? { vocoder } : {}),
   };
@@ -64,4 +77,15 @@ function checkRetrieval(f: ManifestFields, speakers: number): SovitsRetrieval | 
   if (kind !== 'cluster' && kind !== 'index') throw f.bad('retrieval', want);
   if (!Array.isArray(files) || files.length !== speakers || !files.every((x) => typeof x === 'string' && isPlainFileName(x))) throw f.bad('retrieval', want);
   return { kind, files: files as string[] };
+}
+
+function checkDiffusion(f: ManifestFields): SovitsDiffusion | null {
+  const d = f.raw.diffusion;
+  if (d === undefined || d === null) return null;
+  const want = 'null, or {"model": the model_*.pt, "config": its diffusion.yaml}, each a file name in the voice folder or an absolute path';
+  if (typeof d !== 'object' || Array.isArray(d)) throw f.bad('diffusion', want);
+  const { model, config } = d as Record<string, unknown>;
+  const ok = (x: unknown) => typeof x === 'string' && x.length <= 4096 && !x.includes('\0') && (isPlainFileName(x) || path.isAbsolute(x));
+  if (!ok(model) || !ok(config)) throw f.bad('diffusion', want);
+  return { model: model as string, config: config as string };
 }

@@ -1,7 +1,7 @@
 // The knobs of a so-vits-svc voice: pitch (they all follow pitch), the silence gate, the flow's noise scale,
 // the retrieval ratio only when a cluster or index file came with the voice, speaker with several.
 // Protect and formant do not exist in these exports, so they are not offered.
-import { DEFAULT_SETTINGS } from '../../../protocol/settings.js';
+import { DEFAULT_SETTINGS, DIFFUSION_METHODS } from '../../../protocol/settings.js';
 import { pitchParam, silenceParam, voiceParam, type VoiceNote, type VoiceParam } from '../../../protocol/voice-params.js';
 import type { SovitsManifest } from './manifest.js';
 
@@ -13,6 +13,13 @@ export function sovitsParams(m: SovitsManifest): VoiceParam[] {
   }
   // The voice's own figure (voice.json) is where the knob starts.
   params.push(voiceParam('noiseScale', { label: 'Noise scale', step: 0.05, default: m.noiseScale, hint: 'variation of the voice; 0 = the same output every time' }));
+  if (m.diffusion && m.vocoder) {
+    // Cost per block: one denoiser pass per sampler step (≈ k_step / speedup) plus the vocoder; telemetry shows each stage's ms.
+    params.push(voiceParam('diffusion', { label: 'Shallow diffusion', step: 1, default: DEFAULT_SETTINGS.diffusion, choices: ['off', 'on'], hint: 'refine the voice with the diffusion model and render it with the vocoder' }));
+    params.push(voiceParam('kStep', { label: 'Diffusion depth (k_step)', step: 1, default: DEFAULT_SETTINGS.kStep, hint: "how far the mel is noised and re-drawn; at most the model's k_step_max" }));
+    params.push(voiceParam('speedup', { label: 'Diffusion speedup', step: 1, default: DEFAULT_SETTINGS.speedup, hint: 'denoiser passes per block ≈ k_step / speedup: higher is cheaper' }));
+    params.push(voiceParam('diffusionMethod', { label: 'Diffusion sampler', step: 1, default: DEFAULT_SETTINGS.diffusionMethod, choices: DIFFUSION_METHODS }));
+  }
   params.push(silenceParam());
   if (m.speakers > 1) params.push(voiceParam('speaker', { label: 'Speaker', step: 1, default: 0, max: m.speakers - 1 }));
   return params;
@@ -21,6 +28,7 @@ export function sovitsParams(m: SovitsManifest): VoiceParam[] {
 export function sovitsNotes(m: SovitsManifest): VoiceNote[] {
   const notes: VoiceNote[] = [];
   if (!m.retrieval) notes.push({ id: 'sovits-no-retrieval', text: 'No cluster or index file with this voice: retrieval is off (import one with --cluster or --index).' });
-  notes.push({ id: 'sovits-no-diffusion', text: 'Shallow diffusion is not supported yet.' });
+  if (!m.diffusion) notes.push({ id: 'sovits-no-diffusion', text: 'No diffusion model with this voice: shallow diffusion is off (import one with --diffusion model_*.pt).' });
+  else if (!m.vocoder) notes.push({ id: 'sovits-no-vocoder', text: 'This voice has a diffusion model but no vocoder: add "vocoder" to its voice.json (see resona vocoder <file>) to use shallow diffusion.' });
   return notes;
 }

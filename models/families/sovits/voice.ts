@@ -15,6 +15,7 @@ import { ENCODER_HOP, ENCODER_RATE, type ContentEncoder } from '../../rvc/conten
 import { fillMel2ph, frameRms, interpolateF0 } from './frames.js';
 import type { FeatureIndex } from '../../index/feature-index.js';
 import type { SovitsSynth } from './synthesizer.js';
+import { refinePasses, type SovitsRefiner } from './refiner.js';
 
 export interface SovitsVoiceParts {
   id: string;
@@ -25,6 +26,8 @@ export interface SovitsVoiceParts {
   speakers: number;
   /** Cluster centres or training features per speaker id, when the voice came with a retrieval file. */
   retrieval: { kind: 'cluster' | 'index'; indexes: FeatureIndex[] } | null;
+  /** Shallow diffusion + vocoder after the synthesizer (./refiner.ts), when the voice has both; else null. */
+  refiner?: SovitsRefiner | null;
 }
 
 /** Content frames blended beyond those the kept region covers: the synthesizer's convolutions look that far. */
@@ -38,13 +41,20 @@ export class SovitsVoice implements VoiceStage {
   readonly formantSupported = false;
   private config!: VoiceConfig;
   /** ms spent in each part of the last render. */
-  readonly times = { encoder: 0, retrieval: 0, synth: 0 };
-  /** The network stages as the engine and telemetry see them (named as the voice's placement names them). */
-  readonly stages = stageTimings('content encoder', 'synthesizer');
+  readonly times = { encoder: 0, retrieval: 0, synth: 0, diffusion: 0, vocoder: 0 };
+  /**
+   * The network stages as the engine and telemetry see them (named as the voice's placement names them): with
+   * a refiner, diffusion (calls = denoiser passes) and vocoder too, listed even while diffusion is off (0 ms),
+   * so the list a running voice reports never changes length.
+   */
+  readonly stages;
+  /** Denoiser passes per block at the current settings; 0 with diffusion off or absent. */
+  private passes = 0;
 
   constructor(private readonly parts: SovitsVoiceParts) {
     this.id = parts.id;
     this.outputRate = parts.rate;
+    this.stages = parts.refiner ? stageTimings('content encoder', 'synthesizer', 'diffusion', 'vocoder') : stageTimings('content encoder', 'synthesizer');
   }
 
   /** Model frames over n 16 kHz samples. */
@@ -62,6 +72,14 @@ export class SovitsVoice implements VoiceStage {
     this.parts.encoder.configure(src * ENCODER_HOP);
     this.parts.synth.configure(src, this.framesFor(src * ENCODER_HOP));
     for (const index of this.parts.retrieval?.indexes ?? []) index.reserve(src);
+    const refiner = this.parts.refiner;
+    this.passes = 0;
+    if (refiner) {
+      refiner.configure(this.framesFor(src * ENCODER_HOP));
+      // Checked here, where a setting change arrives, so a k_step the model cannot run is refused by name.
+      if (c.diffusion === 1) this.passes = refinePasses(refiner.diffusion.model, { kStep: c.kStep, speedup: c.speedup, method: c.diffusionMethod });
+      this.stages[2]!.calls = this.passes;
+    }
   }
 
   /**
@@ -115,12 +133,28 @@ export class SovitsVoice implements VoiceStage {
     interpolateF0(f0, synth.uv, T);
     const shift = semitonesToRatio(c.pitch);
     if (shift !== 1) for (let i = 0; i < T; i++) f0[i] = f0[i]! * shift;
-    if (synth.form.vol) frameRms(b.audio, first, len, T, synth.vol);
+    const refiner = c.diffusion === 1 ? this.parts.refiner : null;
+    // The diffusion condition takes loudness per frame whether or not the synthesizer does.
+    if (synth.form.vol || refiner) frameRms(b.audio, first, len, T, synth.vol);
 
-    const audio = await synth.run(tSrc, T, c.speaker, c.noiseScale);
+    let audio = await synth.run(tSrc, T, c.speaker, c.noiseScale);
     this.times.synth = performance.now() - t;
     this.stages[0]!.ms = this.times.encoder;
     this.stages[1]!.ms = this.times.synth;
+    if (refiner) {
+      audio = await refiner.render(
+        { audio, frames: T, f0, volume: synth.vol, c: synth.c, mel2ph: synth.mel2ph, channels: synth.channels, speaker: c.speaker, region: out.length },
+        { kStep: c.kStep, speedup: c.speedup, method: c.diffusionMethod },
+      );
+      this.times.diffusion = refiner.times.diffusion;
+      this.times.vocoder = refiner.times.vocoder;
+    } else {
+      this.times.diffusion = this.times.vocoder = 0;
+    }
+    if (this.stages.length > 2) {
+      this.stages[2]!.ms = this.times.diffusion;
+      this.stages[3]!.ms = this.times.vocoder;
+    }
     // The rendered audio ends at the newest input sample: the region is its tail.
     const take = Math.min(out.length, audio.length);
     out.fill(0, 0, out.length - take);

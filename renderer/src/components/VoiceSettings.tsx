@@ -22,6 +22,27 @@ function ParamField({ p, store, ui, value }: { p: VoiceParam; store: Store; ui: 
     if (!Number.isFinite(v)) return store.setFieldError(p.id, `${p.label} must be a number`);
     void store.run('setSettings', { settings: { [p.id]: v } });
   };
+  // A choice (a sampler, on/off) is drawn as a list of its names; the setting stays the value's index.
+  if (p.choices) {
+    return (
+      <div className="field field-select">
+        <label htmlFor={`param-${p.id}`}>{p.label}</label>
+        <select id={`param-${p.id}`} name={p.id} value={value} onChange={(e) => commit(Number(e.target.value))}>
+          {p.choices.map((c, i) => (
+            <option key={c} value={p.min + i}>
+              {c}
+            </option>
+          ))}
+        </select>
+        {p.hint ? <p className="hint">{p.hint}</p> : null}
+        {ui.fieldErrors[p.id] ? (
+          <p className="error" role="alert">
+            {ui.fieldErrors[p.id]}
+          </p>
+        ) : null}
+      </div>
+    );
+  }
   return (
     <Field
       name={p.id}
