@@ -86,15 +86,24 @@ export class PulseEnv {
     return { done, stop: () => p.kill() };
   }
 
-  /** Records a source (mono float) until stop() is called. */
-  record(source: string, rate = RATE): { stop: () => Promise<Float32Array> } {
+  /**
+   * Records a source (mono float) until stop() is called. `ready` resolves when the first samples arrive: parec can
+   * take longer to connect than a short pre-roll on a loaded machine, and a recording that starts late has lost
+   * the start of what it should hear.
+   */
+  record(source: string, rate = RATE): { ready: Promise<void>; stop: () => Promise<Float32Array> } {
     const p = spawn('parec', [`--device=${source}`, '--format=float32le', `--rate=${rate}`, '--channels=1', '--raw', '--latency-msec=20'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     this.kids.add(p);
     const chunks: Buffer[] = [];
     p.stdout!.on('data', (d: Buffer) => chunks.push(d));
+    const ready = new Promise<void>((resolve) => {
+      p.stdout!.once('data', () => resolve());
+      p.once('exit', () => resolve());
+    });
     return {
+      ready,
       stop: async () => {
         const exited = new Promise((r) => p.on('exit', r));
         p.kill('SIGINT');
