@@ -219,6 +219,8 @@ test('the live command as written: the virtual microphone carries the deeper voi
   try {
     await until('the "live:" line', () => /live: .*→ Resona Virtual Microphone/.test(term.transcript()), 90_000, term.transcript);
     assert.match(term.transcript(), new RegExp(`voice deeper → Resona Virtual Microphone .*\\(monitor .*\\(pulse:${HEADPHONES}\\)\\)`));
+    // The default microphone is named as a person knows it, not by ALSA's plugin name.
+    assert.doesNotMatch(term.transcript(), /^live: (default|pulse|sysdefault) →/m);
     const vmic = await sourceNamed('Resona Virtual Microphone');
 
     const take = async (seconds: number) => {
