@@ -38,7 +38,12 @@ export interface SamplerRun {
   speedup: number;
   /** Called with every (x, t) handed to the denoiser: the trajectory, for tests and tracing. */
   observe?: (x: Float32Array, t: number) => void;
+  /** PNDM's x-update from step i to p done elsewhere (an exported set's _pred); the TypeScript one otherwise. */
+  plmsUpdate?: PlmsUpdate;
 }
+
+/** x at step p from x at step i and the (combined) noise estimate eps. */
+export type PlmsUpdate = (x: Float32Array, eps: Float32Array, i: number, p: number) => Promise<Float32Array>;
 
 /** How many denoiser passes a run costs (what a block's diffusion time scales with). */
 export function denoiserPasses(method: SamplerName, k: number, speedup: number): number {
@@ -73,7 +78,7 @@ export async function sample(x: Float32Array, run: SamplerRun, schedule: Schedul
   if (run.speedup <= 1) return ddpm(x, run.k, schedule, call, noise);
   switch (run.method) {
     case 'ddim': return ddim(x, run.k, run.speedup, schedule, call);
-    case 'pndm': return plms(x, run.k, run.speedup, schedule, call);
+    case 'pndm': return plms(x, run.k, run.speedup, schedule, call, run.plmsUpdate);
     case 'unipc': return uniPc(x, run.k, run.speedup, schedule, call);
     default: return dpmSolver(x, run.k, run.speedup, run.method === 'dpm-solver++', schedule, call);
   }
@@ -104,19 +109,18 @@ function plmsUpdate(x: Float32Array, eps: ArrayLike<number>, at: number, ap: num
   return y;
 }
 
-async function plms(x: Float32Array, k: number, s: number, sc: Schedule, f: Denoise): Promise<Float32Array> {
+async function plms(x: Float32Array, k: number, s: number, sc: Schedule, f: Denoise, other?: PlmsUpdate): Promise<Float32Array> {
   const a = sc.alphasCumprod;
+  const update = other ?? (async (xx: Float32Array, e: Float32Array, i: number, p: number) => plmsUpdate(xx, e, a[i]!, a[p]!));
   const history: Float32Array[] = []; // the last three eps, newest last
   for (const i of stepsDown(k, s)) {
     if (i === 0) continue;
-    const at = a[i]!;
     const p = Math.max(i - s, 0);
-    const ap = a[p]!;
     const eps = await f(x, i);
     const prime = new Float32Array(x.length);
     const n = history.length;
     if (n === 0) {
-      const epsPrev = await f(plmsUpdate(x, eps, at, ap), p);
+      const epsPrev = await f(await update(x, eps, i, p), p);
       for (let j = 0; j < x.length; j++) prime[j] = (eps[j]! + epsPrev[j]!) / 2;
     } else if (n === 1) {
       const e1 = history[0]!;
@@ -128,7 +132,7 @@ async function plms(x: Float32Array, k: number, s: number, sc: Schedule, f: Deno
       const [e3, e2, e1] = history as [Float32Array, Float32Array, Float32Array];
       for (let j = 0; j < x.length; j++) prime[j] = (55 * eps[j]! - 59 * e1[j]! + 37 * e2[j]! - 9 * e3[j]!) / 24;
     }
-    x = plmsUpdate(x, prime, at, ap);
+    x = await update(x, prime, i, p);
     history.push(eps);
     if (history.length > 3) history.shift();
   }
