@@ -116,6 +116,26 @@ for (const fx of SETS) {
       }
     });
 
+    test('PNDM\'s x-updates go through _pred (each step and the warm-up\'s provisional one), every result through _after', async () => {
+      const e = p.theirs.exported!;
+      const counts = { pred: 0, after: 0, denoise: 0 };
+      const spy = (part: 'pred' | 'after' | 'denoise') => {
+        const sess = part === 'denoise' ? e.denoise : e[part]!;
+        const run = sess.run.bind(sess);
+        Object.assign(sess, { run: (f: Record<string, ort.Tensor>) => ((counts[part] += 1), run(f)) });
+        return () => Object.assign(sess, { run });
+      };
+      const restore = [spy('pred'), spy('after'), spy('denoise')];
+      try {
+        await refineMel(p.theirs, block(p, 6, 60), { method: 'pndm', kStep: 100, speedup: 10, mode: 'shallow' }, noiseOf(61));
+        assert.deepEqual(counts, { pred: 10, after: 1, denoise: 10 });
+        await refineMel(p.theirs, block(p, 6, 62), { method: 'dpm-solver++', kStep: 100, speedup: 10, mode: 'shallow' }, noiseOf(63));
+        assert.deepEqual(counts, { pred: 10, after: 2, denoise: 20 });
+      } finally {
+        for (const r of restore) r();
+      }
+    });
+
     const RUNS: { method: SamplerName; kStep: number; speedup: number; mode: 'shallow' | 'only-diffusion' }[] = [
       { method: 'dpm-solver++', kStep: 100, speedup: 10, mode: 'shallow' },
       { method: 'pndm', kStep: 100, speedup: 10, mode: 'shallow' },
@@ -149,6 +169,24 @@ for (const fx of SETS) {
 }
 
 describe('exported sets: recognition and refusals', { timeout: 60_000 }, () => {
+  test('a _pred over another schedule (β up to 0.021) is refused at load', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const m = onnx.ModelProto.decode(readFileSync(src('pred')));
+      const table = m.graph!.node!.map((n) => n.attribute?.find((a) => a.name === 'value')?.t).find((t) => t && t.dims?.length === 1 && Number(t.dims[0]) === 1000);
+      assert.ok(table?.rawData, 'the exported _pred holds alphas_cumprod as a 1000-entry constant');
+      const acp = new Float32Array(1000);
+      let c = 1;
+      for (let i = 0; i < 1000; i++) acp[i] = c *= 1 - (1e-4 + ((0.021 - 1e-4) * i) / 999);
+      table.rawData = new Uint8Array(acp.buffer);
+      for (const part of ['encoder', 'denoise', 'after']) copyFileSync(src(part), path.join(dir, `s_${part}.onnx`));
+      writeFileSync(path.join(dir, 's_pred.onnx'), onnx.ModelProto.encode(m).finish());
+      await assert.rejects(loadExportedDiffusion(await readExportedDiffusion(path.join(dir, 's'))), /s_pred\.onnx: its PLMS update from step 999 to 899 scales x by [\d.]+; expected [\d.]+ for the linear β 0\.0001…0\.02 schedule/);
+    } finally {
+      cleanup();
+    }
+  });
+
   const src = (part: string) => path.join(FIXTURES, `tiny-export-2spk_${part}.onnx`);
 
   test('any file of the set, or its prefix, names the whole set', () => {
