@@ -69,7 +69,7 @@ export async function loadDiffusion(model: DiffusionModel, o: SessionOptions = {
 export async function loadExportedDiffusion(set: ExportedDiffusion, o: SessionOptions = {}): Promise<DiffusionSessions> {
   const p = await loadExportedParts(set, o);
   const all = [p.encoder, p.denoise, p.pred, p.after].filter((s): s is LoadedSession => s !== null);
-  return { model: set, condition: p.encoder, denoiser: p.denoise, exported: p, release: async () => void (await Promise.all(all.map((s) => s.release()))) };
+  return { model: p.set, condition: p.encoder, denoiser: p.denoise, exported: p, release: async () => void (await Promise.all(all.map((s) => s.release()))) };
 }
 
 export function normaliseMel(mel: ArrayLike<number>): Float32Array {

@@ -246,7 +246,8 @@ export async function loadExportedParts(set: ExportedDiffusion, o: SessionOption
     return s;
   };
   try {
-    const parts: ExportedParts = { set, encoder: (await open('encoder'))!, denoise: (await open('denoise'))!, pred: await open('pred'), after: await open('after') };
+    // The sessions hold the networks now; the parts keep the set without its bytes (a real _denoise is ~40 MB).
+    const parts: ExportedParts = { set: { ...set, bytes: {} }, encoder: (await open('encoder'))!, denoise: (await open('denoise'))!, pred: await open('pred'), after: await open('after') };
     if (parts.after) await checkAfter(parts.after, set.mels, set.files.after!);
     if (parts.pred) await checkPred(parts.pred, set.mels, set.schedule, set.files.pred!);
     return parts;
