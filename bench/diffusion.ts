@@ -1,7 +1,8 @@
 // so-vits-svc 4.1 shallow diffusion at real size (20 × 512 WaveNet, hidden 256, 128 mels, vec768l12 units;
 // random weights), on CPU through onnxruntime-node:
 //   1. ms per denoiser pass for 0.2 s and 0.5 s blocks (mel frames = seconds · 44100 / 512), with the
-//      condition projected once per block (what Resona runs) and per pass (upstream's graph);
+//      condition projected once per block (what Resona runs) and per pass (upstream's graph, which is also
+//      what an exported set's _denoise.onnx costs: it takes the raw condition);
 //   2. ms per block (q_sample, condition encoder, every denoiser pass, the sampler's arithmetic) for each
 //      sampler at the k_step/speedup settings users pick: 100/10, 50/10, 20/5;
 //   3. the smallest real-time block per setting: a block of B seconds refined in under B seconds. Pass times
@@ -35,7 +36,7 @@ const repeats = Number(values.repeats);
 const FPS = 44100 / 512;
 const framesOf = (s: number) => Math.max(1, Math.round(s * FPS));
 const SETTINGS: [number, number][] = [[100, 10], [50, 10], [20, 5]];
-const SAMPLERS: SamplerName[] = ['dpm-solver++', 'ddim', 'pndm'];
+const SAMPLERS: SamplerName[] = ['dpm-solver++', 'unipc', 'ddim', 'pndm'];
 
 interface Stat { median: number; min: number; cpu: number }
 const mid = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;

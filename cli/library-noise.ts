@@ -5,6 +5,9 @@
 const PATTERNS: readonly RegExp[] = [
   // ALSA's error handler (alsa-lib, including the pulse plugin): "ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) …"
   /^ALSA lib /,
+  // alsa-lib's snd_pcm_recover() on an xrun ("underrun occurred"), without the "ALSA lib" prefix when the pulse
+  // plugin's stream recovers: seen mid-run on a loaded machine, where it broke the status line.
+  /^(underrun|overrun) occurred$/,
   // JACK's client library, tried by PortAudio on every listing when no JACK server runs.
   /^Cannot connect to server (socket|request channel)/,
   /^jack server is not running or cannot be started/,

@@ -13,5 +13,8 @@ export function formatStatusLine(t: LiveTelemetry, columns = STATUS_MAX_COLUMNS 
   const line =
     `${t.state.padEnd(11)}${flags ? ` ${flags} ` : ''} in ${db(t.inputPeakDb)} dB  out ${db(t.outputPeakDb)} dB  rtf ${t.rtf.toFixed(2)}  ` +
     `latency ${t.latency.totalMs.toFixed(0).padStart(3)} ms  underruns ${String(t.underruns).padStart(3)}`;
-  return line.slice(0, Math.min(STATUS_MAX_COLUMNS, columns - 1));
+  // A terminal of unknown size reports 0 columns (a pseudo-terminal nobody sized, e.g. `script` with piped input):
+  // cutting to "0 - 1" would drop the line's last character, the underrun count.
+  const width = columns > 0 ? columns - 1 : STATUS_MAX_COLUMNS;
+  return line.slice(0, Math.min(STATUS_MAX_COLUMNS, width));
 }

@@ -1,6 +1,7 @@
 // `resona vocoder <file>`: checks the NSF-HiFiGAN vocoder the user downloaded (Resona never bundles one: the
 // weights in circulation are CC BY-NC-SA), renders it once, and says how a so-vits voice names it.
 import path from 'node:path';
+import { checkUserVocoder } from '../host/vocoder.js';
 import { parse, UsageError } from './args.js';
 
 export const VOCODER_USAGE = `usage: resona vocoder <file>
@@ -17,8 +18,7 @@ export async function vocoderCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('vocoder needs one file: the NSF-HiFiGAN checkpoint or .onnx');
   const file = path.resolve(positionals[0]!);
-  const { checkVocoder } = await import('../models/vocoder/vocoder.js');
-  const c = await checkVocoder(file, { provider: 'cpu', threads: 2 });
+  const c = await checkUserVocoder(file);
   console.log(`${file}: NSF-HiFiGAN ${c.source === 'checkpoint' ? 'checkpoint (built into an ONNX graph)' : `ONNX (mel input "${c.contract.mel}", ${c.contract.layout})`}, ${c.contract.bands} mels`);
   console.log(`rendered ${c.frames} frames → ${c.samples} samples in ${c.ms.toFixed(1)} ms on ${c.provider.toUpperCase()}, peak ${c.peak.toFixed(3)}`);
   console.log(`to use it, add to the voice's voice.json: "vocoder": ${JSON.stringify(file)}`);

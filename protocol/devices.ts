@@ -38,6 +38,8 @@ export interface ResolvedDevice {
   id: number;
   /** Human-readable name for messages. */
   label: string;
+  /** The backend's own name for the device (PortAudio's, e.g. "default"): how it is found again after it left. */
+  backendName: string;
   /** For PulseAudio endpoints: the sink (output) or source (input) the stream is routed to. */
   pulseName?: string;
   /** Rate the device runs at by default. */

@@ -108,6 +108,14 @@ export function runResona(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs
   });
 }
 
+/**
+ * Lines that come from the audio libraries, recognised independently of the product's own filter
+ * (cli/library-noise.ts): what the terminal showed before that filter existed (ALSA, JACK, PortAudio, naudiodon,
+ * N-API status reports, alsa-lib's xrun recovery).
+ */
+export const FOREIGN_LINE =
+  /^(ALSA lib|Cannot connect to server|jack server|JackShm|Jack\w*::|PortAudio V|(Input|Output) audio options|(Input|Output) device name is|AudioIO:|Finishing (input|output)|Unexpected N-API|NAPI |(under|over)run occurred$)/;
+
 /** Resona's own lines of stderr: warnings and errors start "resona:" (a native library's prints do not). */
 export function resonaLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.startsWith('resona:'));

@@ -72,7 +72,7 @@ export class DeviceFollower {
         const kind = c.dir === 'output' ? 'sink' : 'source';
         return (await listPulse()).some((e) => e.kind === kind && e.name === c.device.pulseName);
       }
-      return (await readCatalogue(this.audio)).devices.some((d) => d.name === c.device.label);
+      return (await readCatalogue(this.audio)).devices.some((d) => d.name === c.device.backendName);
     } catch {
       return false;
     }
@@ -144,7 +144,7 @@ export class DeviceFollower {
       }
       try {
         const cat = await readCatalogue(this.audio);
-        const again = cat.devices.find((d) => d.name === c.device.label);
+        const again = cat.devices.find((d) => d.name === c.device.backendName);
         if (again) await this.reopen({ ...c, device: { ...c.device, id: again.id } });
       } catch {
         // still gone

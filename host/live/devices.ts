@@ -36,7 +36,7 @@ export function resolveDevice(spec: string | undefined, dir: Direction, cat: Dev
   if (usable.length === 0) throw new DeviceError(`there is no ${dir} device on this machine (${HINT})`);
   if (spec === undefined || spec === '' || spec === 'default') {
     const d = usable.find((x) => x.name === 'default') ?? usable[0]!;
-    return { spec: 'default', id: d.id, label: d.name, defaultSampleRate: d.defaultSampleRate };
+    return { spec: 'default', id: d.id, label: deviceLabel(d), backendName: d.name, defaultSampleRate: d.defaultSampleRate };
   }
   if (spec.startsWith('pulse:')) {
     const name = spec.slice(6);
@@ -49,14 +49,14 @@ export function resolveDevice(spec: string | undefined, dir: Direction, cat: Dev
     }
     const pulseDev = usable.find((d) => d.name === 'pulse');
     if (!pulseDev) throw new DeviceError(`PortAudio has no "pulse" device to reach PulseAudio through: install libasound2-plugins (ALSA's pulse plugin)`);
-    return { spec, id: pulseDev.id, label: `${ep.description} (pulse:${name})`, pulseName: name, defaultSampleRate: ep.sampleRate || pulseDev.defaultSampleRate };
+    return { spec, id: pulseDev.id, label: `${ep.description} (pulse:${name})`, backendName: pulseDev.name, pulseName: name, defaultSampleRate: ep.sampleRate || pulseDev.defaultSampleRate };
   }
   if (/^\d+$/.test(spec)) {
     const id = Number(spec);
     const d = cat.devices.find((x) => x.id === id);
     if (!d) throw new DeviceError(`no device number ${id} (${HINT})`);
     if (channels(d, dir) === 0) throw new DeviceError(`device ${id} "${d.name}" has no ${dir} channels: choose an ${dir} device (${HINT})`);
-    return { spec, id, label: d.name, defaultSampleRate: d.defaultSampleRate };
+    return { spec, id, label: deviceLabel(d), backendName: d.name, defaultSampleRate: d.defaultSampleRate };
   }
   const lower = spec.toLowerCase();
   const exact = usable.filter((d) => d.name.toLowerCase() === lower);
@@ -66,7 +66,8 @@ export function resolveDevice(spec: string | undefined, dir: Direction, cat: Dev
     throw new DeviceError(`"${spec}" matches ${matches.length} ${dir} devices (${matches.map((d) => `${d.id}: ${d.name}`).join('; ')}): give its number`);
   }
   const d = matches[0]!;
-  return { spec, id: d.id, label: d.name, defaultSampleRate: d.defaultSampleRate };
+  // Labelled as the listing names it: "default" or "pulse" is ALSA's plugin name, not something a person chose.
+  return { spec, id: d.id, label: deviceLabel(d), backendName: d.name, defaultSampleRate: d.defaultSampleRate };
 }
 
 /** Environment that routes a stream on the "pulse" device to the chosen sink or source. */

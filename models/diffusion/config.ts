@@ -23,7 +23,7 @@ export const ENCODER_UNITS: Readonly<Record<string, number>> = {
   'wavlmbase+': 768,
 };
 
-export const SAMPLERS = ['dpm-solver++', 'dpm-solver', 'ddim', 'pndm'] as const;
+export const SAMPLERS = ['dpm-solver++', 'dpm-solver', 'ddim', 'pndm', 'unipc'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
 
 export interface DiffusionConfig {
@@ -43,7 +43,7 @@ export interface DiffusionConfig {
   kStepMax: number;
   vocoder: string;
   speedup: number;
-  method: SamplerName | 'unipc';
+  method: SamplerName;
   /** spk: name → id. */
   speakerNames: Record<string, number>;
 }
@@ -96,7 +96,7 @@ export function parseDiffusionConfig(text: string, where: string): DiffusionConf
   const vtype = vocoder['type'] ?? 'nsf-hifigan';
   if (vtype !== 'nsf-hifigan') throw badField(where, 'vocoder.type', vtype, '"nsf-hifigan" (the only vocoder so-vits-svc 4.1 diffusion uses)');
   const method = infer['method'] ?? 'dpm-solver++';
-  if (typeof method !== 'string' || !([...SAMPLERS, 'unipc'] as string[]).includes(method)) throw badField(where, 'infer.method', method, `one of ${SAMPLERS.join(', ')}, unipc`);
+  if (typeof method !== 'string' || !(SAMPLERS as readonly string[]).includes(method)) throw badField(where, 'infer.method', method, `one of ${SAMPLERS.join(', ')}`);
   const speedup = int(where, infer, 'infer', 'speedup', 1, timesteps, 10);
 
   const speakerNames: Record<string, number> = {};

@@ -7,13 +7,20 @@
 // The noise comes from the caller, so a block can be reproduced (tests) or drawn afresh (the engine). It is
 // drawn in this order: the starting noise (M·T values), then, at speedup 1 only, M·T per step but the last.
 // Streaming per block is the engine's: this function holds no state between calls.
+// The networks come either from Resona's own graphs of a model_*.pt (loadDiffusion) or from an exported ONNX
+// set (loadExportedDiffusion, ./exported.ts: its encoder and denoiser, its _pred for PNDM's updates and its
+// _after for the denormalisation); the samplers are the same TypeScript for both.
 import * as ort from 'onnxruntime-node';
 import { loadSession, type LoadedSession, type SessionOptions } from '../runtime.js';
 import type { SamplerName } from './config.js';
 import { badSetting, DiffusionError } from './errors.js';
 import { buildConditionEncoder, buildDenoiser } from './graph.js';
 import { type DiffusionModel, SPEC_MAX, SPEC_MIN } from './model.js';
-import { checkRun, type NoiseSource, sample } from './samplers.js';
+import {
+  exportedAfter, exportedCondition, exportedDenoise, type ExportedDiffusion, type ExportedParts, exportedPlmsUpdate,
+  loadExportedParts, needsFractionalSteps,
+} from './exported.js';
+import { checkRun, type Denoise, type NoiseSource, sample } from './samplers.js';
 import type { Schedule } from './schedule.js';
 
 export interface DiffusionSettings {
@@ -39,10 +46,16 @@ export interface DiffusionInputs {
   observe?: (x: Float32Array, t: number) => void;
 }
 
+/** What the samplers need of a model: its config, mel bins and schedule (a DiffusionModel or an exported set). */
+export type DiffusionShape = Pick<DiffusionModel, 'config' | 'mels' | 'schedule'>;
+
 export interface DiffusionSessions {
-  model: DiffusionModel;
+  model: DiffusionShape;
+  /** Resona's condition encoder (cond, cond_proj) and denoiser (x, t, cond_proj); the set's _encoder and _denoise for an exported set. */
   condition: LoadedSession;
   denoiser: LoadedSession;
+  /** Set when the networks are an exported ONNX set: refineMel feeds them by that set's contract. */
+  exported?: ExportedParts;
   release(): Promise<void>;
 }
 
@@ -50,6 +63,13 @@ export async function loadDiffusion(model: DiffusionModel, o: SessionOptions = {
   const condition = await loadSession(buildConditionEncoder(model), { ...o, name: 'diffusion condition encoder' });
   const denoiser = await loadSession(buildDenoiser(model), { ...o, name: 'diffusion denoiser' });
   return { model, condition, denoiser, release: async () => void (await Promise.all([condition.release(), denoiser.release()])) };
+}
+
+/** Sessions over an exported set (readExportedDiffusion), behind the same refineMel. */
+export async function loadExportedDiffusion(set: ExportedDiffusion, o: SessionOptions = {}): Promise<DiffusionSessions> {
+  const p = await loadExportedParts(set, o);
+  const all = [p.encoder, p.denoise, p.pred, p.after].filter((s): s is LoadedSession => s !== null);
+  return { model: p.set, condition: p.encoder, denoiser: p.denoise, exported: p, release: async () => void (await Promise.all(all.map((s) => s.release()))) };
 }
 
 export function normaliseMel(mel: ArrayLike<number>): Float32Array {
@@ -76,9 +96,7 @@ function need(what: string, got: number, want: number): void {
   if (got !== want) throw new DiffusionError(`diffusion input ${what} has ${got} values; expected ${want}`, 'request');
 }
 
-/** The conditioning for a block: cond [1, H, T] (Unit2Mel's embedding) and cond_proj (what the denoiser takes). */
-export async function conditionFor(s: DiffusionSessions, inp: DiffusionInputs): Promise<{ cond: ort.Tensor; condProj: ort.Tensor }> {
-  const c = s.model.config;
+function checkInputs(c: DiffusionShape['config'], inp: DiffusionInputs): Float32Array | null {
   const T = inp.frames;
   need('f0', inp.f0.length, T);
   need('volume', inp.volume.length, T);
@@ -86,14 +104,28 @@ export async function conditionFor(s: DiffusionSessions, inp: DiffusionInputs): 
   // ln(1 + f0/700) is NaN below −700 Hz and a NaN spreads through every denoiser pass of the block.
   const bad = inp.f0.findIndex((v) => !(v >= 0 && v < 1e5));
   if (bad >= 0) throw new DiffusionError(`diffusion f0 at frame ${bad} is ${inp.f0[bad]}; expected Hz ≥ 0 (unvoiced frames interpolated or 0)`, 'request');
+  if (c.speakers <= 1 || !inp.speaker) return null;
+  const spk = inp.speaker;
+  if (spk.length !== c.speakers && spk.length !== T * c.speakers) throw new DiffusionError(`diffusion speaker weights have ${spk.length} values; expected ${c.speakers} (one per speaker) or ${T * c.speakers} (per frame)`, 'request');
+  return spk;
+}
+
+/** The conditioning for a block: cond [1, H, T] (Unit2Mel's embedding) and cond_proj (what Resona's denoiser takes; for an exported set, cond again). */
+export async function conditionFor(s: DiffusionSessions, inp: DiffusionInputs): Promise<{ cond: ort.Tensor; condProj: ort.Tensor }> {
+  const c = s.model.config;
+  const T = inp.frames;
+  const speaker = checkInputs(c, inp);
+  if (s.exported) {
+    const cond = await exportedCondition(s.exported, T, inp.units, inp.f0, inp.volume, speaker);
+    return { cond, condProj: cond };
+  }
   const feeds: Record<string, ort.Tensor> = {
     units: new ort.Tensor('float32', inp.units, [1, T, c.units]),
     f0: new ort.Tensor('float32', inp.f0, [1, T]),
     volume: new ort.Tensor('float32', inp.volume, [1, T]),
   };
   if (c.speakers > 1) {
-    const spk = inp.speaker ?? Float32Array.from({ length: c.speakers }, (_, i) => (i === 0 ? 1 : 0));
-    if (spk.length !== c.speakers && spk.length !== T * c.speakers) throw new DiffusionError(`diffusion speaker weights have ${spk.length} values; expected ${c.speakers} (one per speaker) or ${T * c.speakers} (per frame)`, 'request');
+    const spk = speaker ?? Float32Array.from({ length: c.speakers }, (_, i) => (i === 0 ? 1 : 0));
     feeds['spk'] = new ort.Tensor('float32', spk, [spk.length / c.speakers, c.speakers]);
   }
   const out = await s.condition.run(feeds);
@@ -105,6 +137,9 @@ export async function refineMel(s: DiffusionSessions, inp: DiffusionInputs, sett
   const { config: c, mels: M, schedule } = s.model;
   const T = inp.frames;
   if (!Number.isInteger(T) || T < 1) throw new DiffusionError(`diffusion block of ${T} frames; expected at least 1`, 'request');
+  if (s.exported && !s.exported.set.fractionalSteps && needsFractionalSteps(settings.method, settings.speedup)) {
+    throw badSetting('method', settings.method, `ddim or pndm for ${s.exported.set.files.denoise}: its time input is an integer used beyond a cast to float, so it cannot take the fractional steps ${settings.method} calls it at`);
+  }
   let k: number;
   let x: Float32Array;
   if (settings.mode === 'only-diffusion') {
@@ -120,13 +155,20 @@ export async function refineMel(s: DiffusionSessions, inp: DiffusionInputs, sett
     x = qSample(normaliseMel(inp.mel), k - 1, noise(M * T), schedule);
   }
   const { condProj } = await conditionFor(s, inp);
-  const tIn = new Float32Array(1);
-  const tTensor = new ort.Tensor('float32', tIn, [1]);
-  const denoise = async (xx: Float32Array, t: number): Promise<Float32Array> => {
-    tIn[0] = t;
-    const out = await s.denoiser.run({ x: new ort.Tensor('float32', xx, [1, M, T]), t: tTensor, cond_proj: condProj });
-    return out['eps']!.data as Float32Array;
-  };
-  const run = { method: settings.method, k, speedup: settings.speedup, ...(inp.observe ? { observe: inp.observe } : {}) };
-  return denormaliseMel(await sample(x, run, schedule, denoise, noise));
+  const e = s.exported;
+  let denoise: Denoise;
+  if (e) denoise = exportedDenoise(e, condProj, T);
+  else {
+    const tIn = new Float32Array(1);
+    const tTensor = new ort.Tensor('float32', tIn, [1]);
+    denoise = async (xx, t) => {
+      tIn[0] = t;
+      const out = await s.denoiser.run({ x: new ort.Tensor('float32', xx, [1, M, T]), t: tTensor, cond_proj: condProj });
+      return out['eps']!.data as Float32Array;
+    };
+  }
+  const update = e ? exportedPlmsUpdate(e, T) : undefined;
+  const run = { method: settings.method, k, speedup: settings.speedup, ...(inp.observe ? { observe: inp.observe } : {}), ...(update ? { plmsUpdate: update } : {}) };
+  const out = await sample(x, run, schedule, denoise, noise);
+  return (e && (await exportedAfter(e, out, T))) || denormaliseMel(out);
 }

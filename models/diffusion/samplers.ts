@@ -11,13 +11,19 @@
 //          p on the provisional x, the two eps averaged), then Adams–Bashforth on the last 1–3 eps with
 //          weights (3, −1)/2, (23, −16, 5)/12, (55, −59, 37, −9)/24; the update is
 //          x + (ᾱ_p − ᾱ_i)(x / (√ᾱ_i (√ᾱ_i + √ᾱ_p)) − eps / (√ᾱ_i (√((1−ᾱ_p)ᾱ_i) + √((1−ᾱ_i)ᾱ_p)))).
+//   unipc: UniPC (Zhao et al.) as upstream's uni_pc.py runs it: variant bh2 (B(h) = e^h − 1), data prediction,
+//     multistep order 2 on the same time-uniform grid as DPM-Solver but without its λ clip, k/speedup steps.
+//     Each step is a predictor (order 2 uses ρ = ½ on the divided difference D1 = (m_{i−2} − m_{i−1}) / r) and a
+//     corrector whose weights solve [[1, 1], [r, 1]]·ρ = b (order 1: ρ = ½); the model value the corrector
+//     evaluates at the predicted x is the one the next step reuses, so a run costs k/speedup passes. The first
+//     and the last step are first order (lower_order_final), and the last has no corrector.
 //   ddpm:  speedup 1 (upstream ignores the method then): ancestral sampling, x0 clamped to [−1, 1], fresh
 //          noise at every step but the last.
 // For ddim and pndm the step at i = 0 has p = i, so its update is exactly x: it is skipped here (one denoiser
 // call saved per block; upstream's PNDM would even fail there when it is the only step).
 // Arithmetic is float64 per element, stored as float32 between steps as PyTorch holds it.
 import { badSetting } from './errors.js';
-import type { SamplerName } from './config.js';
+import { SAMPLERS, type SamplerName } from './config.js';
 import type { Schedule } from './schedule.js';
 
 /** One denoiser pass: eps for x at step t (t may be fractional). */
@@ -32,12 +38,17 @@ export interface SamplerRun {
   speedup: number;
   /** Called with every (x, t) handed to the denoiser: the trajectory, for tests and tracing. */
   observe?: (x: Float32Array, t: number) => void;
+  /** PNDM's x-update from step i to p done elsewhere (an exported set's _pred); the TypeScript one otherwise. */
+  plmsUpdate?: PlmsUpdate;
 }
+
+/** x at step p from x at step i and the (combined) noise estimate eps. */
+export type PlmsUpdate = (x: Float32Array, eps: Float32Array, i: number, p: number) => Promise<Float32Array>;
 
 /** How many denoiser passes a run costs (what a block's diffusion time scales with). */
 export function denoiserPasses(method: SamplerName, k: number, speedup: number): number {
   if (speedup <= 1) return k;
-  if (method === 'dpm-solver++' || method === 'dpm-solver') return Math.floor(k / speedup);
+  if (method === 'dpm-solver++' || method === 'dpm-solver' || method === 'unipc') return Math.floor(k / speedup);
   const steps = Math.ceil(k / speedup) - 1; // the i = 0 step is skipped
   return steps <= 0 ? 0 : method === 'pndm' ? steps + 1 : steps;
 }
@@ -45,9 +56,10 @@ export function denoiserPasses(method: SamplerName, k: number, speedup: number):
 export function checkRun(method: string, k: number, speedup: number, kMax: number): void {
   if (!Number.isInteger(k) || k < 1 || k > kMax) throw badSetting('k_step', k, `an integer in 1–${kMax} (the model's k_step_max)`);
   if (!Number.isInteger(speedup) || speedup < 1 || speedup > k) throw badSetting('speedup', speedup, `an integer in 1–${k} (k_step)`);
-  if (!['dpm-solver++', 'dpm-solver', 'ddim', 'pndm'].includes(method)) throw badSetting('method', method, 'dpm-solver++, dpm-solver, ddim or pndm');
-  if (speedup > 1 && (method === 'dpm-solver++' || method === 'dpm-solver') && Math.floor(k / speedup) < 2) {
-    throw badSetting('speedup', speedup, `at most ${Math.floor(k / 2)} for ${method} at k_step ${k} (second-order DPM-Solver needs at least 2 steps)`);
+  if (!(SAMPLERS as readonly string[]).includes(method)) throw badSetting('method', method, SAMPLERS.join(', '));
+  if (speedup > 1 && (method === 'dpm-solver++' || method === 'dpm-solver' || method === 'unipc') && Math.floor(k / speedup) < 2) {
+    const what = method === 'unipc' ? 'second-order UniPC' : 'second-order DPM-Solver';
+    throw badSetting('speedup', speedup, `at most ${Math.floor(k / 2)} for ${method} at k_step ${k} (${what} needs at least 2 steps)`);
   }
 }
 
@@ -66,7 +78,8 @@ export async function sample(x: Float32Array, run: SamplerRun, schedule: Schedul
   if (run.speedup <= 1) return ddpm(x, run.k, schedule, call, noise);
   switch (run.method) {
     case 'ddim': return ddim(x, run.k, run.speedup, schedule, call);
-    case 'pndm': return plms(x, run.k, run.speedup, schedule, call);
+    case 'pndm': return plms(x, run.k, run.speedup, schedule, call, run.plmsUpdate);
+    case 'unipc': return uniPc(x, run.k, run.speedup, schedule, call);
     default: return dpmSolver(x, run.k, run.speedup, run.method === 'dpm-solver++', schedule, call);
   }
 }
@@ -96,19 +109,18 @@ function plmsUpdate(x: Float32Array, eps: ArrayLike<number>, at: number, ap: num
   return y;
 }
 
-async function plms(x: Float32Array, k: number, s: number, sc: Schedule, f: Denoise): Promise<Float32Array> {
+async function plms(x: Float32Array, k: number, s: number, sc: Schedule, f: Denoise, other?: PlmsUpdate): Promise<Float32Array> {
   const a = sc.alphasCumprod;
+  const update = other ?? (async (xx: Float32Array, e: Float32Array, i: number, p: number) => plmsUpdate(xx, e, a[i]!, a[p]!));
   const history: Float32Array[] = []; // the last three eps, newest last
   for (const i of stepsDown(k, s)) {
     if (i === 0) continue;
-    const at = a[i]!;
     const p = Math.max(i - s, 0);
-    const ap = a[p]!;
     const eps = await f(x, i);
     const prime = new Float32Array(x.length);
     const n = history.length;
     if (n === 0) {
-      const epsPrev = await f(plmsUpdate(x, eps, at, ap), p);
+      const epsPrev = await f(await update(x, eps, i, p), p);
       for (let j = 0; j < x.length; j++) prime[j] = (eps[j]! + epsPrev[j]!) / 2;
     } else if (n === 1) {
       const e1 = history[0]!;
@@ -120,7 +132,7 @@ async function plms(x: Float32Array, k: number, s: number, sc: Schedule, f: Deno
       const [e3, e2, e1] = history as [Float32Array, Float32Array, Float32Array];
       for (let j = 0; j < x.length; j++) prime[j] = (55 * eps[j]! - 59 * e1[j]! + 37 * e2[j]! - 9 * e3[j]!) / 24;
     }
-    x = plmsUpdate(x, prime, at, ap);
+    x = await update(x, prime, i, p);
     history.push(eps);
     if (history.length > 3) history.shift();
   }
@@ -152,13 +164,14 @@ class VpSchedule {
   readonly logAlpha: Float64Array;
   readonly n: number;
 
-  constructor(betas: Float64Array, k: number) {
+  /** clip: DPM-Solver's schedule drops the λ < −5.1 tail; UniPC's keeps every step. */
+  constructor(betas: Float64Array, k: number, clip = true) {
     let la = new Float64Array(k);
     let acc = 0;
     for (let j = 0; j < k; j++) la[j] = 0.5 * (acc += Math.log(1 - betas[j]!));
     // The solver drops the tail whose λ = log α − log σ falls below −5.1 (numerical_clip_alpha).
     let below = 0;
-    for (let j = 0; j < k; j++) if (la[j]! - 0.5 * Math.log(1 - Math.exp(2 * la[j]!)) < -5.1) below++;
+    if (clip) for (let j = 0; j < k; j++) if (la[j]! - 0.5 * Math.log(1 - Math.exp(2 * la[j]!)) < -5.1) below++;
     if (below > 0) la = la.slice(0, k - below);
     this.logAlpha = la;
     this.n = la.length;
@@ -246,6 +259,80 @@ async function dpmSolver(x: Float32Array, k: number, s: number, plus: boolean, s
     x = order === 1 ? firstOrder(x, mPrev[1]!, tPrev[1]!, t) : secondOrder(x, mPrev[0]!, mPrev[1]!, tPrev[0]!, tPrev[1]!, t);
     tPrev = [tPrev[1]!, t];
     mPrev = [mPrev[1]!, step < steps ? await model(x, t) : mPrev[1]!];
+  }
+  return x;
+}
+
+
+async function uniPc(x: Float32Array, k: number, s: number, sc: Schedule, f: Denoise): Promise<Float32Array> {
+  const ns = new VpSchedule(sc.betas, k, false);
+  const N = ns.n;
+  const steps = Math.floor(k / s);
+  const tEnd = 1 / N;
+  const times = Array.from({ length: steps + 1 }, (_, i) => Math.fround(1 + ((tEnd - 1) * i) / steps));
+  // Data prediction: x0 = (x − σ_t·eps) / α_t.
+  const model = async (xx: Float32Array, t: number): Promise<Float32Array> => {
+    const eps = await f(xx, Math.fround((t - tEnd) * N));
+    const alpha = Math.exp(ns.logMean(t));
+    const sigma = ns.sigma(t);
+    const x0 = new Float32Array(xx.length);
+    for (let j = 0; j < xx.length; j++) x0[j] = (xx[j]! - sigma * eps[j]!) / alpha;
+    return x0;
+  };
+  /** One bh2 step from tPrev[last] to t; returns the corrected x and the model value at the predicted x (null without corrector). */
+  const update = async (xx: Float32Array, ms: Float32Array[], ts: number[], t: number, order: number, corrector: boolean): Promise<[Float32Array, Float32Array | null]> => {
+    const t0 = ts[ts.length - 1]!;
+    const m0 = ms[ms.length - 1]!;
+    const l0 = ns.lambda(t0);
+    const h = ns.lambda(t) - l0;
+    const hh = -h;
+    const hPhi1 = Math.expm1(hh);
+    const bh = hPhi1; // bh2
+    const b1 = (hPhi1 / hh - 1) / bh;
+    const cx = ns.sigma(t) / ns.sigma(t0);
+    const alphaT = Math.exp(ns.logMean(t));
+    // x_t_ = σ_t/σ_0·x − α_t·hφ1·m0, the first-order part both predictor and corrector start from.
+    const base = new Float32Array(xx.length);
+    for (let j = 0; j < xx.length; j++) base[j] = cx * xx[j]! - alphaT * hPhi1 * m0[j]!;
+    let d1: Float32Array | null = null;
+    let rhoC: number[];
+    if (order === 2) {
+      const r = (ns.lambda(ts[ts.length - 2]!) - l0) / h;
+      const m1 = ms[ms.length - 2]!;
+      d1 = new Float32Array(xx.length);
+      for (let j = 0; j < xx.length; j++) d1[j] = (m1[j]! - m0[j]!) / r;
+      const b2 = (((hPhi1 / hh - 1) / hh - 0.5) * 2) / bh;
+      // [[1, 1], [r, 1]]·ρ = [b1, b2].
+      const rho0 = (b1 - b2) / (1 - r);
+      rhoC = [rho0, b1 - rho0];
+    } else rhoC = [0.5];
+    const pred = new Float32Array(xx.length);
+    for (let j = 0; j < xx.length; j++) pred[j] = base[j]! - (d1 ? alphaT * bh * 0.5 * d1[j]! : 0);
+    if (!corrector) return [pred, null];
+    const mt = await model(pred, t);
+    const cLast = rhoC[rhoC.length - 1]!;
+    const out = new Float32Array(xx.length);
+    for (let j = 0; j < xx.length; j++) {
+      const corr = d1 ? rhoC[0]! * d1[j]! : 0;
+      out[j] = base[j]! - alphaT * bh * (corr + cLast * (mt[j]! - m0[j]!));
+    }
+    return [out, mt];
+  };
+
+  const ts = [times[0]!];
+  const ms = [await model(x, times[0]!)];
+  let mx: Float32Array | null;
+  [x, mx] = await update(x, ms, ts, times[1]!, 1, true);
+  ts.push(times[1]!);
+  ms.push(mx!);
+  for (let step = 2; step <= steps; step++) {
+    const t = times[step]!;
+    const order = Math.min(2, steps + 1 - step);
+    [x, mx] = await update(x, ms, ts, t, order, step < steps);
+    ts.shift();
+    ms.shift();
+    ts.push(t);
+    ms.push(step < steps ? mx! : ms[ms.length - 1]!);
   }
   return x;
 }

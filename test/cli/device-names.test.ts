@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deviceLabel, pulseLabel, VIRTUAL_MIC_LABEL } from '../../host/live/device-names.js';
-import { formatCatalogue } from '../../host/live/devices.js';
+import { formatCatalogue, resolveDevice } from '../../host/live/devices.js';
 import type { AudioDeviceInfo } from '../../protocol/devices.js';
 
 const dev = (id: number, name: string): AudioDeviceInfo => ({
@@ -35,4 +35,15 @@ test('resona devices lists real microphones before monitors, description first, 
   assert.match(text, /USB Microphone +pulse:usb_mic /);
   assert.doesNotMatch(text, /Monitor of Speakers \(monitor\)/);
   assert.match(text, /in Discord or OBS choose "Resona Virtual Microphone" as the microphone/);
+});
+
+test('a chosen device is labelled as the listing names it (what `live:` prints and the UI shows), never "default" or "pulse"', { timeout: 5000 }, () => {
+  const cat = { devices: [dev(0, 'pulse'), dev(1, 'default'), dev(2, 'USB Audio: Mic (hw:1,0)')], pulseServer: null, pulse: [] };
+  const byDefault = resolveDevice(undefined, 'input', cat);
+  assert.equal(byDefault.label, 'System default device');
+  // The backend's name stays: a device that left is found again by it.
+  assert.equal(byDefault.backendName, 'default');
+  assert.equal(resolveDevice('0', 'output', cat).label, 'PulseAudio sound server');
+  assert.equal(resolveDevice('pulse', 'output', cat).label, 'PulseAudio sound server');
+  assert.equal(resolveDevice('usb', 'input', cat).label, 'USB Audio: Mic (hw:1,0)');
 });

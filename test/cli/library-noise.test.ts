@@ -17,6 +17,8 @@ test('ALSA, JACK, PortAudio and naudiodon prints are recognised as library noise
     'AudioIO: portAudio status - output underflow ',
     'Finishing output - 1024 bytes not available to fill the last buffer',
     'Unexpected N-API status not OK in file ../src/AudioIO.cc at line 327 value 10.',
+    'underrun occurred',
+    'overrun occurred',
   ]) {
     assert.ok(isLibraryNoise(l), l);
   }

@@ -33,3 +33,9 @@ test('flags are shown, and the line is cut to the terminal and below 100 columns
   assert.ok(formatStatusLine(t, 200).length < 100);
   assert.equal(formatStatusLine(t, 60).length, 59);
 });
+
+test('a terminal that reports 0 columns (unknown size) gets the whole line, underrun count included', { timeout: 5000 }, () => {
+  const line = formatStatusLine(telemetry({ underruns: 7 }), 0);
+  assert.match(line, /underruns +7$/);
+  assert.equal(line, formatStatusLine(telemetry({ underruns: 7 })));
+});

@@ -86,15 +86,33 @@ export class PulseEnv {
     return { done, stop: () => p.kill() };
   }
 
-  /** Records a source (mono float) until stop() is called. */
-  record(source: string, rate = RATE): { stop: () => Promise<Float32Array> } {
+  /**
+   * Records a source (mono float) until stop() is called. `ready` resolves when the first samples arrive: parec can
+   * take longer to connect than a short pre-roll on a loaded machine, and a recording that starts late has lost
+   * the start of what it should hear.
+   */
+  record(source: string, rate = RATE): { ready: Promise<void>; arrivals: { frames: number; atMs: number }[]; stop: () => Promise<Float32Array> } {
     const p = spawn('parec', [`--device=${source}`, '--format=float32le', `--rate=${rate}`, '--channels=1', '--raw', '--latency-msec=20'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     this.kids.add(p);
     const chunks: Buffer[] = [];
-    p.stdout!.on('data', (d: Buffer) => chunks.push(d));
+    // When each chunk arrived (performance.now()) and how many frames had arrived by then: the recording's clock
+    // in the test's, for timing an action (a key-up) against what the recording heard.
+    const arrivals: { frames: number; atMs: number }[] = [];
+    let bytes = 0;
+    p.stdout!.on('data', (d: Buffer) => {
+      chunks.push(d);
+      bytes += d.length;
+      arrivals.push({ frames: bytes >> 2, atMs: performance.now() });
+    });
+    const ready = new Promise<void>((resolve) => {
+      p.stdout!.once('data', () => resolve());
+      p.once('exit', () => resolve());
+    });
     return {
+      ready,
+      arrivals,
       stop: async () => {
         const exited = new Promise((r) => p.on('exit', r));
         p.kill('SIGINT');

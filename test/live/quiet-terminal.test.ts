@@ -7,18 +7,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { CLI, tempDir } from '../helpers.js';
+import { CLI, FOREIGN_LINE as FOREIGN, tempDir } from '../helpers.js';
 import { MIC_SINK, PulseEnv } from './pulse-env.js';
 
 let env: PulseEnv;
 let home = '';
 let cleanup = () => {};
-
-/**
- * Lines that come from the libraries, recognised independently of the product's own filter: what the terminal
- * showed before this filter existed (ALSA, JACK, PortAudio, naudiodon, N-API status reports).
- */
-const FOREIGN = /^(ALSA lib|Cannot connect to server|jack server|JackShm|Jack\w*::|PortAudio V|(Input|Output) audio options|(Input|Output) device name is|AudioIO:|Finishing (input|output)|Unexpected N-API|NAPI )/;
 
 interface Run {
   code: number | null;

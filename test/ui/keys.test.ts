@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { PulseEnv, MIC_SINK, RATE } from '../live/pulse-env.js';
 import { speech } from '../live/live-analysis.js';
+import { sine } from '../helpers.js';
 import { launchBrowser, ProbeClient, REPO, startServe, until, type Served } from './harness.js';
 
 const INPUT = `pulse:${MIC_SINK}.monitor`;
@@ -165,6 +166,51 @@ test(`push-to-talk: T down talks, T up mutes within ${PTT_RELEASE_BOUND_MS} ms; 
   assert.ok(silent.length > RATE * 2, `recorded ${silent.length} samples`);
   assert.ok(mutedDb < -80, `muted peak ${mutedDb.toFixed(1)} dBFS`);
   assert.ok((await state()).selection.muted);
+});
+
+/** When (performance.now()) sample k of a recording reached the test, from its chunks' arrival times. */
+function sampleTime(arrivals: { frames: number; atMs: number }[], k: number): number {
+  const a = arrivals.find((c) => c.frames > k) ?? arrivals.at(-1)!;
+  return a.atMs - ((a.frames - k) / RATE) * 1000;
+}
+
+test('push-to-talk in the output: the virtual microphone goes silent after key-up no later than it opened after key-down, plus one block', { timeout: 60000 }, async (t) => {
+  assert.equal(await page.getByTestId('ptt-mode').getAttribute('aria-pressed'), 'true');
+  assert.ok((await state()).selection.muted, 'muted between presses');
+  const blockMs = (await state()).selection.settings.blockMs;
+  // A steady tone, so the output is sound exactly while the voice is on air (speech has pauses of its own).
+  const tone = env.play(sine(220, RATE, 8, 0.3));
+  const rec = env.record('resona_vmic');
+  await rec.ready;
+  await new Promise((r) => setTimeout(r, 1500));
+  const downAt = performance.now();
+  await page.keyboard.down('t');
+  await new Promise((r) => setTimeout(r, 2000));
+  const upAt = performance.now();
+  await page.keyboard.up('t');
+  await new Promise((r) => setTimeout(r, 1500));
+  const y = await rec.stop();
+  tone.stop();
+  // Both delays include the same path from the mixer to the recorder (device queues, PulseAudio, parec), so their
+  // difference is what the release adds: the issue's old push-to-talk stayed open ~600 ms on key repeat.
+  const loud = (i: number) => Math.abs(y[i]!) > 1e-3;
+  let on = -1;
+  for (let i = 0; i < y.length && on < 0; i++) if (loud(i) && sampleTime(rec.arrivals, i) > downAt) on = i;
+  let off = -1;
+  for (let i = y.length - 1; i >= 0 && off < 0; i--) if (loud(i)) off = i;
+  assert.ok(on >= 0 && off > on, `the tone was heard while talking (on ${on}, off ${off} of ${y.length})`);
+  const openMs = sampleTime(rec.arrivals, on) - downAt;
+  const releaseMs = sampleTime(rec.arrivals, off) - upAt;
+  const talkedMs = ((off - on) / RATE) * 1000;
+  const msg = `key-down → sound ${openMs.toFixed(0)} ms, key-up → silence ${releaseMs.toFixed(0)} ms (block ${blockMs} ms); on air ${talkedMs.toFixed(0)} ms for a ${(upAt - downAt).toFixed(0)} ms press`;
+  t.diagnostic(msg);
+  console.log(`keys: push-to-talk in the output: ${msg}`);
+  assert.ok(openMs > 0 && openMs < 1000, msg);
+  assert.ok(releaseMs <= openMs + blockMs, msg);
+  // On air for the press, give or take the same block: neither cut short nor held open.
+  assert.ok(Math.abs(talkedMs - (upAt - downAt)) <= blockMs + 50, msg);
+  // After the release, exact silence to the end of the recording (the mute fades to zeros).
+  assert.ok(y.length - off > RATE, `silence after the release: ${((y.length - off) / RATE).toFixed(2)} s`);
 });
 
 test('the on-screen button: a click toggles mute; in push-to-talk mode it is held to talk', { timeout: 30000 }, async () => {

@@ -159,6 +159,23 @@ test('the favicon is linked and loads with 200; nothing the page loads is missin
   assert.deepEqual(failed, [], `failed requests: ${JSON.stringify(failed)}`);
 });
 
+/** ALSA's plugin and PCM names as PortAudio reports them: what the device menus showed before friendly names. */
+const RAW_ALSA = /^(default|sysdefault|pulse|pipewire|jack|dmix|dsnoop|front|rear|center_lfe|side|surround\d+|iec958|spdif|hdmi|modem|phoneline|lavrate|samplerate|speexrate|upmix|vdownmix|a52|oss|usbstream|(plug)?hw:.*)$|Null Output/i;
+
+test('the device menus name devices as the sound settings do: no raw ALSA plugin names', { timeout: 30_000 }, async () => {
+  const menus: Record<string, string[]> = {};
+  for (const r of ['input', 'output', 'monitor']) menus[r] = (await page.getByTestId(`device-${r}`).locator('option').allTextContents()).map((o) => o.trim());
+  const all = Object.values(menus).flat();
+  // The chain's devices are all offered (by their descriptions), so the check below saw real entries.
+  assert.ok(menus.input!.includes('Monitor of Test microphone'), `inputs: ${menus.input!.join(' | ')}`);
+  assert.ok(menus.output!.includes('Alternative output') && menus.monitor!.includes('Alternative output'), `outputs: ${menus.output!.join(' | ')}`);
+  assert.ok(menus.output!.some((o) => o.startsWith('Resona Virtual Microphone')), `outputs: ${menus.output!.join(' | ')}`);
+  // PortAudio lists ALSA's "pulse" and "default" on this machine: they are offered, under what they stand for.
+  assert.ok(all.includes('PulseAudio sound server') && all.includes('System default device'), all.join(' | '));
+  const raw = all.filter((o) => RAW_ALSA.test(o.replace(/\s*\(pulse:[^)]*\)$/, '')));
+  assert.deepEqual(raw, [], `raw ALSA names in the device menus: ${raw.join(' | ')}`);
+});
+
 test('the tab title says the state: stopped', { timeout: 20_000 }, async () => {
   await until('the stopped title', async () => (await title()) === 'Stopped · Resona', 10_000);
   assert.match(await badge(), /^stopped/);

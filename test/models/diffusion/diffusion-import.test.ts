@@ -142,7 +142,8 @@ describe('sampler settings', { timeout: 60_000 }, () => {
       await assert.rejects(run({ kStep: 20, speedup: 20 }), /speedup is 20; expected at most 10 for dpm-solver\+\+ at k_step 20/);
       await assert.rejects(run({ speedup: 0 }), /speedup is 0/);
       await assert.rejects(run({ mode: 'only-diffusion' }), /trained on the first 100 of 1000 steps/);
-      await assert.rejects(run({ method: 'unipc' as never }), /method is "unipc"/);
+      await assert.rejects(run({ method: 'heun' as never }), /method is "heun"; expected dpm-solver\+\+, dpm-solver, ddim, pndm, unipc/);
+      await assert.rejects(run({ method: 'unipc', kStep: 20, speedup: 20 }), /speedup is 20; expected at most 10 for unipc at k_step 20 \(second-order UniPC/);
       await assert.rejects(refineMel(s, { ...inp, f0: new Float32Array(3) }, { method: 'ddim', kStep: 10, speedup: 5, mode: 'shallow' }, noise), /f0 has 3 values; expected 4/);
       await assert.rejects(refineMel(s, { ...inp, f0: Float32Array.of(100, NaN, 100, 100) }, { method: 'ddim', kStep: 10, speedup: 5, mode: 'shallow' }, noise), /f0 at frame 1 is NaN; expected Hz ≥ 0/);
       const out = await run({ method: 'ddim', kStep: 20, speedup: 5 });
@@ -160,5 +161,7 @@ describe('sampler settings', { timeout: 60_000 }, () => {
     assert.equal(denoiserPasses('ddim', 25, 10), 2);
     assert.equal(denoiserPasses('pndm', 10, 10), 0);
     assert.equal(denoiserPasses('ddim', 8, 1), 8);
+    assert.equal(denoiserPasses('unipc', 100, 10), 10);
+    assert.equal(denoiserPasses('unipc', 50, 20), 2);
   });
 });

@@ -209,8 +209,8 @@ describe('the reference comparison fails when the diffusion is wrong', { timeout
   let cases: Case[];
   before(async () => {
     l = await load('tiny-shallow');
-    cases = l.fx.cases.filter((c) => c.speedup > 1 && c.k === 100); // dpm-solver++, ddim, pndm at 100/10
-    assert.deepEqual(cases.map((c) => c.method).sort(), ['ddim', 'dpm-solver++', 'pndm']);
+    cases = l.fx.cases.filter((c) => c.speedup > 1 && c.k === 100); // dpm-solver++, ddim, pndm, unipc at 100/10
+    assert.deepEqual(cases.map((c) => c.method).sort(), ['ddim', 'dpm-solver++', 'pndm', 'unipc']);
   });
 
   test('the rebuilt pipeline, intact, matches upstream', async () => {
