@@ -46,7 +46,7 @@ export interface EngineSettings {
 }
 
 /** The samplers the diffusionMethod setting picks from, in its order (the UI's choices, the CLI's names). */
-export const DIFFUSION_METHODS = ['dpm-solver++', 'dpm-solver', 'ddim', 'pndm'] as const;
+export const DIFFUSION_METHODS = ['dpm-solver++', 'dpm-solver', 'ddim', 'pndm', 'unipc'] as const;
 
 export interface SettingRange {
   min: number;

@@ -98,7 +98,7 @@ describe('import', () => {
     const params = sovitsParams(saved);
     const ids = params.map((p) => p.id);
     for (const id of ['diffusion', 'kStep', 'speedup', 'diffusionMethod'] as const) assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
-    assert.deepEqual(params.find((p) => p.id === 'diffusionMethod')!.choices, ['dpm-solver++', 'dpm-solver', 'ddim', 'pndm']);
+    assert.deepEqual(params.find((p) => p.id === 'diffusionMethod')!.choices, ['dpm-solver++', 'dpm-solver', 'ddim', 'pndm', 'unipc']);
     // Without a vocoder the knobs are not offered (they could not run).
     assert.ok(!sovitsParams({ ...saved, vocoder: undefined } as SovitsManifest).some((p) => p.id === 'kStep'));
   });

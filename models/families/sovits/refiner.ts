@@ -11,7 +11,7 @@
 //   - the vocoder: its first conv is k7 at the frame rate and the upsampling stack adds under a frame, so
 //     VOCODER_CONTEXT = 8 frames left of the kept region (as bench/vocoder.ts measures).
 // The window's right edge is the newest sample: nothing lies beyond it, as in the synthesizer.
-import type { DiffusionModel } from '../../diffusion/model.js';
+import type { DiffusionShape as DiffusionModel } from '../../diffusion/diffusion.js';
 import { type DiffusionSessions, refineMel } from '../../diffusion/diffusion.js';
 import { denoiserPasses, checkRun } from '../../diffusion/samplers.js';
 import { VoiceFormatError } from '../../voices/manifest-fields.js';
