@@ -127,10 +127,16 @@ export const STATS = {
    * MAX_VOICE_STAGES − 1, in the order of the stage names the worker's ready message carries.
    */
   STAGE_MS: 24,
+  /**
+   * [inference] the same stages' network calls in the last block (slots STAGE_CALLS …): a denoiser's passes
+   * follow the live k_step/speedup settings, so the count the ready message carried can go stale. Written as
+   * calls + 1, so 0 still means "no block yet" (a denoiser with diffusion off makes 0 calls).
+   */
+  STAGE_CALLS: 32,
 } as const;
 /** Most network stages a voice may report (content encoder, synthesizer, mel, denoiser, vocoder and room). */
 export const MAX_VOICE_STAGES = 8;
-export const STATS_SLOTS = 24 + MAX_VOICE_STAGES;
+export const STATS_SLOTS = 32 + MAX_VOICE_STAGES;
 
 /** Ring capacities, in seconds of audio: room for the largest block plus slack for the worst stall. */
 export const INPUT_RING_SEC = 4;

@@ -287,7 +287,10 @@ async function main(): Promise<void> {
     if (dt > maxMs) maxMs = dt;
     ctl.stats[STATS.BLOCK_MS] = dt;
     const stages = cur.engine.stages;
-    for (let i = 0; i < stages.length && i < MAX_VOICE_STAGES; i++) ctl.stats[STATS.STAGE_MS + i] = stages[i]!.ms;
+    for (let i = 0; i < stages.length && i < MAX_VOICE_STAGES; i++) {
+      ctl.stats[STATS.STAGE_MS + i] = stages[i]!.ms;
+      ctl.stats[STATS.STAGE_CALLS + i] = stages[i]!.calls + 1;
+    }
     ctl.stats[STATS.BLOCK_MS_MAX] = maxMs;
     if (timeCount % 8 === 0) {
       const k = Math.min(timeCount, P95_WINDOW);

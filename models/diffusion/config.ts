@@ -7,6 +7,8 @@
 // its load builds plain data only, and with CORE_SCHEMA nothing beyond maps, lists, strings, numbers,
 // booleans and null. Aliases are shared references there, never copies, so a "billion laughs" file costs
 // nothing: only the fields below are read.
+/// <reference path="./js-yaml.d.ts" />
+// (the reference: the declaration must come along wherever this file is compiled, the Electron build too)
 import yaml from 'js-yaml';
 import { readRegularFile } from '../regular-file.js';
 import { badField, DiffusionError } from './errors.js';
