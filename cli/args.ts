@@ -91,8 +91,13 @@ export function engineSettingsFrom(values: Record<string, unknown>): Partial<Eng
   for (const [flag, key] of Object.entries(ENGINE_KEYS)) {
     const raw = values[flag] as string | undefined;
     // The sampler is a choice: its name (or its index) on the command line.
-    const named = flag === 'diffusion-method' && raw !== undefined ? (DIFFUSION_METHODS as readonly string[]).indexOf(raw.trim()) : -1;
-    out[key] = named >= 0 ? named : numberOption(flag, raw);
+    if (flag === 'diffusion-method' && raw !== undefined) {
+      const named = (DIFFUSION_METHODS as readonly string[]).indexOf(raw.trim());
+      if (named < 0 && !/^\d+$/.test(raw.trim())) throw new UsageError(`--diffusion-method must be one of ${DIFFUSION_METHODS.join(', ')} (got "${raw}")`);
+      out[key] = named >= 0 ? named : Number(raw);
+      continue;
+    }
+    out[key] = numberOption(flag, raw);
   }
   return out;
 }

@@ -17,7 +17,8 @@ import type { DiffusionConfig } from '../../models/diffusion/config.js';
 import { sovitsParams } from '../../models/families/sovits/params.js';
 import type { SovitsManifest } from '../../models/families/sovits/manifest.js';
 import { importVoice } from '../../models/voices/import-voice.js';
-import { ROOT, seamStats, sine, tempDir } from '../helpers.js';
+import { ROOT, runResona, seamStats, sine, tempDir } from '../helpers.js';
+import { writeWavAtomic } from '../../host/audio-file.js';
 import { buildTinyEncoder, writeModel } from './tiny-models.js';
 import { buildTinySovits } from './tiny-sovits.js';
 import { OrderedDict, storage, Tensor, torchSave } from './torch/torch-writer.js';
@@ -167,6 +168,21 @@ describe('through the engine', () => {
     assert.equal(differ, 0, `${differ} samples differ`);
     assert.deepEqual(b.stages.map((s) => s.name), ['content encoder', 'synthesizer']);
     assert.deepEqual(a.stages.slice(2).map((s) => [s.name, s.calls, s.ms]), [['diffusion', 0, 0], ['vocoder', 1, 0]]);
+  });
+
+  test('CLI: resona import --diffusion --vocoder, then convert --diffusion-method ddim --k-step 20 --speedup 5', T_OUT, async () => {
+    const imp = await runResona(['import', voiceModel, '--name', 'Cli Diffused', '--diffusion', diffusion.model, '--vocoder', VOCODER], { ...process.env });
+    assert.equal(imp.code, 0, imp.stderr);
+    const input = path.join(tmp.dir, 'cli-in.wav');
+    await writeWavAtomic(input, sine(200, STREAM, 1.5), STREAM);
+    const out = path.join(tmp.dir, 'cli-out.wav');
+    const r = await runResona(['convert', input, out, '--voice', 'cli-diffused', '--encoder', enc, '--f0', 'yin', '--block', '500', '--diffusion-method', 'ddim', '--k-step', '20', '--speedup', '5'], { ...process.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /diffusion ×3 CPU \d+\.\d ms, vocoder CPU \d+\.\d ms/);
+    assert.equal((await readAudioFile(out)).channels[0]!.length, Math.round(STREAM * 1.5));
+    const bad = await runResona(['convert', input, out, '--voice', 'cli-diffused', '--encoder', enc, '--diffusion-method', 'euler'], { ...process.env });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--diffusion-method must be one of dpm-solver\+\+, dpm-solver, ddim, pndm, unipc \(got "euler"\)/);
   });
 
   test('a k_step beyond the model\'s k_step_max is refused by name', T_OUT, async () => {
