@@ -9,6 +9,20 @@
 //   and with one intra-op thread (the default) the CPU time is what one idle core would take, so RTF and the
 //   smallest real-time block per setting (smallest block of the grid with RTF < 1) are judged on CPU time.
 //   npm run bench:sovits-diffusion -- [--blocks 0.25,0.5,1] [--extra 0.5] [--threads 1] [--runs 3]
+//
+// Measured (2026-12-01, Node 20, onnxruntime-node 1.30, one intra-op thread, a 2-core VM at load 8–13 from
+// other jobs, so wall times ran 2–4× the CPU times; CPU ms per block, median of 2, context 0.5 s, dpm-solver++):
+//   block s   | off (VITS only) | 100/10 (10 passes) | 50/10 (5) | 20/5 (4)
+//   0.25      |   665           | 1534               |  –        | 1193
+//   0.5       |   840           | 2190               | 1803      | 1624
+//   1         |  1365           | 3610               | 2786      | 2543
+//   1.5       |  1732           | 4550               | 3807      | 3560
+//   2         |  2181           | 5698               | 4892      | 4811
+// Stage shares (wall, 0.5 s block, 100/10): encoder 487, synthesizer 1568, diffusion 2138, vocoder 1030 ms.
+// No setting is real time on one CPU core up to 2 s blocks (RTF off 1.09 at 2 s; 100/10 2.85; 50/10 2.45;
+// 20/5 2.41): the so-vits synthesizer renders its whole window, and the diffusion + vocoder add 1.2–2.7× it.
+// With 0.5 s of context the refined span (kept + 8 + 40 frames) already covers the whole window, so the crop
+// saves only with longer context. GPU (WebGPU) figures: not measured (no device in this session).
 import os from 'node:os';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
