@@ -13,7 +13,7 @@
 // Measured (2026-12-01, Node 20, onnxruntime-node 1.30, one intra-op thread, a 2-core VM at load 8–13 from
 // other jobs, so wall times ran 2–4× the CPU times; CPU ms per block, median of 2, context 0.5 s, dpm-solver++):
 //   block s   | off (VITS only) | 100/10 (10 passes) | 50/10 (5) | 20/5 (4)
-//   0.25      |   665           | 1534               |  –        | 1193
+//   0.25      |   665           | 1534               | 1232      | 1193
 //   0.5       |   840           | 2190               | 1803      | 1624
 //   1         |  1365           | 3610               | 2786      | 2543
 //   1.5       |  1732           | 4550               | 3807      | 3560
