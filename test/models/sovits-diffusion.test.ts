@@ -12,7 +12,10 @@ import { StreamingEngine } from '../../engine/engine.js';
 import { readAudioFile } from '../../host/audio-file.js';
 import { convertSamples } from '../../host/convert.js';
 import { resolveVoice } from '../../host/voices.js';
+import * as ort from 'onnxruntime-node';
+import { conditionFor, loadDiffusion } from '../../models/diffusion/diffusion.js';
 import { randomDiffusionModel, templateDiffusionConfig } from '../../models/diffusion/random.js';
+import { denoiserContext } from '../../models/families/sovits/refiner.js';
 import type { DiffusionConfig } from '../../models/diffusion/config.js';
 import { sovitsParams } from '../../models/families/sovits/params.js';
 import type { SovitsManifest } from '../../models/families/sovits/manifest.js';
@@ -126,6 +129,42 @@ describe('import', () => {
     await assert.rejects(importVoice(voiceModel, library, { diffusion: mels.model, vocoder: VOCODER }), /the vocoder takes 128 mel bands at 44100 Hz, hop 512, but the diffusion model makes 80 bands/);
     await assert.rejects(importVoice(voiceModel, library, { diffusion: path.join(tmp.dir, 'nowhere', 'model_1.pt') }), /no diffusion\.yaml beside it; name it with --diffusion-config/);
     assert.equal((await fs.readdir(library)).length, before);
+  });
+});
+
+describe('context', () => {
+  test('one denoiser pass sees n_layers frames each side: a window cropped D frames back changes exactly the first n_layers', T_OUT, async () => {
+    const c = templateDiffusionConfig({ layers: 3, channels: 8, hidden: 6 });
+    const s = await loadDiffusion(randomDiffusionModel(c, 128, 9));
+    try {
+      const T = 40;
+      const crop = 20;
+      const u = Float32Array.from({ length: T * c.units }, (_, i) => Math.sin(i * 0.37));
+      const f0 = Float32Array.from({ length: T }, (_, i) => 150 + i);
+      const vol = Float32Array.from({ length: T }, (_, i) => 0.1 + 0.01 * i);
+      const x = Float32Array.from({ length: 128 * T }, (_, i) => Math.cos(i * 0.11));
+      const pass = async (first: number) => {
+        const D = T - first;
+        const { condProj } = await conditionFor(s, { frames: D, f0: f0.subarray(first), volume: vol.subarray(first), units: u.subarray(first * c.units) });
+        const xs = new Float32Array(128 * D);
+        for (let b = 0; b < 128; b++) xs.set(x.subarray(b * T + first, b * T + T), b * D);
+        const out = await s.denoiser.run({ x: new ort.Tensor('float32', xs, [1, 128, D]), t: new ort.Tensor('float32', Float32Array.of(57), [1]), cond_proj: condProj });
+        return out['eps']!.data as Float32Array;
+      };
+      const full = await pass(0);
+      const part = await pass(crop);
+      const D = T - crop;
+      const differs = (i: number) => {
+        let d = 0;
+        for (let b = 0; b < 128; b++) d = Math.max(d, Math.abs(part[b * D + i]! - full[b * T + crop + i]!));
+        return d;
+      };
+      for (let i = 0; i < c.layers; i++) assert.ok(differs(i) > 1e-6, `frame ${i} from the cut sees past it (${differs(i)})`);
+      for (let i = c.layers; i < D; i++) assert.ok(differs(i) < 1e-5, `frame ${i} from the cut is unchanged (${differs(i)})`);
+      assert.equal(denoiserContext(randomDiffusionModel(templateDiffusionConfig(), 128)), 40);
+    } finally {
+      await s.release();
+    }
   });
 });
 
