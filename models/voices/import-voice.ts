@@ -230,7 +230,8 @@ async function userDiffusion(o: ImportOptions): Promise<DiffusionFiles | undefin
 async function diffusionIn(src: VoiceSource, o: ImportOptions): Promise<DiffusionFiles | undefined> {
   if (o.diffusion || o.diffusionConfig) return userDiffusion(o);
   const sub = path.join(src.where, 'diffusion');
-  const st = await fs.stat(sub).catch(() => null);
+  // lstat: a diffusion/ that is a link is not followed out of the voice folder (as no file of it is).
+  const st = await fs.lstat(sub).catch(() => null);
   for (const s of st?.isDirectory() ? [src, await folderSource(sub)] : [src]) {
     const steps = (f: string) => Number(/^model_(\d+)\.pt$/i.exec(f)?.[1] ?? -1);
     const models = s.names.filter((f) => steps(f) >= 0).sort((a, b) => steps(b) - steps(a));
