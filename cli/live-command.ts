@@ -136,11 +136,13 @@ export async function liveCommand(argv: string[]): Promise<number> {
   if (tty) {
     process.stdin.setRawMode(true);
     process.stdin.resume();
+    // One read may carry several keys (typed fast, pasted, or coalesced by a busy terminal): each is a key.
     process.stdin.on('data', (d: Buffer) => {
-      const k = d.toString();
-      if (k === 'q' || k === '\u0003') finish();
-      else if (k === 'b') session.setBypass(!session.telemetry().bypass);
-      else if (k === 'n') session.setNoiseSuppression(!session.telemetry().noiseSuppression);
+      for (const k of d.toString()) {
+        if (k === 'q' || k === '\u0003') finish();
+        else if (k === 'b') session.setBypass(!session.telemetry().bypass);
+        else if (k === 'n') session.setNoiseSuppression(!session.telemetry().noiseSuppression);
+      }
     });
   }
   const status = quiet
