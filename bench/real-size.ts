@@ -99,10 +99,12 @@ const smallest = new Map<string, number>();
 // Median ms per block by provider, voice, threads, context and block: the side-by-side table at the end.
 const medians = new Map<string, number>();
 const cell = (provider: string, label: string, threads: number, extraMs: number, blockMs: number) => `${provider}|${label}|${threads}|${extraMs}|${blockMs}`;
-for (const provider of providers) for (const label of voices.keys()) {
-  for (const threads of list(values.threads!)) {
-    for (const extraMs of list(values.contexts!)) {
-      for (const blockMs of list(values.blocks!)) {
+// Voices innermost: the rows compared side by side run back to back, so load from other processes on a
+// shared machine falls on both alike.
+for (const provider of providers) for (const threads of list(values.threads!)) {
+  for (const extraMs of list(values.contexts!)) {
+    for (const blockMs of list(values.blocks!)) {
+      for (const label of voices.keys()) {
         const voice = await resolveVoice({ voice: voices.get(label)!, encoder, runtime: { threads, provider } });
         const engine = await StreamingEngine.create({ streamRate: STREAM, voice: voice.stage, f0: voice.f0, settings: { blockMs, extraMs, indexRatio: 0 } });
         // Both voices report their networks as [content encoder, synthesizer].
@@ -142,13 +144,13 @@ const labels = [...voices.keys()];
 for (const threads of list(values.threads!)) for (const extraMs of list(values.contexts!)) {
   console.log(`\nper block, ${threads} thread${threads > 1 ? 's' : ''}, context ${extraMs} ms: median ms (RTF)`);
   const cols = providers.flatMap((p) => labels.map((l) => ({ p, l, head: `${PROVIDER_LABELS[p]} ${l}` })));
-  console.log(['block ms', ...cols.map((c) => c.head)].map((h) => h.padStart(Math.max(12, h.length))).join(' | '));
+  console.log(['block ms', ...cols.map((c) => c.head)].map((h) => h.padStart(Math.max(16, h.length))).join(' | '));
   for (const blockMs of list(values.blocks!)) {
     const row = cols.map((c) => {
       const ms = medians.get(cell(c.p, c.l, threads, extraMs, blockMs))!;
-      return `${ms.toFixed(1)} (${(ms / blockMs).toFixed(2)})`.padStart(Math.max(12, c.head.length));
+      return `${ms.toFixed(1)} (${(ms / blockMs).toFixed(2)})`.padStart(Math.max(16, c.head.length));
     });
-    console.log([String(blockMs).padStart(12), ...row].join(' | '));
+    console.log([String(blockMs).padStart(16), ...row].join(' | '));
   }
 }
 await fs.rm(tmp, { recursive: true, force: true });

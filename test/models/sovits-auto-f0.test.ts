@@ -38,6 +38,17 @@ describe('so-vits-svc auto-predict f0', () => {
     const sw = sovitsParams(m).find((p) => p.id === 'autoF0');
     assert.deepEqual(sw && [sw.label, sw.min, sw.max, sw.step, sw.default], ['Auto-predict f0 (speech)', 0, 1, 1, 0]);
 
+    // The flag and the weights must agree: asked for without weights is refused; weights without the flag unused.
+    const trioCfg = JSON.parse(await fs.readFile(path.join(FIX, '4.1-vec768-vol-3spk.config.json'), 'utf8'));
+    const off = path.join(tmp.dir, 'no-auto.config.json');
+    await fs.writeFile(off, JSON.stringify({ ...trioCfg, model: { ...trioCfg.model, use_automatic_f0_prediction: false } }));
+    const plain = await readManifest((await importVoice(path.join(FIX, '4.1-vec768-vol-3spk.pth'), library, { config: off, name: 'trio-plain' })).id);
+    assert.equal(plain.f0Decoder, undefined);
+    const relCfg = JSON.parse(await fs.readFile(path.join(FIX, '4.1-vec256-release.config.json'), 'utf8'));
+    const on = path.join(tmp.dir, 'auto-without-weights.config.json');
+    await fs.writeFile(on, JSON.stringify({ ...relCfg, model: { ...relCfg.model, use_automatic_f0_prediction: true } }));
+    await assert.rejects(importVoice(path.join(FIX, '4.1-vec256-release.pth'), library, { config: on }), /model\.use_automatic_f0_prediction is true, expected false: the weights have no f0_decoder/);
+
     const rel = await importVoice(path.join(FIX, '4.1-vec256-release.pth'), library, { config: path.join(FIX, '4.1-vec256-release.config.json'), name: 'release' });
     const r = await readManifest(rel.id);
     assert.equal(r.f0Decoder, undefined);

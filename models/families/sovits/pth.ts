@@ -32,7 +32,7 @@ export function sovitsFromCheckpoint(pth: Uint8Array, pthWhere: string, config: 
     HiddenSize: ckpt.config.gin_channels,
     Characters: ckpt.speakers,
   };
-  const f0Decoder = hasF0Decoder(ckpt.weights) ? buildSovitsF0Decoder(ckpt) : null;
+  const f0Decoder = ckpt.autoF0 && hasF0Decoder(ckpt.weights) ? buildSovitsF0Decoder(ckpt) : null;
   return { model, companion: { path: configWhere, bytes: new TextEncoder().encode(JSON.stringify(exported)) }, f0Decoder };
 }
 
