@@ -59,6 +59,7 @@ export const ENGINE_OPTIONS = {
   speaker: { type: 'string' },
   'cluster-ratio': { type: 'string' },
   'noise-scale': { type: 'string' },
+  'auto-f0': { type: 'string' },
 } as const;
 
 const ENGINE_KEYS: Record<keyof typeof ENGINE_OPTIONS, keyof EngineSettings> = {
@@ -75,6 +76,7 @@ const ENGINE_KEYS: Record<keyof typeof ENGINE_OPTIONS, keyof EngineSettings> = {
   speaker: 'speaker',
   'cluster-ratio': 'clusterInferRatio',
   'noise-scale': 'noiseScale',
+  'auto-f0': 'autoF0',
 };
 
 /** The engine settings given on the command line (absent flags stay undefined, so defaults apply). */

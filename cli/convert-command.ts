@@ -18,6 +18,7 @@ export const CONVERT_USAGE = `usage: resona convert <input> <output.wav> [option
   --speaker <n>       speaker id of a multi-speaker voice (default 0)
   --cluster-ratio <r> so-vits-svc voices with a cluster/index file: retrieval share, 0..1 (default ${DEFAULT_SETTINGS.clusterInferRatio})
   --noise-scale <s>   so-vits-svc voices: the flow's noise, 0..2 (default: the voice's, ${DEFAULT_SETTINGS.noiseScale}; 0 = deterministic)
+  --auto-f0 <0|1>     so-vits-svc voices trained with f0 prediction: 1 predicts f0 from the speech (default 0)
 ${RUNTIME_USAGE}
   --pitch <st>        pitch shift in semitones, -24..24 (default: the voice's)
   --formant <st>      formant shift in semitones, -12..12 (default: the voice's)

@@ -18,7 +18,7 @@ export const LIVE_USAGE = `usage: resona live [options]
                          --encoder <file> as in 'resona convert'
 ${RUNTIME_USAGE}
   --pitch <st>  --formant <st>  --block <ms> (default ${DEFAULT_SETTINGS.blockMs})  --extra <ms>  --crossfade <ms>  --search <ms>  --silence <dB>
-  --loudness <0..1>  --index-ratio <0..1>  --protect <0..0.5>  --speaker <n>  --cluster-ratio <0..1>  --noise-scale <0..2>   (as in 'resona convert --help')
+  --loudness <0..1>  --index-ratio <0..1>  --protect <0..0.5>  --speaker <n>  --cluster-ratio <0..1>  --noise-scale <0..2>  --auto-f0 <0|1>   (as in 'resona convert --help')
   --rate <Hz>            stream rate (default 48000); --output-rate <Hz> when the output device needs another
   --buffer <frames>      device buffer, ${LIVE_RANGES.deviceBufferFrames.min}..${LIVE_RANGES.deviceBufferFrames.max} (default 256; 128 ran the built-in voices clean here)
   --noise-suppression    RNNoise on the input

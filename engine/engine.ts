@@ -242,6 +242,7 @@ export class StreamingEngine {
       speaker: s.speaker,
       clusterInferRatio: s.clusterInferRatio,
       noiseScale: s.noiseScale,
+      autoF0: s.autoF0,
     });
   }
 

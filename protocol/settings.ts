@@ -32,6 +32,11 @@ export interface EngineSettings {
   clusterInferRatio: number;
   /** so-vits-svc voices: scale of the flow's N(0, 1) noise (so-vits-svc's noice_scale); 0 is deterministic. */
   noiseScale: number;
+  /**
+   * so-vits-svc voices trained with use_automatic_f0_prediction: 1 = the voice's F0 decoder predicts f0 from
+   * the content and the input contour (auto_predict_f0, meant for speech), 0 = the estimated f0 as is.
+   */
+  autoF0: number;
 }
 
 export interface SettingRange {
@@ -55,6 +60,7 @@ export const SETTING_RANGES: Readonly<Record<keyof EngineSettings, SettingRange>
   speaker: { min: 0, max: 1023, unit: '', description: 'speaker id' },
   clusterInferRatio: { min: 0, max: 1, unit: '', description: 'cluster/feature retrieval ratio' },
   noiseScale: { min: 0, max: 2, unit: '', description: 'noise scale' },
+  autoF0: { min: 0, max: 1, unit: '', description: 'auto-predict f0' },
 };
 
 export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
@@ -74,6 +80,8 @@ export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
   // imported with it on purpose. noiseScale: so-vits-svc's inference default.
   clusterInferRatio: 0.5,
   noiseScale: 0.4,
+  // Off as in so-vits-svc (auto_predict_f0 defaults to false): singing needs the estimated f0.
+  autoF0: 0,
 };
 
 export class SettingError extends UserError {

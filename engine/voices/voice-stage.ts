@@ -25,6 +25,8 @@ export interface VoiceConfig {
   /** so-vits-svc voices: retrieval share and the flow's noise scale. */
   clusterInferRatio: number;
   noiseScale: number;
+  /** so-vits-svc voices with an F0 decoder: 1 predicts f0 (speech), 0 uses the estimated f0. */
+  autoF0: number;
 }
 
 export interface VoiceBlock {

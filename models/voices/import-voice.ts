@@ -63,7 +63,7 @@ export async function importVoice(src: string, library: string, o: ImportOptions
   if (o.config) {
     const config = await readVoiceFile(o.config, 'so-vits-svc config.json', VOICE_FILES.manifest, false);
     const built = sovitsFromCheckpoint(await readModelBytes(src), src, config, o.config);
-    return install({ modelPath: src, model: built.model, given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion: built.companion }, library, o);
+    return install({ modelPath: src, model: built.model, given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion: built.companion, f0Decoder: built.f0Decoder }, library, o);
   }
   if (ext === '.onnx' || ext === '.pth' || ext === '.pt') {
     const bytes = await readModelBytes(src);
@@ -184,7 +184,7 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
       const index = o.index ? await userIndex(o) : undefined;
       const preview = files.preview ? await previewImage(src, files.preview) : undefined;
       const retrieval = await retrievalIn(src, o, !!index);
-      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name, retrieval }, library, o);
+      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name, retrieval, f0Decoder: built.f0Decoder }, library, o);
     }
   }
   const model = /\.(pth|pt)$/i.test(files.model) ? onnxFromCheckpoint(modelBytes, src.pathOf(files.model)) : modelBytes;
@@ -242,6 +242,8 @@ interface VoiceParts {
   userName?: string;
   /** A so-vits-svc kmeans_*.pt or feature_and_index.pkl found in a folder or zip. */
   retrieval?: { kind: 'cluster' | 'index'; path: string; bytes: Uint8Array };
+  /** so-vits-svc: the F0 decoder built from the checkpoint, for the family importer to keep. */
+  f0Decoder?: Uint8Array | null;
   /** Files a family importer added (fixed names of its own). */
   extraFiles?: { name: string; bytes: Uint8Array }[];
 }
@@ -266,6 +268,7 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
       const m = await importer.manifest({
         modelPath: p.modelPath, model: p.model, info, companion: p.companion ?? null, userName: p.userName, fallbackName: p.name, threads: o.threads ?? 2,
         retrieval: cluster ?? (p.index ? { kind: 'index', ...p.index } : (p.retrieval ?? null)),
+        f0Decoder: p.f0Decoder ?? null,
         addFile: (name, bytes) => extra.push({ name, bytes }),
       });
       p.extraFiles = extra;

@@ -25,6 +25,8 @@ export interface SovitsManifest extends VoiceManifest {
    * IVF-Flat file per speaker in id order (./retrieval-files.ts); absent or null: none.
    */
   retrieval?: SovitsRetrieval | null;
+  /** The F0 decoder's ONNX file (a checkpoint trained with use_automatic_f0_prediction); absent or null: none. */
+  f0Decoder?: string | null;
 }
 
 export interface SovitsRetrieval {
@@ -44,12 +46,15 @@ export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): S
   if (typeof ns !== 'number' || !(ns >= 0 && ns <= 2)) throw f.bad('noiseScale', 'a number from 0 to 2 (so-vits-svc uses 0.4)');
   if (vol && contract !== 'sovits41') throw f.bad('vol', 'false: only the 4.1 form takes loudness');
   const retrieval = checkRetrieval(f, common.speakers);
+  const f0d = f.raw.f0Decoder;
+  if (f0d !== undefined && f0d !== null && !(typeof f0d === 'string' && isPlainFileName(f0d))) throw f.bad('f0Decoder', 'null, or the plain file name of the F0 decoder ONNX');
   const { format, id, name, model, preview, sampleRate, f0, speakers, defaultPitch, source, description, provider, vocoder } = common;
   return {
     format, id, name, family: 'sovits', contract, model, preview, sampleRate, hop: hop as number, featureSize, encoderLayer,
     vol, speakerMix, noiseScale: ns, f0, speakers, defaultPitch, source, description,
     ...(provider !== undefined ? { provider } : {}),
     ...(retrieval ? { retrieval } : {}),
+    ...(typeof f0d === 'string' ? { f0Decoder: f0d } : {}),
     // The vocoder stage (shallow diffusion's renderer) belongs to so-vits voices; other families drop the field.
     ...(vocoder !== undefined ? { vocoder } : {}),
   };

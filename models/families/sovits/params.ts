@@ -13,6 +13,9 @@ export function sovitsParams(m: SovitsManifest): VoiceParam[] {
   }
   // The voice's own figure (voice.json) is where the knob starts.
   params.push(voiceParam('noiseScale', { label: 'Noise scale', step: 0.05, default: m.noiseScale, hint: 'variation of the voice; 0 = the same output every time' }));
+  if (m.f0Decoder) {
+    params.push(voiceParam('autoF0', { label: 'Auto-predict f0 (speech)', step: 1, default: 0, hint: 'the voice predicts its own pitch from the speech; off for singing (pitch then barely moves)' }));
+  }
   params.push(silenceParam());
   if (m.speakers > 1) params.push(voiceParam('speaker', { label: 'Speaker', step: 1, default: 0, max: m.speakers - 1 }));
   return params;

@@ -14,6 +14,7 @@ import { SettingError } from '../../../protocol/settings.js';
 import { ENCODER_HOP, ENCODER_RATE, type ContentEncoder } from '../../rvc/content-encoder.js';
 import { fillMel2ph, frameRms, interpolateF0 } from './frames.js';
 import type { FeatureIndex } from '../../index/feature-index.js';
+import type { SovitsF0Predictor } from './f0-predictor.js';
 import type { SovitsSynth } from './synthesizer.js';
 
 export interface SovitsVoiceParts {
@@ -25,6 +26,8 @@ export interface SovitsVoiceParts {
   speakers: number;
   /** Cluster centres or training features per speaker id, when the voice came with a retrieval file. */
   retrieval: { kind: 'cluster' | 'index'; indexes: FeatureIndex[] } | null;
+  /** The F0 decoder, when the voice was trained with use_automatic_f0_prediction (the autoF0 switch runs it). */
+  f0Predictor?: SovitsF0Predictor | null;
 }
 
 /** Content frames blended beyond those the kept region covers: the synthesizer's convolutions look that far. */
@@ -116,6 +119,7 @@ export class SovitsVoice implements VoiceStage {
     const shift = semitonesToRatio(c.pitch);
     if (shift !== 1) for (let i = 0; i < T; i++) f0[i] = f0[i]! * shift;
     if (synth.form.vol) frameRms(b.audio, first, len, T, synth.vol);
+    if (c.autoF0 >= 0.5 && this.parts.f0Predictor) await this.parts.f0Predictor.predict(synth, tSrc, T, c.speaker);
 
     const audio = await synth.run(tSrc, T, c.speaker, c.noiseScale);
     this.times.synth = performance.now() - t;
