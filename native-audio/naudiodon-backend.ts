@@ -108,13 +108,16 @@ export class NaudiodonBackend implements AudioBackend {
     let closed = false;
     let started = false;
     let lastData = wallMs();
+    // Chunks are one device buffer long: that view is made once. (naudiodon itself allocates each chunk's
+    // Buffer natively; that is the one allocation per buffer left on the audio path.)
+    const oneBuffer = floats.subarray(0, o.bufferFrames);
     s.on('data', (chunk: unknown) => {
       const b = chunk as Buffer;
       const n = Math.min(b.length, bytes.length) >> 2;
       started = true;
       lastData = wallMs();
-      bytes.set(b.subarray(0, n << 2));
-      onData(floats.subarray(0, n), lastData);
+      bytes.set(b.length === n << 2 ? b : b.subarray(0, n << 2));
+      onData(n === oneBuffer.length ? oneBuffer : floats.subarray(0, n), lastData);
     });
     s.on('error', (e: unknown) => {
       if (!closed) ev.onError(`input stream failed: ${String(e)}`);
