@@ -37,9 +37,9 @@ export interface MixerOptions {
 /** Streaming prebuffer trim (trimToJitter): window, least margin kept, most given back per window. */
 const TRIM_WINDOW_SEC = 4;
 const TRIM_MARGIN_MS = 6;
-const TRIM_STEP_MS = 12;
-/** A buffer this quiet (a pause between words) may be spliced unheard: −40 dBFS peak. */
-const QUIET = 0.01;
+const TRIM_STEP_MS = 24;
+/** A buffer this quiet (a pause between words) may be spliced unheard: −30 dBFS peak (−40 gave 2 trims in 57 s of speech). */
+const QUIET = 0.03;
 
 /** Mute fade, ms: raised cosine, click-free, and over well within one device buffer's worth of reaction. */
 export const MUTE_FADE_MS = 5;
@@ -66,6 +66,8 @@ export class OutputMixer {
   private trimMs = 0;
   private trimPending = 0; // frames to give back at the next quiet buffer
   private trimSpareMin = Infinity; // least spare over the current trim window, frames
+  private trimBehindMin = Infinity; // least lag behind schedule over it, frames
+  private trimLag = 0; // frames of lag to drop with the next trim (no schedule change)
   private trimFrames = 0;
   private trimHeld = false; // an underrun after a trim: the prebuffer stops shrinking
   private trimFadeIn = false; // the buffer after a trim fades in
@@ -257,6 +259,7 @@ export class OutputMixer {
     if (ctl.get(CTRL.STREAMING) === 0 && this.trimMs > 0) {
       this.trimMs = 0;
       this.trimPending = 0;
+      this.trimLag = 0;
     }
     if (avail >= reserve && avail <= tooMuch) {
       this.noteSpare(avail - reserve, n);
@@ -265,7 +268,7 @@ export class OutputMixer {
       // late). The schedule is read afresh from the newest block each time, as priming reads it.
       const behind = (ctl.stats[STATS.INPUT_FRAMES]! - this.headDue()) * rateRatio;
       if (ctl.get(CTRL.STREAMING) === 1) {
-        this.trimToJitter(avail - reserve, n);
+        this.trimToJitter(avail - reserve, behind, n);
         if (this.streamCatchUp(wet, n, behind, avail)) return;
       } else {
         const slack = 2 * this.o.maxFrames + this.o.outputRate / 100;
@@ -279,7 +282,7 @@ export class OutputMixer {
       if (this.trimFadeIn) {
         fadeIn(wet, n >> 1);
         this.trimFadeIn = false;
-      } else if (this.trimPending > 0 && avail - n - this.trimPending >= reserve) {
+      } else if (this.trimPending + this.trimLag > 0 && avail - n - this.trimPending - this.trimLag >= reserve) {
         this.applyTrim(wet, n);
       }
       return;
@@ -324,29 +327,36 @@ export class OutputMixer {
    * The streaming prebuffer follows the measured jitter. Over each TRIM_WINDOW_SEC of playing, the least spare
    * (prebuffer the schedule never needed) is measured; the prebuffer then keeps what was used plus a margin
    * (as much again, at least TRIM_MARGIN_MS) and gives back the rest, at most TRIM_STEP_MS per window
-   * so every level is measured before the next step. The frames are dropped in a quiet buffer (the gate's
-   * zeros between words), so no one hears the step. An underrun grows the prebuffer again (growthMs) and ends the trimming. Measured at buffer 128 with a busy
-   * core: half of what was used as the margin trimmed to 4 ms and underran once in 45 s.
+   * so every level is measured before the next step. The frames are dropped in a quiet buffer (see applyTrim),
+   * so no one hears the step. An underrun grows the prebuffer again (growthMs) and ends the trimming. Measured at
+   * buffer 128 with a busy core: half of what was used as the margin trimmed to 4 ms and underran once in 45 s.
    */
-  private trimToJitter(spare: number, n: number): void {
+  private trimToJitter(spare: number, behind: number, n: number): void {
     if (spare < this.trimSpareMin) this.trimSpareMin = spare;
+    if (behind < this.trimBehindMin) this.trimBehindMin = behind;
     this.trimFrames += n;
     const rate = this.o.outputRate;
     if (this.trimFrames < TRIM_WINDOW_SEC * rate) return;
-    const spareMs = (this.trimSpareMin * 1000) / rate;
+    // Part of the spare may be lag, not prebuffer: a device stall leaves the ring fuller than the schedule, and
+    // below the catch-up's threshold (two buffers + 10 ms) it stays. That part is dropped too, but it is no
+    // prebuffer given back (the schedule does not move): at buffer 64 it left the click 12 ms over the model.
+    const lag = Math.max(0, Math.floor(this.trimBehindMin - n));
+    const spareMs = ((this.trimSpareMin - lag) * 1000) / rate;
     this.trimSpareMin = Infinity;
+    this.trimBehindMin = Infinity;
     this.trimFrames = 0;
     // Start-up is not yet the steady state; after an underrun the level that held is known (no more trims).
     if (this.sinceStart < rate || this.trimHeld) return;
     const usedMs = Math.max(0, this.prebufferMs() - spareMs);
     const keepMs = usedMs + Math.max(TRIM_MARGIN_MS, usedMs);
     const giveMs = Math.min(TRIM_STEP_MS, this.prebufferMs() - keepMs);
-    if (giveMs >= 1) this.trimPending = Math.floor((giveMs * rate) / 1000);
+    this.trimPending = giveMs >= 1 ? Math.floor((giveMs * rate) / 1000) : 0;
+    this.trimLag = this.trimPending + lag > 0 ? lag : 0;
   }
 
   /**
    * Drops the planned trim from the ring when the buffer just taken is quiet: its second half fades out and the
-   * next buffer's first half fades in, so the splice is a dip of a few ms at under −40 dBFS. (Exact zeros only,
+   * next buffer's first half fades in, so the splice is a dip of a few ms at under −30 dBFS. (Exact zeros only,
    * the gate's, came too rarely: a speech clip's pauses sit above them, and 45 s of speech gave one trim.)
    */
   private applyTrim(wet: Float32Array, n: number): void {
@@ -354,9 +364,10 @@ export class OutputMixer {
     const half = n >> 1;
     fadeOut(wet.subarray(half, n), n - half);
     this.trimFadeIn = true;
-    const k = this.take(null, this.trimPending);
+    const k = this.take(null, this.trimLag + this.trimPending);
+    this.trimMs += (Math.max(0, k - this.trimLag) * 1000) / this.o.outputRate;
     this.trimPending = 0;
-    this.trimMs += (k * 1000) / this.o.outputRate;
+    this.trimLag = 0;
     this.ctl.add(CTRL.PREBUFFER_TRIMS, 1);
   }
 
