@@ -9,6 +9,7 @@
 //
 //   mic ─▶ audio worker ─▶ [input ring] ─▶ inference worker (engine) ─▶ [output ring] ─▶ audio worker ─▶ output
 //                      └─▶ dry FIFO (bypass, passthrough) ─────────────────────────────────────┘   └─▶ monitor
+import { outputQueueBuffers } from '../../native-audio/audio-device.js';
 import { raiseAudioPriority } from './priority.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
 import { checkLive, LIVE_RANGES } from '../../protocol/live-settings.js';
@@ -241,7 +242,7 @@ export class LiveSession {
 
     // Devices last: the voice is warm, so the first block's timing is representative.
     for (const c of chosen) await this.devices.open(c, true);
-    this.nominalDeviceMs = ((3 + 1) * this.bufferFrames * 1000) / this.streamRate;
+    this.nominalDeviceMs = ((outputQueueBuffers(this.bufferFrames, this.streamRate) + 1) * this.bufferFrames * 1000) / this.streamRate;
     if (o.recordInput || o.recordOutput) await this.startRecording(o.recordInput, o.recordOutput);
     await this.devices.watch();
     // The devices' threads exist now: raise the whole audio path above ordinary work (see priority.ts).
