@@ -5,7 +5,7 @@
 // Built-in voices run on the streaming path, where the block does not apply: pass --buffers 128,192,256 to
 // time the click (and --soak-buffers to soak) at each device buffer instead; the smallest clean one is printed.
 // node dist/bench/live-latency.js [--blocks 20,50,100,250] [--voice deeper] [--soak-blocks 10,20,30,50] [--soak-seconds 300] [--buffer 256]
-//   [--buffers 128,256] [--soak-buffers 128,192,256]
+//   [--buffers 128,256] [--soak-buffers 128,192,256] [--settle 15]
 import { parseArgs } from 'node:util';
 import { LiveSession } from '../host/live/session.js';
 import { MIC_SINK, PulseEnv, RATE } from '../test/live/pulse-env.js';
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     buffers: { type: 'string' },
     'soak-buffers': { type: 'string' },
     'skip-soak': { type: 'boolean', default: false },
+    // Speech played before the click, so a streaming voice's prebuffer has settled to the measured jitter.
+    settle: { type: 'string', default: '0' },
   },
 });
 const list = (s: string) => s.split(',').map(Number).filter((n) => n > 0);
@@ -37,6 +39,7 @@ try {
     const s = await LiveSession.start({ voice, settings: { blockMs }, input: `pulse:${MIC_SINK}.monitor`, virtualMic: true, bufferFrames });
     try {
       await sleep(1500);
+      if (Number(values.settle) > 0) await env.play(await speech(Number(values.settle), RATE)).done;
       const u0 = s.telemetry().underruns;
       const m = await s.measureLatency({ capture: 'pulse:resona_vmic', click: `pulse:${MIC_SINK}` });
       const sum = m.algorithmicMs + m.prebufferMs + m.deviceMs;

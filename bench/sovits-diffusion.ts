@@ -90,7 +90,7 @@ for (const s of SETTINGS) {
   for (const block of blocks) {
     const W = Math.round((block + extra) * 16000);
     const region = Math.round((block + 0.02) * 44100);
-    voice.configure({ inputRate: 16000, outputRate: 44100, maxWindow: W, maxRender: region, pitch: 0, formant: 0, indexRatio: 0, protect: 0.5, speaker: 0, clusterInferRatio: 0, noiseScale: 0.4, diffusion: s.diffusion, kStep: s.kStep, speedup: s.speedup, diffusionMethod: 0 });
+    voice.configure({ inputRate: 16000, outputRate: 44100, maxWindow: W, maxRender: region, pitch: 0, formant: 0, indexRatio: 0, protect: 0.5, speaker: 0, clusterInferRatio: 0, noiseScale: 0.4, diffusion: s.diffusion, kStep: s.kStep, speedup: s.speedup, diffusionMethod: 0, autoF0: 0 });
     const audio = Float32Array.from({ length: W }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 150 * i) / 16000) + 0.1 * Math.sin((2 * Math.PI * 450 * i) / 16000));
     const b = { audio, startIndex: 0, newSamples: Math.round(block * 16000), f0: { hzAt: () => 150, knownUntilSec: 1e9 } };
     const out = new Float32Array(region);

@@ -63,6 +63,7 @@ export const ENGINE_OPTIONS = {
   'k-step': { type: 'string' },
   speedup: { type: 'string' },
   'diffusion-method': { type: 'string' },
+  'auto-f0': { type: 'string' },
 } as const;
 
 const ENGINE_KEYS: Record<keyof typeof ENGINE_OPTIONS, keyof EngineSettings> = {
@@ -83,6 +84,7 @@ const ENGINE_KEYS: Record<keyof typeof ENGINE_OPTIONS, keyof EngineSettings> = {
   'k-step': 'kStep',
   speedup: 'speedup',
   'diffusion-method': 'diffusionMethod',
+  'auto-f0': 'autoF0',
 };
 
 /** The engine settings given on the command line (absent flags stay undefined, so defaults apply). */

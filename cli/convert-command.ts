@@ -22,6 +22,7 @@ export const CONVERT_USAGE = `usage: resona convert <input> <output.wav> [option
   --k-step <k>        shallow diffusion depth, 1..the model's k_step_max (default ${DEFAULT_SETTINGS.kStep})
   --speedup <s>       shallow diffusion speedup, 1..k-step (default ${DEFAULT_SETTINGS.speedup})
   --diffusion-method <m>  sampler: ${DIFFUSION_METHODS.join(', ')} (default ${DIFFUSION_METHODS[0]})
+  --auto-f0 <0|1>     so-vits-svc voices trained with f0 prediction: 1 predicts f0 from the speech (default 0)
 ${RUNTIME_USAGE}
   --pitch <st>        pitch shift in semitones, -24..24 (default: the voice's)
   --formant <st>      formant shift in semitones, -12..12 (default: the voice's)

@@ -18,7 +18,7 @@ export const LIVE_USAGE = `usage: resona live [options]
                          --encoder <file> as in 'resona convert'
 ${RUNTIME_USAGE}
   --pitch <st>  --formant <st>  --block <ms> (default ${DEFAULT_SETTINGS.blockMs})  --extra <ms>  --crossfade <ms>  --search <ms>  --silence <dB>
-  --loudness <0..1>  --index-ratio <0..1>  --protect <0..0.5>  --speaker <n>  --cluster-ratio <0..1>  --noise-scale <0..2>
+  --loudness <0..1>  --index-ratio <0..1>  --protect <0..0.5>  --speaker <n>  --cluster-ratio <0..1>  --noise-scale <0..2>  --auto-f0 <0|1>
   --diffusion <0|1>  --k-step <k>  --speedup <s>  --diffusion-method <name>   (as in 'resona convert --help')
   --rate <Hz>            stream rate (default 48000); --output-rate <Hz> when the output device needs another
   --buffer <frames>      device buffer, ${LIVE_RANGES.deviceBufferFrames.min}..${LIVE_RANGES.deviceBufferFrames.max} (default 256; 128 ran the built-in voices clean here)
@@ -137,11 +137,13 @@ export async function liveCommand(argv: string[]): Promise<number> {
   if (tty) {
     process.stdin.setRawMode(true);
     process.stdin.resume();
+    // One read may carry several keys (typed fast, pasted, or coalesced by a busy terminal): each is a key.
     process.stdin.on('data', (d: Buffer) => {
-      const k = d.toString();
-      if (k === 'q' || k === '\u0003') finish();
-      else if (k === 'b') session.setBypass(!session.telemetry().bypass);
-      else if (k === 'n') session.setNoiseSuppression(!session.telemetry().noiseSuppression);
+      for (const k of d.toString()) {
+        if (k === 'q' || k === '\u0003') finish();
+        else if (k === 'b') session.setBypass(!session.telemetry().bypass);
+        else if (k === 'n') session.setNoiseSuppression(!session.telemetry().noiseSuppression);
+      }
     });
   }
   const status = quiet

@@ -35,6 +35,14 @@ const VOICE_MARGIN_SEC = 0.06;
 const START_MUTE_SEC = 0.03;
 // (Also after live mode's warm-up, via restartOutput(): the warm-up's synthetic audio is not what follows.)
 const START_FADE_SEC = 0.005;
+/**
+ * Streaming path: quanta per f0-branch step (5 ms at 1 ms quanta). Ten (one tracker frame) made the tracker's
+ * frames, which pitch marks fall back on, trail by 5 ms more: an octave down on one test clip went from 11.6 to
+ * 12.2 cents off; five kept it at 11.2 and still cut the resampler's per-call garbage fivefold.
+ */
+const F0_GROUP = 5;
+/** Streaming path: stage times are read on one quantum in this many (7: prime to the f0 tracker's 10 ms frames). */
+const STAGE_STRIDE = 7;
 
 export interface EngineOptions {
   /** The stream's rate: the file's in `convert`, the device's live. */
@@ -93,6 +101,19 @@ export class StreamingEngine {
   /** Streaming path: the voice's quantum and look-ahead in stream samples (0 on the block path). */
   private readonly quantum: number;
   private readonly lookahead: number;
+  /** Streaming path: gate, f0, voice and loudness time of the current call, summed over its quanta. */
+  private readonly streamTimes = new Float64Array(4);
+  /** Streaming path: the current quantum's input, exactly one quantum long (so nothing needs a view of it). */
+  private readonly gatedQ: Float32Array;
+  /** Streaming path: input gathered for the f0 branch (F0_GROUP quanta), and how many quanta it holds. */
+  private readonly f0Stage: Float32Array;
+  private f0Staged = 0;
+  /** Streaming path: quanta converted, for sampling stage times. */
+  private quantumCount = 0;
+  /** Streaming path: whether the gate passed the quantum in progress. */
+  private quantumPassed = false;
+  /** Streaming path: the voice's one-quantum region, a view made once (per settings change), not per quantum. */
+  private regionQ: Float32Array = new Float32Array(0);
 
   private constructor(
     o: EngineOptions,
@@ -111,6 +132,8 @@ export class StreamingEngine {
     const maxBlock = StreamingEngine.blockSamples(SETTING_RANGES.blockMs.max, o.streamRate);
     this.gated = new Float32Array(maxBlock);
     this.gains = new Float32Array(Math.max(1, this.quantum));
+    this.gatedQ = new Float32Array(Math.max(1, this.quantum));
+    this.f0Stage = new Float32Array(Math.max(1, this.quantum) * F0_GROUP);
     this.gate = new SilenceGate(o.streamRate);
     const historySec = (SETTING_RANGES.extraMs.max + SETTING_RANGES.blockMs.max + 400) / 1000;
     this.f0 = new F0Tracker(historySec, Math.ceil((maxBlock * F0_RATE) / o.streamRate) + 64, o.f0);
@@ -225,6 +248,7 @@ export class StreamingEngine {
     }
     const regionMax = g.maxEmit + g.crossfade + g.search;
     if (!old || this.region.length < regionMax) this.region = new Float32Array(regionMax);
+    if (this.streaming) this.regionQ = this.region.subarray(0, this.quantum);
     if (!old || this.emitted.length < g.maxEmit) {
       this.emitted = new Float32Array(g.maxEmit);
       this.loudness = new LoudnessFollow(g.maxEmit, this.voiceOutRate);
@@ -246,6 +270,7 @@ export class StreamingEngine {
       kStep: s.kStep,
       speedup: s.speedup,
       diffusionMethod: s.diffusionMethod,
+      autoF0: s.autoF0,
     });
   }
 
@@ -255,12 +280,35 @@ export class StreamingEngine {
    * Asynchronous because network inference is; calls must not overlap.
    */
   async processBlock(input: Float32Array, out: Float32Array): Promise<number> {
+    return this.process(input, out);
+  }
+
+  /**
+   * processBlock for the real-time caller: `length` samples of `input` (all of it by default), and a plain
+   * number back, not a promise, whenever nothing had to wait. On the streaming path with the built-in YIN
+   * that is every call, so a device buffer's conversion allocates nothing at all (an async call allocates its
+   * promise and resumes in a microtask); a network estimator makes it a promise.
+   */
+  process(input: Float32Array, out: Float32Array, length = input.length): number | Promise<number> {
     if (this.pending) {
       this.applySettings(this.pending);
       this.pending = null;
     }
+    if (this.streaming) {
+      const q = this.quantum;
+      if (length === 0 || length % q !== 0 || length > this.maxInput || length > input.length) {
+        return Promise.reject(
+          new RangeError(`processBlock on the streaming path needs a whole number of ${q}-sample quanta up to ${this.maxInput}, got ${length}`),
+        );
+      }
+      this.streamTimes.fill(0);
+      return this.processStream(input, out, length, 0);
+    }
+    return this.processBlockPath(length === input.length ? input : input.subarray(0, length), out);
+  }
+
+  private async processBlockPath(input: Float32Array, out: Float32Array): Promise<number> {
     const g = this.geo;
-    if (this.streaming) return this.processStream(input, out);
     if (input.length !== g.block) {
       throw new RangeError(`processBlock needs ${g.block} samples, got ${input.length}`);
     }
@@ -325,72 +373,96 @@ export class StreamingEngine {
   /**
    * The streaming path: quantum by quantum, so every decision (gate frame, f0 frame, pitch mark) falls on the
    * same sample whatever the call sizes are. Output for the quantum ending at input E is the voice's render of
-   * [E − look-ahead − quantum, E − look-ahead): as many samples out as in.
+   * [E − look-ahead − quantum, E − look-ahead): as many samples out as in. Runs synchronously from quantum `s`
+   * on; only an f0 estimator that answers with a promise (a network) makes the rest of the call wait for it.
+   * Everything it touches per quantum was allocated in advance: no views, closures or promises are made here.
    */
-  private async processStream(input: Float32Array, out: Float32Array): Promise<number> {
+  private processStream(input: Float32Array, out: Float32Array, length: number, s: number): number | Promise<number> {
     const q = this.quantum;
-    if (input.length === 0 || input.length % q !== 0 || input.length > this.maxInput) {
-      throw new RangeError(`processBlock on the streaming path needs a whole number of ${q}-sample quanta up to ${this.maxInput}, got ${input.length}`);
-    }
-    const voice = this.voice;
-    const gated = this.gated.subarray(0, q);
-    const region = this.region.subarray(0, q);
-    const gains = this.gains;
-    const muteEnd = Math.round(START_MUTE_SEC * this.streamRate);
-    const fadeLen = Math.max(1, Math.round(START_FADE_SEC * this.streamRate));
-    const silentLimit = q + this.lookahead + VOICE_MARGIN_SEC * this.voiceInRate;
-    let tGate = 0;
-    let tF0 = 0;
-    let tVoice = 0;
-    let tLoud = 0;
-    for (let s = 0; s < input.length; s += q) {
-      let t = performance.now();
-      for (let i = 0; i < q; i++) gated[i] = input[s + i]!; // a copy, not a view object per quantum
+    const gated = this.gatedQ;
+    const tm = this.streamTimes;
+    for (; s < length; s += q) {
+      // Stage times are sampled on one quantum in STAGE_STRIDE (and scaled): each clock reading returns a
+      // boxed number, and five per quantum were a fifth of what the path allocated.
+      const timed = ++this.quantumCount % STAGE_STRIDE === 0;
+      const t = timed ? performance.now() : 0;
+      for (let i = 0; i < q; i++) gated[i] = input[s + i]!;
       // The gate decides on the newest quantum but scales the output quantum, which is the look-ahead older:
       // it opens before a sound. Gating the input instead ramped over a sound's first 5 ms: a click came out at
       // 0.4–8 % of its level, too weak for the latency probe to hear (the block path decides per 10 ms frame).
-      const passed = this.gate.gainsFor(gated, gains);
-      let t1 = performance.now();
-      tGate += t1 - t;
-      t = t1;
-      await this.f0.push(this.toF0.process(gated));
-      t1 = performance.now();
-      tF0 += t1 - t;
-      t = t1;
-      this.window.push(gated);
-      this.silentRun = passed ? 0 : this.silentRun + q;
-      if (this.silentRun > silentLimit) {
-        region.fill(0); // fully gated for longer than any grain reaches: nothing can sound
-      } else {
-        this.block.audio = this.window.data;
-        this.block.startIndex = this.window.startIndex;
-        this.block.newSamples = q;
-        voice.renderStream!(this.block as VoiceBlock, region);
-      }
-      t1 = performance.now();
-      tVoice += t1 - t;
-      t = t1;
-      if (this.settings.loudnessMix < 1) {
-        // The input that this quantum's output was made from: look-ahead behind the newest quantum.
-        const refStart = this.window.capacity - this.lookahead - q;
-        this.loudness.apply(region, q, this.voiceOutRate, this.window.data, refStart, this.voiceInRate, this.settings.loudnessMix);
-      }
-      tLoud += performance.now() - t;
-      const at = this.emittedEnd + s - this.muteFrom; // output index of this quantum since the (re)start
-      if (at < muteEnd + fadeLen) {
-        for (let i = 0; i < q; i++) gains[i] = gains[i]! * Math.min(1, Math.max(0, (at + i - muteEnd) / fadeLen));
-      }
-      for (let i = 0; i < q; i++) out[s + i] = region[i]! * gains[i]!;
+      this.quantumPassed = this.gate.gainsFor(gated, this.gains, q);
+      const t1 = timed ? performance.now() : 0;
+      if (timed) tm[0] += STAGE_STRIDE * (t1 - t);
+      // The f0 branch takes its input F0_GROUP quanta at a time (on a grid fixed in stream time, so the output
+      // still does not depend on how calls split the input): libsamplerate's JavaScript glue allocates on every
+      // call, and per quantum that was nearly half of what the streaming path allocated. YIN's frames are 10 ms
+      // apart anyway; the pitch marks take their period from the voice's own causal estimate.
+      const g = this.f0Staged;
+      for (let i = 0; i < q; i++) this.f0Stage[g * q + i] = gated[i]!;
+      this.f0Staged = g + 1 === F0_GROUP ? 0 : g + 1;
+      const pending = g + 1 === F0_GROUP ? this.f0.push(this.toF0.output, this.toF0.processInto(this.f0Stage)) : undefined;
+      if (timed) tm[1] += STAGE_STRIDE * (performance.now() - t1);
+      if (pending) return this.resumeStream(pending, input, out, length, s);
+      this.finishQuantum(out, s, timed);
     }
-    this.emittedEnd += input.length;
+    return this.endStream(length);
+  }
+
+  private async resumeStream(pending: Promise<void>, input: Float32Array, out: Float32Array, length: number, s: number): Promise<number> {
+    const t = performance.now();
+    await pending;
+    this.streamTimes[1] += performance.now() - t;
+    this.finishQuantum(out, s, false);
+    return this.processStream(input, out, length, s + this.quantum);
+  }
+
+  /** The rest of quantum `s` once its f0 is in: window, voice, loudness, start mute, gate. */
+  private finishQuantum(out: Float32Array, s: number, timed: boolean): void {
+    const q = this.quantum;
+    const gated = this.gatedQ;
+    const region = this.region;
+    const gains = this.gains;
+    const tm = this.streamTimes;
+    let t = timed ? performance.now() : 0;
+    this.window.push(gated, q);
+    this.silentRun = this.quantumPassed ? 0 : this.silentRun + q;
+    if (this.silentRun > q + this.lookahead + VOICE_MARGIN_SEC * this.voiceInRate) {
+      region.fill(0, 0, q); // fully gated for longer than any grain reaches: nothing can sound
+    } else {
+      this.block.audio = this.window.data;
+      this.block.startIndex = this.window.startIndex;
+      this.block.newSamples = q;
+      this.voice.renderStream!(this.block as VoiceBlock, this.regionQ);
+    }
+    let t1 = timed ? performance.now() : 0;
+    if (timed) tm[2] += STAGE_STRIDE * (t1 - t);
+    t = t1;
+    if (this.settings.loudnessMix < 1) {
+      // The input that this quantum's output was made from: look-ahead behind the newest quantum.
+      const refStart = this.window.capacity - this.lookahead - q;
+      this.loudness.apply(region, q, this.voiceOutRate, this.window.data, refStart, this.voiceInRate, this.settings.loudnessMix);
+    }
+    if (timed) tm[3] += STAGE_STRIDE * (performance.now() - t);
+    const muteEnd = Math.round(START_MUTE_SEC * this.streamRate);
+    const fadeLen = Math.max(1, Math.round(START_FADE_SEC * this.streamRate));
+    const at = this.emittedEnd + s - this.muteFrom; // output index of this quantum since the (re)start
+    if (at < muteEnd + fadeLen) {
+      for (let i = 0; i < q; i++) gains[i] = gains[i]! * Math.min(1, Math.max(0, (at + i - muteEnd) / fadeLen));
+    }
+    for (let i = 0; i < q; i++) out[s + i] = region[i]! * gains[i]!;
+  }
+
+  private endStream(length: number): number {
+    this.emittedEnd += length;
     const times = this.times;
-    times.gate = tGate;
+    const tm = this.streamTimes;
+    times.gate = tm[0]!;
     times.resampleIn = 0;
-    times.f0 = tF0;
-    times.voice = tVoice;
-    times.sola = tLoud;
+    times.f0 = tm[1]!;
+    times.voice = tm[2]!;
+    times.sola = tm[3]!;
     times.resampleOut = 0;
-    return input.length;
+    return length;
   }
 
   /**

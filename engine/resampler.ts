@@ -48,6 +48,25 @@ export class StreamResampler {
     return new StreamResampler(inRate, outRate, await make(), maxInput, delay);
   }
 
+  /**
+   * Real-time form of process(): resamples input[0, n) into `output` and returns how many samples it wrote
+   * there, making no view (process() makes one per call; on the streaming path that was one per quantum).
+   */
+  processInto(input: Float32Array, n = input.length): number {
+    if (!this.src) {
+      for (let i = 0; i < n; i++) this.out[i] = input[i]!;
+      return n;
+    }
+    if (n === 0) return 0;
+    this.src.full(n === input.length ? input : input.subarray(0, n), this.out, this.len);
+    return this.len.frames;
+  }
+
+  /** Where processInto() writes; valid until the next call. */
+  get output(): Float32Array {
+    return this.out;
+  }
+
   /** Resamples the next piece of the stream; the returned view is valid until the next call. */
   process(input: Float32Array): Float32Array {
     if (!this.src) return input;

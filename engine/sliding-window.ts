@@ -17,11 +17,16 @@ export class SlidingWindow {
   }
 
   push(src: Float32Array, n = src.length): void {
+    const d = this.data;
     if (n >= this.capacity) {
-      this.data.set(src.subarray(n - this.capacity, n));
+      d.set(src.subarray(n - this.capacity, n));
     } else {
-      this.data.copyWithin(0, n);
-      this.data.set(src.subarray(0, n), this.capacity - n);
+      d.copyWithin(0, n);
+      // An element loop, not set(subarray): the streaming path pushes every quantum, and a view per push
+      // was garbage per quantum.
+      const at = this.capacity - n;
+      if (n === src.length) d.set(src, at);
+      else for (let i = 0; i < n; i++) d[at + i] = src[i]!;
     }
     this.startIndex += n;
   }

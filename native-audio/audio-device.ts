@@ -41,3 +41,16 @@ export interface AudioBackend {
    */
   openOutput(o: StreamOptions, fill: (out: Float32Array, n: number) => void, ev: StreamEvents): Promise<OutputStream>;
 }
+
+/**
+ * Device buffers queued between the audio worker and the output device. The worker refills the queue when a
+ * write completes, so the queue must outlast the worker's wake-up jitter: measured here, wake-ups on the loaded
+ * 2-core machine ran late by up to ~4.4 ms at p99, and with a fixed three buffers PortAudio reported "output
+ * underflow" ~30 times in a 30 s session at buffer 64 (4 ms queued) and ~25 at 128 (8 ms), start-up included: a
+ * gap Resona's own counters cannot see (not yet told apart from the stream's start). So the queue holds
+ * OUTPUT_QUEUE_MS of audio, and never fewer than three buffers.
+ */
+export const OUTPUT_QUEUE_MS = 8;
+export function outputQueueBuffers(bufferFrames: number, rate: number): number {
+  return Math.max(3, Math.ceil((OUTPUT_QUEUE_MS * rate) / 1000 / bufferFrames));
+}

@@ -3,12 +3,12 @@
 //
 // naudiodon's own queue sits between JS and PortAudio's callback, and its callback blocks when that queue
 // is empty. So output is driven by write completion: one buffer in flight, the next rendered the moment the
-// previous one is queued (writing whenever input arrives underflows constantly); maxQueue 3 keeps about
-// three buffers queued (16 ms of slack for the worker at 256 frames). Streams are opened with closeOnError false (the default ends them at the first
+// previous one is queued (writing whenever input arrives underflows constantly); maxQueue keeps about
+// OUTPUT_QUEUE_MS of buffers queued (at least three: 16 ms of slack for the worker at 256 frames). Streams are opened with closeOnError false (the default ends them at the first
 // underflow) and a read size of one buffer (the default 16 KiB means 85 ms chunks).
 import { createRequire } from 'node:module';
 import type { AudioDeviceInfo } from '../protocol/devices.js';
-import type { AudioBackend, InputStream, OutputStream, StreamEvents, StreamOptions } from './audio-device.js';
+import { type AudioBackend, type InputStream, type OutputStream, type StreamEvents, type StreamOptions, outputQueueBuffers } from './audio-device.js';
 import { wallMs } from './rings.js';
 
 interface NaudiodonDevice {
@@ -44,7 +44,6 @@ function naudiodon(): Naudiodon {
 
 /** Rates checked when listing; PortAudio only answers yes/no per rate. */
 const COMMON_RATES = [16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000];
-const OUTPUT_QUEUE = 3;
 const INPUT_QUEUE = 8;
 /** An output whose writes stop completing this long is taken for gone (its device vanished or hung). */
 const STALL_MS = 600;
@@ -88,7 +87,7 @@ export class NaudiodonBackend implements AudioBackend {
           sampleFormat: nd.SampleFormatFloat32,
           framesPerBuffer: o.bufferFrames,
           highwaterMark: o.bufferFrames * 4,
-          maxQueue: dir === 'inOptions' ? INPUT_QUEUE : OUTPUT_QUEUE,
+          maxQueue: dir === 'inOptions' ? INPUT_QUEUE : outputQueueBuffers(o.bufferFrames, o.sampleRate),
           closeOnError: false,
         },
       });
@@ -108,13 +107,16 @@ export class NaudiodonBackend implements AudioBackend {
     let closed = false;
     let started = false;
     let lastData = wallMs();
+    // Chunks are one device buffer long: that view is made once. (naudiodon itself allocates each chunk's
+    // Buffer natively; that is the one allocation per buffer left on the audio path.)
+    const oneBuffer = floats.subarray(0, o.bufferFrames);
     s.on('data', (chunk: unknown) => {
       const b = chunk as Buffer;
       const n = Math.min(b.length, bytes.length) >> 2;
       started = true;
       lastData = wallMs();
-      bytes.set(b.subarray(0, n << 2));
-      onData(floats.subarray(0, n), lastData);
+      bytes.set(b.length === n << 2 ? b : b.subarray(0, n << 2));
+      onData(n === oneBuffer.length ? oneBuffer : floats.subarray(0, n), lastData);
     });
     s.on('error', (e: unknown) => {
       if (!closed) ev.onError(`input stream failed: ${String(e)}`);
@@ -175,7 +177,7 @@ export class NaudiodonBackend implements AudioBackend {
     s.start();
     pump();
     return {
-      latencySec: (n * (OUTPUT_QUEUE + 1)) / o.sampleRate,
+      latencySec: (n * (outputQueueBuffers(n, o.sampleRate) + 1)) / o.sampleRate,
       close: async () => {
         closed = true;
         clearInterval(watchdog);

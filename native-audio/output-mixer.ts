@@ -34,6 +34,13 @@ export interface MixerOptions {
   maxPrebufferMs?: number;
 }
 
+/** Streaming prebuffer trim (trimToJitter): window, least margin kept, most given back per window. */
+const TRIM_WINDOW_SEC = 4;
+const TRIM_MARGIN_MS = 6;
+const TRIM_STEP_MS = 24;
+/** A buffer this quiet (a pause between words) may be spliced unheard: −30 dBFS peak (−40 gave 2 trims in 57 s of speech). */
+const QUIET = 0.03;
+
 /** Mute fade, ms: raised cosine, click-free, and over well within one device buffer's worth of reaction. */
 export const MUTE_FADE_MS = 5;
 
@@ -51,6 +58,19 @@ export class OutputMixer {
   private outGain = 0;
   private monGain = 0;
   private growthMs = 0;
+  /**
+   * Streaming voices: prebuffer given back because the measured jitter never used it (see trimToJitter). The
+   * host sizes the prebuffer before any audio flows, from the warm-up's slowest chunk; on a loaded machine that
+   * guess was 58 ms at buffer 128 while the output never used more than 7 ms of it.
+   */
+  private trimMs = 0;
+  private trimPending = 0; // frames to give back at the next quiet buffer
+  private trimSpareMin = Infinity; // least spare over the current trim window, frames
+  private trimBehindMin = Infinity; // least lag behind schedule over it, frames
+  private trimLag = 0; // frames of lag to drop with the next trim (no schedule change)
+  private trimFrames = 0;
+  private trimHeld = false; // an underrun after a trim: the prebuffer stops shrinking
+  private trimFadeIn = false; // the buffer after a trim fades in
   private recovering = false;
   /** Output frames played since the voice (re)started from scratch; underruns in its first second are 'startup'. */
   private sinceStart = 0;
@@ -123,7 +143,7 @@ export class OutputMixer {
   }
 
   private prebufferMs(): number {
-    return this.ctl.stats[STATS.PREBUFFER_MS]! + this.growthMs;
+    return Math.max(0, this.ctl.stats[STATS.PREBUFFER_MS]! + this.growthMs - this.trimMs);
   }
 
   /** Fills out[0..n) with the next device buffer. */
@@ -235,6 +255,12 @@ export class OutputMixer {
     // audio arrives with every input buffer, so one is enough, plus 2 ms so that a late one still leaves
     // something to fade out (with one buffer only, a few samples were left and the "fade" was a cut: 0.16 step).
     const reserve = ctl.get(CTRL.STREAMING) === 1 ? n + Math.round(this.o.outputRate * 0.002) : 2 * n;
+    // A block voice took over: its prebuffer is the host's, untrimmed (its blocks are not a streaming voice's jitter).
+    if (ctl.get(CTRL.STREAMING) === 0 && this.trimMs > 0) {
+      this.trimMs = 0;
+      this.trimPending = 0;
+      this.trimLag = 0;
+    }
     if (avail >= reserve && avail <= tooMuch) {
       this.noteSpare(avail - reserve, n);
       // Behind schedule by more than input-arrival jitter (two device buffers and 10 ms): the device stalled,
@@ -242,6 +268,7 @@ export class OutputMixer {
       // late). The schedule is read afresh from the newest block each time, as priming reads it.
       const behind = (ctl.stats[STATS.INPUT_FRAMES]! - this.headDue()) * rateRatio;
       if (ctl.get(CTRL.STREAMING) === 1) {
+        this.trimToJitter(avail - reserve, behind, n);
         if (this.streamCatchUp(wet, n, behind, avail)) return;
       } else {
         const slack = 2 * this.o.maxFrames + this.o.outputRate / 100;
@@ -252,6 +279,12 @@ export class OutputMixer {
         }
       }
       this.take(wet, n);
+      if (this.trimFadeIn) {
+        fadeIn(wet, n >> 1);
+        this.trimFadeIn = false;
+      } else if (this.trimPending + this.trimLag > 0 && avail - n - this.trimPending - this.trimLag >= reserve) {
+        this.applyTrim(wet, n);
+      }
       return;
     }
     // Late block (or a stale backlog): fade what there is, then prime again.
@@ -264,6 +297,7 @@ export class OutputMixer {
     } else {
       ctl.add(CTRL.UNDERRUNS, 1);
       ctl.add(this.underrunCause(), 1);
+      if (this.trimMs > 0) this.trimHeld = true;
       this.growthMs = Math.min(this.growthMs + this.growMs, Math.max(0, this.maxPrebufferMs - ctl.stats[STATS.PREBUFFER_MS]!));
     }
     this.reprime();
@@ -287,6 +321,54 @@ export class OutputMixer {
     if (lag <= 2 * n + this.o.outputRate / 100 || skip <= 0) return false;
     this.catchUp(wet, n, skip);
     return true;
+  }
+
+  /**
+   * The streaming prebuffer follows the measured jitter. Over each TRIM_WINDOW_SEC of playing, the least spare
+   * (prebuffer the schedule never needed) is measured; the prebuffer then keeps what was used plus a margin
+   * (as much again, at least TRIM_MARGIN_MS) and gives back the rest, at most TRIM_STEP_MS per window
+   * so every level is measured before the next step. The frames are dropped in a quiet buffer (see applyTrim),
+   * so no one hears the step. An underrun grows the prebuffer again (growthMs) and ends the trimming. Measured at
+   * buffer 128 with a busy core: half of what was used as the margin trimmed to 4 ms and underran once in 45 s.
+   */
+  private trimToJitter(spare: number, behind: number, n: number): void {
+    if (spare < this.trimSpareMin) this.trimSpareMin = spare;
+    if (behind < this.trimBehindMin) this.trimBehindMin = behind;
+    this.trimFrames += n;
+    const rate = this.o.outputRate;
+    if (this.trimFrames < TRIM_WINDOW_SEC * rate) return;
+    // Part of the spare may be lag, not prebuffer: a device stall leaves the ring fuller than the schedule, and
+    // below the catch-up's threshold (two buffers + 10 ms) it stays. That part is dropped too, but it is no
+    // prebuffer given back (the schedule does not move): at buffer 64 it left the click 12 ms over the model.
+    const lag = Math.max(0, Math.floor(this.trimBehindMin - n));
+    const spareMs = ((this.trimSpareMin - lag) * 1000) / rate;
+    this.trimSpareMin = Infinity;
+    this.trimBehindMin = Infinity;
+    this.trimFrames = 0;
+    // Start-up is not yet the steady state; after an underrun the level that held is known (no more trims).
+    if (this.sinceStart < rate || this.trimHeld) return;
+    const usedMs = Math.max(0, this.prebufferMs() - spareMs);
+    const keepMs = usedMs + Math.max(TRIM_MARGIN_MS, usedMs);
+    const giveMs = Math.min(TRIM_STEP_MS, this.prebufferMs() - keepMs);
+    this.trimPending = giveMs >= 1 ? Math.floor((giveMs * rate) / 1000) : 0;
+    this.trimLag = this.trimPending + lag > 0 ? lag : 0;
+  }
+
+  /**
+   * Drops the planned trim from the ring when the buffer just taken is quiet: its second half fades out and the
+   * next buffer's first half fades in, so the splice is a dip of a few ms at under −30 dBFS. (Exact zeros only,
+   * the gate's, came too rarely: a speech clip's pauses sit above them, and 45 s of speech gave one trim.)
+   */
+  private applyTrim(wet: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) if (wet[i]! > QUIET || wet[i]! < -QUIET) return;
+    const half = n >> 1;
+    fadeOut(wet.subarray(half, n), n - half);
+    this.trimFadeIn = true;
+    const k = this.take(null, this.trimLag + this.trimPending);
+    this.trimMs += (Math.max(0, k - this.trimLag) * 1000) / this.o.outputRate;
+    this.trimPending = 0;
+    this.trimLag = 0;
+    this.ctl.add(CTRL.PREBUFFER_TRIMS, 1);
   }
 
   /** Tracks the jitter margin (WET_SPARE_MS): the minimum spare over each second of playing. */

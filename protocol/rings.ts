@@ -71,6 +71,8 @@ export const CTRL = {
    * not once a block), so the output may play down to one device buffer instead of keeping two in reserve.
    */
   STREAMING: 22,
+  /** [audio] times a streaming voice's prebuffer was trimmed to the measured jitter (output-mixer trimToJitter). */
+  PREBUFFER_TRIMS: 23,
 } as const;
 export const CTRL_SLOTS = 24;
 

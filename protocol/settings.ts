@@ -43,6 +43,11 @@ export interface EngineSettings {
   speedup: number;
   /** Shallow diffusion sampler, by index into DIFFUSION_METHODS. */
   diffusionMethod: number;
+  /**
+   * so-vits-svc voices trained with use_automatic_f0_prediction: 1 = the voice's F0 decoder predicts f0 from
+   * the content and the input contour (auto_predict_f0, meant for speech), 0 = the estimated f0 as is.
+   */
+  autoF0: number;
 }
 
 /** The samplers the diffusionMethod setting picks from, in its order (the UI's choices, the CLI's names). */
@@ -73,6 +78,7 @@ export const SETTING_RANGES: Readonly<Record<keyof EngineSettings, SettingRange>
   kStep: { min: 1, max: 1000, unit: 'steps', description: 'diffusion k_step' },
   speedup: { min: 1, max: 1000, unit: '', description: 'diffusion speedup' },
   diffusionMethod: { min: 0, max: DIFFUSION_METHODS.length - 1, unit: '', description: 'diffusion sampler' },
+  autoF0: { min: 0, max: 1, unit: '', description: 'auto-predict f0' },
 };
 
 export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
@@ -98,6 +104,8 @@ export const DEFAULT_SETTINGS: Readonly<EngineSettings> = {
   kStep: 100,
   speedup: 10,
   diffusionMethod: 0,
+  // Off as in so-vits-svc (auto_predict_f0 defaults to false): singing needs the estimated f0.
+  autoF0: 0,
 };
 
 export class SettingError extends UserError {

@@ -55,6 +55,8 @@ export interface LiveTelemetry {
   resyncs: number;
   /** Times the output device stalled and the voice skipped ahead to keep its latency (counted, faded). */
   catchUps: number;
+  /** Times a streaming voice's prebuffer was trimmed to the jitter measured while it played. */
+  prebufferTrims?: number;
   concealedMs: number;
   blocks: number;
   blockMs: number;

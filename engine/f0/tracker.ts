@@ -38,18 +38,26 @@ export class F0Tracker implements F0Source {
     this.holdFrames = Math.max(MIN_HOLD_FRAMES, Math.ceil(estimator.contextAfter / F0_HOP) + 4);
   }
 
-  /** Appends new 16 kHz samples and estimates every frame whose context is now complete. */
-  async push(samples: Float32Array): Promise<void> {
-    this.audio.push(samples);
+  /**
+   * Appends samples[0, n) of new 16 kHz audio and estimates every frame whose context is now complete.
+   * Returns a promise only when the estimator answered with one (a network); the built-in YIN finishes here
+   * and then, so the streaming path neither waits nor allocates for it.
+   */
+  push(samples: Float32Array, n = samples.length): void | Promise<void> {
+    this.audio.push(samples, n);
     const e = this.estimator;
     const first = this.nextFrame;
     // Frame f can be estimated once sample f·hop + contextAfter has arrived.
     const last = Math.floor((this.audio.endIndex - e.contextAfter) / F0_HOP);
     const count = Math.min(last - first + 1, this.fresh.length);
     if (count <= 0) return;
-    const from = Math.max(this.audio.startIndex, first * F0_HOP - e.contextBefore);
-    const offset = from - this.audio.startIndex;
-    await e.estimate(this.audio.data.subarray(offset), from, first, count, this.fresh);
+    // The whole window goes, with its own start: every sample a frame reads lies in it (no view per frame).
+    const pending = e.estimate(this.audio.data, this.audio.startIndex, first, count, this.fresh);
+    if (pending) return pending.then(() => this.store(first, count));
+    this.store(first, count);
+  }
+
+  private store(first: number, count: number): void {
     for (let i = 0; i < count; i++) this.frames[(first + i) % this.frames.length] = this.fresh[i]!;
     this.nextFrame = first + count;
   }

@@ -56,7 +56,7 @@ export class Yin {
    * CMND of x[offset, offset + frameLength) into d[0 .. rowLength). Returns false (and leaves d alone) when
    * the frame is quieter than the silence floor, which no voicing rule may override.
    */
-  cmnd(x: Float32Array, offset: number, d: Float32Array): boolean {
+  cmnd(x: Float32Array, offset: number, d: Float32Array, base = 0): boolean {
     const W = this.window;
     let power = 0;
     const c0 = offset + ((this.tauMax + 1) >> 1); // the power window, centred on the frame too
@@ -73,13 +73,13 @@ export class Yin {
         const diff = x[o1 + j]! - x[o2 + j]!;
         s += diff * diff;
       }
-      d[tau] = s;
+      d[base + tau] = s;
     }
-    d[0] = 1;
+    d[base] = 1;
     let running = 0;
     for (let tau = 1; tau <= tauEnd; tau++) {
-      running += d[tau]!;
-      d[tau] = running > 0 ? (d[tau]! * tau) / running : 1;
+      running += d[base + tau]!;
+      d[base + tau] = running > 0 ? (d[base + tau]! * tau) / running : 1;
     }
     return true;
   }
@@ -89,14 +89,14 @@ export class Yin {
    * Among the dips under the threshold it takes the first that is nearly as deep as the deepest: the plain
    * "first dip" rule of YIN jumps an octave up whenever a half-period dip just crosses the line.
    */
-  period(d: Float32Array): number {
+  period(d: Float32Array, base = 0): number {
     let deepest = Infinity;
-    for (let t = this.tauMin; t <= this.tauMax; t++) {
+    for (let t = base + this.tauMin; t <= base + this.tauMax; t++) {
       if (d[t]! < this.threshold && d[t]! <= d[t - 1]! && d[t]! <= d[t + 1]! && d[t]! < deepest) deepest = d[t]!;
     }
     if (deepest === Infinity) return 0;
-    for (let t = this.tauMin; t <= this.tauMax; t++) {
-      if (d[t]! <= deepest + this.octaveTolerance && d[t]! <= d[t - 1]! && d[t]! <= d[t + 1]!) return refineDip(d, 0, t);
+    for (let t = base + this.tauMin; t <= base + this.tauMax; t++) {
+      if (d[t]! <= deepest + this.octaveTolerance && d[t]! <= d[t - 1]! && d[t]! <= d[t + 1]!) return refineDip(d, base, t - base);
     }
     return 0;
   }
@@ -136,11 +136,12 @@ class FrameRun {
     const len = y.rowLength;
     for (let r = 0; r < rows; r++) {
       const offset = offset0 + r * hop;
-      const row = this.cmnd.subarray(r * len, (r + 1) * len);
+      // Rows are addressed by their base in one array: a view per row was garbage per 10 ms frame.
+      const base = r * len;
       // Frames that reach before the signal began read as silence.
-      const ok = offset >= 0 && offset + y.frameLength <= x.length && y.cmnd(x, offset, row);
+      const ok = offset >= 0 && offset + y.frameLength <= x.length && y.cmnd(x, offset, this.cmnd, base);
       this.silent[r] = ok ? 0 : 1;
-      this.period[r] = ok ? y.period(row) : 0;
+      this.period[r] = ok ? y.period(this.cmnd, base) : 0;
     }
     continuityVoicing(y, this.cmnd, this.silent, this.period, this.scratch, rows, o);
   }

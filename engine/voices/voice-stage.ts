@@ -30,6 +30,8 @@ export interface VoiceConfig {
   kStep: number;
   speedup: number;
   diffusionMethod: number;
+  /** so-vits-svc voices with an F0 decoder: 1 predicts f0 (speech), 0 uses the estimated f0. */
+  autoF0: number;
 }
 
 export interface VoiceBlock {

@@ -233,7 +233,9 @@ async function main(): Promise<void> {
       consumed += skipped;
       ctl.add(CTRL.DROPPED_BACKLOG, skipped);
     }
-    const input = block.subarray(0, N);
+    // The block buffer and its length travel apart (no view per call): on the streaming path this loop runs
+    // once per device buffer, and with the built-in YIN nothing in it allocates (engine.process answers a number).
+    const input = block;
     inRing.pop(input, N);
     consumed += N;
     for (let i = 0, k = Math.min(splice, N); i < k; i++) {
@@ -241,10 +243,11 @@ async function main(): Promise<void> {
       input[i] = input[i]! * w + spliceBuf[i]! * (1 - w);
     }
     const t0 = performance.now();
-    if (noise && noiseOn) noise.process(input);
+    if (noise && noiseOn) noise.process(N === input.length ? input : input.subarray(0, N));
     ctl.set(CTRL.NOISE_ACTIVE, noise && noiseOn ? 1 : 0);
     let out = cur.out;
-    let n = await cur.engine.processBlock(input, out);
+    const done = cur.engine.process(input, out, N);
+    let n = typeof done === 'number' ? done : await done;
     const incoming = next as LoadedVoice | null;
     if (incoming) {
       const fade = Math.round((SWITCH_FADE_MS * init.streamRate) / 1000);
@@ -252,7 +255,7 @@ async function main(): Promise<void> {
         // Both voices render this block; equal-power crossfade over it, then the new one runs alone. A
         // streaming voice is silent for its first moments (engine START_MUTE_SEC: it has not heard enough to
         // find a period), so the old one carries on until the new one has been fed past that.
-        const m = await incoming.engine.processBlock(input, incoming.out);
+        const m = await incoming.engine.process(input, incoming.out, N);
         incomingFed += N;
         if (!incoming.engine.streaming || incomingFed >= switchLead) {
           crossfadeInto(out, incoming.out, Math.min(n, m));
@@ -271,7 +274,8 @@ async function main(): Promise<void> {
       fadeIn(out, Math.min(n, fadeInFrames));
       fadeInFrames = 0;
     }
-    const y = toOutput ? toOutput.process(out.subarray(0, n)) : out.subarray(0, n);
+    const yLength = toOutput ? toOutput.processInto(out, n) : n;
+    const y = toOutput ? toOutput.output : out;
     const load = ctl.get(CTRL.LOAD_MS);
     if (load > 0) {
       // Stress hook: a stand-in for a slower model. It blocks rather than spins, like inference waiting on
@@ -301,10 +305,10 @@ async function main(): Promise<void> {
     // The block's input end and ring position are published before its audio, so the audio worker never
     // sees audio without them.
     ctl.stats[STATS.LAST_BLOCK_INPUT_END] = consumed;
-    ctl.stats[STATS.OUTPUT_WRITTEN_END] = written + y.length;
-    const pushed = outRing.push(y, y.length);
+    ctl.stats[STATS.OUTPUT_WRITTEN_END] = written + yLength;
+    const pushed = outRing.push(y, yLength);
     written += pushed;
-    if (pushed < y.length) ctl.add(CTRL.DROPPED_OUTPUT, y.length - pushed);
+    if (pushed < yLength) ctl.add(CTRL.DROPPED_OUTPUT, yLength - pushed);
     ctl.add(CTRL.BLOCKS, 1);
     ctl.stats[STATS.HEARTBEAT_AT] = wallMs();
   }

@@ -9,6 +9,8 @@
 //
 //   mic ─▶ audio worker ─▶ [input ring] ─▶ inference worker (engine) ─▶ [output ring] ─▶ audio worker ─▶ output
 //                      └─▶ dry FIFO (bypass, passthrough) ─────────────────────────────────────┘   └─▶ monitor
+import { outputQueueBuffers } from '../../native-audio/audio-device.js';
+import { raiseAudioPriority } from './priority.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
 import { checkLive, LIVE_RANGES } from '../../protocol/live-settings.js';
 import { CTRL, STATS, type SharedBuffers } from '../../protocol/rings.js';
@@ -242,9 +244,12 @@ export class LiveSession {
 
     // Devices last: the voice is warm, so the first block's timing is representative.
     for (const c of chosen) await this.devices.open(c, true);
-    this.nominalDeviceMs = ((3 + 1) * this.bufferFrames * 1000) / this.streamRate;
+    this.nominalDeviceMs = ((outputQueueBuffers(this.bufferFrames, this.streamRate) + 1) * this.bufferFrames * 1000) / this.streamRate;
     if (o.recordInput || o.recordOutput) await this.startRecording(o.recordInput, o.recordOutput);
     await this.devices.watch();
+    // The devices' threads exist now: raise the whole audio path above ordinary work (see priority.ts).
+    const pr = raiseAudioPriority();
+    if (pr.warning) this.emit('warning', pr.warning);
     this.state = 'running';
   }
 
@@ -441,6 +446,7 @@ export class LiveSession {
       droppedOutput: c.get(CTRL.DROPPED_OUTPUT),
       resyncs: c.get(CTRL.RESYNCS),
       catchUps: c.get(CTRL.CATCH_UPS),
+      prebufferTrims: c.get(CTRL.PREBUFFER_TRIMS),
       concealedMs: (s[STATS.CONCEALED_FRAMES]! / this.outputRate) * 1000,
       blocks: c.get(CTRL.BLOCKS),
       blockMs: s[STATS.BLOCK_MS]!,

@@ -45,6 +45,8 @@ export interface FamilyImportSource {
   diffusion?: { model: { path: string; bytes: Uint8Array }; config: { path: string; bytes: Uint8Array } } | null;
   /** The absolute path of the user's vocoder (--vocoder), written to voice.json, never copied. */
   vocoder?: string;
+  /** so-vits-svc: the F0 decoder built from a G_*.pth that has one (use_automatic_f0_prediction). */
+  f0Decoder?: Uint8Array | null;
   /** Adds a file (a fixed name of the family's choosing) to the voice folder being written. */
   addFile(name: string, bytes: Uint8Array): void;
 }

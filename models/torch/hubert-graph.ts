@@ -17,6 +17,11 @@ export interface HubertBuildOptions {
   layer: number;
   /** Apply final_proj to it (RVC v1: 768 → 256). */
   finalProj: boolean;
+  /**
+   * Zero samples added on both sides of the source before the conv stack (HuBERT-Soft's units() pads
+   * (400 − 320) / 2 = 40, so T = floor(N / 320)); default 0, as fairseq's extract_features.
+   */
+  padInput?: number;
   /** Embedder name written to the metadata (e.g. 'hubert_base', 'contentvec'). */
   embedder?: string;
   /**
@@ -55,7 +60,9 @@ export function buildHubertEncoder(weights: HubertWeights, config: HubertConfig,
   const g = new GraphBuilder('hubert');
   const source = g.input('source', 'float32', [1, 1, 'N']);
 
-  let x = featureExtractor(g, W, c, source); // [1, Cc, T]
+  const pad = o.padInput ?? 0;
+  const padded = pad > 0 ? g.op('Pad', [source, g.i64([0, 0, pad, 0, 0, pad])]) : source;
+  let x = featureExtractor(g, W, c, padded); // [1, Cc, T]
   const convDim = c.convLayers[c.convLayers.length - 1]![0];
   x = g.op('Squeeze', [g.op('Transpose', [x], { perm: [0, 2, 1] }), g.i64([0])]); // [T, Cc]
   x = layerNorm(g, x, W.get('layer_norm.weight', [convDim]), W.get('layer_norm.bias', [convDim]));
@@ -83,6 +90,7 @@ export function buildHubertEncoder(weights: HubertWeights, config: HubertConfig,
     sampleRate: 16000,
     hop,
     receptiveField,
+    ...(pad > 0 ? { inputPad: pad } : {}),
   };
   return g.toBytes({ opset: 17, producer: 'resona hubert-graph', metadata: { metadata: JSON.stringify(metadata) } });
 }

@@ -39,6 +39,8 @@ export interface SovitsCheckpoint {
   iteration: number | null;
   /** The dtype of the first tensor, as upstream's loader takes it. */
   dtype: string;
+  /** model.use_automatic_f0_prediction (checked against the f0_decoder weights): the voice can predict f0. */
+  autoF0: boolean;
 }
 
 const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
@@ -155,6 +157,10 @@ export function parseSovitsCheckpoint(root: unknown, name: string, configBytes: 
   if ((m.vol_embedding === true) !== weights.has('emb_vol.weight')) {
     field('model.vol_embedding', m.vol_embedding, `${weights.has('emb_vol.weight')}: the weights ${weights.has('emb_vol.weight') ? 'have' : 'have no'} emb_vol`);
   }
+  // Upstream predicts f0 only when the config asks for the decoder; asked for without its weights, its loader
+  // would keep random ones, so that pair is refused. Weights without the flag are never used (as upstream).
+  const autoF0 = m.use_automatic_f0_prediction === true;
+  if (autoF0 && !weights.has('f0_decoder.proj.weight')) field('model.use_automatic_f0_prediction', true, 'false: the weights have no f0_decoder');
   const config: SovitsNetConfig = {
     inter_channels: m.inter_channels as number, hidden_channels: m.hidden_channels as number, filter_channels: m.filter_channels as number,
     n_heads: m.n_heads as number, n_layers: m.n_layers as number, kernel_size: m.kernel_size as number, resblock: m.resblock as '1' | '2',
@@ -163,7 +169,7 @@ export function parseSovitsCheckpoint(root: unknown, name: string, configBytes: 
     gin_channels: m.gin_channels as number, ssl_dim: ssl, n_speakers: n, sampling_rate: sr as number,
   };
   const first = weights.values().next().value as TorchTensor | undefined;
-  return { weights, config, encoder, hop, speakers: names, version, iteration, dtype: first?.dtype ?? 'float32' };
+  return { weights, config, encoder, hop, speakers: names, version, iteration, dtype: first?.dtype ?? 'float32', autoF0 };
 }
 
 /** Reads G_*.pth through the safe unpickler (a refused global throws CheckpointError naming it) and checks it. */

@@ -14,7 +14,7 @@ import { constant, conv1d, dimOf, embedding, linear } from '../onnx/layers.js';
 import { encoderStats, relativeEncoder } from './rvc-encoder.js';
 import { reverseFlow } from './rvc-flow.js';
 import { decoder } from './rvc-generator.js';
-import { CheckedWeights, type TensorLike } from './rvc-weights.js';
+import { CheckedWeights, type TensorLike, type WeightSource } from './rvc-weights.js';
 import { ignoredSovitsKey, SOVITS, type SovitsArchitecture, SovitsGraphError, type SovitsNetConfig, sovitsParameters, wnPrefix } from './sovits-spec.js';
 
 export { SovitsGraphError } from './sovits-spec.js';
@@ -82,6 +82,20 @@ function coarseF0(g: GraphBuilder, f0: string): string {
   return g.op('Cast', [g.op('Clip', [g.op('Round', [m]), g.f32([1], []), g.f32([255], [])])], { to: 7 });
 }
 
+/**
+ * x = pre(c on the hop grid) + emb_uv(uv) [+ emb_vol(vol)], [1, T, H]: what enc_p and the F0 decoder
+ * (./sovits-f0-decoder.ts) both start from. Content: one zero row in front, then row mel2ph[t] for frame t.
+ */
+export function sovitsPrenet(g: GraphBuilder, w: WeightSource, arch: Pick<SovitsArchitecture, 'uvEmbedding'>, i: { content: string; mel2ph: string; uv: string; vol: string | null }): string {
+  const padded = g.op('Pad', [i.content, g.i64([0, 1, 0, 0, 0, 0])]);
+  const frames = g.op('Gather', [padded, g.op('Squeeze', [i.mel2ph, g.i64([0])])], { axis: 1 }); // [1, T, ssl]
+  const pre = conv1d(g, g.op('Transpose', [frames], { perm: [0, 2, 1] }), w.get('pre.weight'), w.get('pre.bias'), { padding: SOVITS.preKernel >> 1 });
+  let x = g.op('Transpose', [pre], { perm: [0, 2, 1] }); // [1, T, H]
+  if (arch.uvEmbedding) x = g.op('Add', [x, embedding(g, w.get('emb_uv.weight'), g.op('Cast', [i.uv], { to: 7 }))]);
+  if (i.vol) x = g.op('Add', [x, linear(g, g.op('Unsqueeze', [i.vol, g.i64([2])]), w.get('emb_vol.weight'), w.get('emb_vol.bias'))]);
+  return x;
+}
+
 export function buildSovitsSynthesizer(ckpt: SovitsCheckpointLike, opts: SovitsBuildOptions = {}): Uint8Array {
   const c = ckpt.config;
   const arch = { ...sovitsArchitecture(ckpt.weights), ...opts.architecture };
@@ -106,13 +120,7 @@ export function buildSovitsSynthesizer(ckpt: SovitsCheckpointLike, opts: SovitsB
   const sid = mix ? g.input('sid', 'float32', ['T', c.n_speakers]) : g.input('sid', 'int64', [1]);
   const vol = arch.vol ? g.input('vol', 'float32', [1, 'T']) : null;
 
-  // Content on the hop grid: one zero row in front, then row mel2ph[t] for frame t.
-  const padded = g.op('Pad', [content, g.i64([0, 1, 0, 0, 0, 0])]);
-  const frames = g.op('Gather', [padded, g.op('Squeeze', [mel2ph, g.i64([0])])], { axis: 1 }); // [1, T, ssl]
-  const pre = conv1d(g, g.op('Transpose', [frames], { perm: [0, 2, 1] }), w.get('pre.weight'), w.get('pre.bias'), { padding: SOVITS.preKernel >> 1 });
-  let x = g.op('Transpose', [pre], { perm: [0, 2, 1] }); // [1, T, H]
-  if (arch.uvEmbedding) x = g.op('Add', [x, embedding(g, w.get('emb_uv.weight'), g.op('Cast', [uv], { to: 7 }))]);
-  if (vol) x = g.op('Add', [x, linear(g, g.op('Unsqueeze', [vol, g.i64([2])]), w.get('emb_vol.weight'), w.get('emb_vol.bias'))]);
+  let x = sovitsPrenet(g, w, arch, { content, mel2ph, uv, vol });
   x = g.op('Add', [x, embedding(g, w.get('enc_p.f0_emb.weight'), coarseF0(g, f0))]);
 
   // Every frame is valid (c_lengths = T): the masks are ones, kept as tensors for the shared encoder.

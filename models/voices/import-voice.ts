@@ -68,7 +68,7 @@ export async function importVoice(src: string, library: string, o: ImportOptions
   if (o.config) {
     const config = await readVoiceFile(o.config, 'so-vits-svc config.json', VOICE_FILES.manifest, false);
     const built = sovitsFromCheckpoint(await readModelBytes(src), src, config, o.config);
-    return install({ modelPath: src, model: built.model, given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion: built.companion }, library, o);
+    return install({ modelPath: src, model: built.model, given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion: built.companion, f0Decoder: built.f0Decoder }, library, o);
   }
   if (ext === '.onnx' || ext === '.pth' || ext === '.pt') {
     const bytes = await readModelBytes(src);
@@ -190,7 +190,7 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
       const preview = files.preview ? await previewImage(src, files.preview) : undefined;
       const retrieval = await retrievalIn(src, o, !!index);
       const diffusion = await diffusionIn(src, o);
-      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name, retrieval, diffusion }, library, o);
+      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name, retrieval, diffusion, f0Decoder: built.f0Decoder }, library, o);
     }
   }
   const model = /\.(pth|pt)$/i.test(files.model) ? onnxFromCheckpoint(modelBytes, src.pathOf(files.model)) : modelBytes;
@@ -289,6 +289,8 @@ interface VoiceParts {
   retrieval?: { kind: 'cluster' | 'index'; path: string; bytes: Uint8Array };
   /** so-vits-svc shallow diffusion found beside the voice or named by the user. */
   diffusion?: { model: { path: string; bytes: Uint8Array }; config: { path: string; bytes: Uint8Array } };
+  /** so-vits-svc: the F0 decoder built from the checkpoint, for the family importer to keep. */
+  f0Decoder?: Uint8Array | null;
   /** Files a family importer added (fixed names of its own). */
   extraFiles?: { name: string; bytes: Uint8Array }[];
 }
@@ -315,6 +317,7 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
         retrieval: cluster ?? (p.index ? { kind: 'index', ...p.index } : (p.retrieval ?? null)),
         diffusion: p.diffusion ?? (await userDiffusion(o)) ?? null,
         ...(o.vocoder ? { vocoder: path.resolve(o.vocoder) } : {}),
+        f0Decoder: p.f0Decoder ?? null,
         addFile: (name, bytes) => extra.push({ name, bytes }),
       });
       p.extraFiles = extra;

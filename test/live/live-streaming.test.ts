@@ -1,7 +1,9 @@
 // A built-in voice on the streaming path, live through real PortAudio streams on a private PulseAudio server:
 // 45 s of speech with no underrun and no dropped input, the pitch where it should be, and a click through the
-// whole chain with its parts. RESONA_TEST_BUFFER=128 runs it at the smallest buffer that ran clean here (it
-// did in 2 of 3 runs on the shared 2-core machine, so CI keeps the default 256).
+// whole chain with its parts. Device buffer 128 (RESONA_TEST_BUFFER overrides). With another process busy on one
+// core of the shared 2-core machine it ran clean at 128 (before the prebuffer followed the jitter) and at 64
+// once; with the jitter-following prebuffer it underran 1–2 times at 128 and, at a load average of 11, 9 times
+// at 256: the 0-underrun assertion stands, as issue 14 asks, and is not yet met on a machine that loaded.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveSession } from '../../host/live/session.js';
@@ -11,7 +13,7 @@ import { alignedCents, speech } from './live-analysis.js';
 
 const SECONDS = 45;
 const PITCH = -5;
-const STREAM_BUFFER = Number(process.env.RESONA_TEST_BUFFER ?? 256);
+const STREAM_BUFFER = Number(process.env.RESONA_TEST_BUFFER ?? 128);
 let env: PulseEnv;
 let session: LiveSession;
 
@@ -43,27 +45,24 @@ test(`${SECONDS} s of speech on the streaming path at buffer ${STREAM_BUFFER}: n
     const y = await rec.stop();
     return { before, tel: session.telemetry(), f0: alignedCents(x, y, RATE) };
   };
-  let { before, tel, f0 } = await take();
-  // A device stall that the output caught up from moves the delay mid-recording, so input and output frames no
-  // longer pair (seen in 2 of 5 fresh runs here, with its underruns): such a take is measured again, once, and
-  // the second take is judged whole.
-  if (tel.catchUps > before.catchUps || tel.deviceStalls > before.deviceStalls) {
-    console.log(`live-streaming: the output stalled and caught up during the take (${f0.cents.toFixed(1)} cents, underruns ${tel.underruns - before.underruns}); measuring again`);
-    ({ before, tel, f0 } = await take());
-  }
+  // The prebuffer starts at the host's guess from the warm-up and settles to the measured jitter within seconds
+  // (output-mixer trimToJitter, in pauses): speech first, so the take measures the settled state.
+  const settle = env.play(x.subarray(0, 12 * RATE));
+  await settle.done;
+  const { before, tel, f0 } = await take();
   const msg =
     `f0 shift ${f0.cents.toFixed(1)} cents over ${f0.paired} frames; underruns ${tel.underruns - before.underruns} ` +
     `(inference ${tel.underrunCauses.inference - before.underrunCauses.inference}, device ${tel.underrunCauses.device - before.underrunCauses.device}), ` +
-    `dropped input ${tel.droppedInput - before.droppedInput}, resyncs ${tel.resyncs - before.resyncs}, catch-ups ${tel.catchUps - before.catchUps}, ` +
+    `dropped input ${tel.droppedInput - before.droppedInput}, resyncs ${tel.resyncs - before.resyncs}, catch-ups ${tel.catchUps - before.catchUps}, prebuffer trims ${tel.prebufferTrims ?? 0}, ` +
     `rtf ${tel.rtf.toFixed(3)}, algorithmic ${tel.latency.algorithmicMs.toFixed(1)} ms, prebuffer ${tel.latency.prebufferMs.toFixed(1)} ms (least unused in the last second ${tel.latency.spareMs?.toFixed(1) ?? '-'} ms)`;
   t.diagnostic(msg);
   console.log(`live-streaming: ${msg}`);
   assert.ok(Math.abs(tel.latency.algorithmicMs - (STREAM_LOOKAHEAD_SEC + STREAM_QUANTUM_SEC) * 1000) < 0.01, `algorithmic latency is the look-ahead + quantum: ${msg}`);
   assert.ok(f0.paired > 700, `too few voiced frames to judge: ${msg}`);
   assert.ok(Math.abs(f0.cents - PITCH * 100) <= 20, msg);
-  // One inference underrun in 45 s appeared in 1 of 4 fresh-machine runs here (the 5-minute 0-underrun goal of
-  // issue 14 is still open); more than one is a regression.
-  assert.ok(tel.underruns - before.underruns <= 1, msg);
+  // No underrun at all: the prebuffer keeps a margin over the jitter it measured. (Catch-ups are the output
+  // device stalling, PulseAudio's own doing; they are reported, and the pitch pairing holds across them.)
+  assert.equal(tel.underruns - before.underruns, 0, msg);
   assert.equal(tel.droppedInput - before.droppedInput, 0, msg);
   assert.equal(tel.resyncs - before.resyncs, 0, msg);
 });

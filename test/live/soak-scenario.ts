@@ -52,7 +52,7 @@ function voicedTone(seconds: number): Float32Array {
   return x;
 }
 
-export async function runSoak(o: { seconds: number; onLine?: (s: string) => void }): Promise<SoakResult> {
+export async function runSoak(o: { seconds: number; bufferFrames?: number; onLine?: (s: string) => void }): Promise<SoakResult> {
   const log: string[] = [];
   const say = (s: string) => {
     log.push(s);
@@ -73,7 +73,7 @@ export async function runSoak(o: { seconds: number; onLine?: (s: string) => void
     writeFileSync(broken, buildTinySynth({ contract: 'vcclient-skip', rate: 40000, f0: true, channels: 768 }));
     const brokenId = (await importToLibrary(broken)).id;
 
-    api = await ControlApi.create({ sessionDefaults: { sampleRate: RATE } });
+    api = await ControlApi.create({ sessionDefaults: { sampleRate: RATE, ...(o.bufferFrames ? { bufferFrames: o.bufferFrames } : {}) } });
     await call(api, 'setDevice', { role: 'input', spec: `pulse:${MIC_SINK}.monitor` });
     await call(api, 'setVoice', { voice: 'deeper' });
     await call(api, 'start', {});

@@ -15,6 +15,7 @@ import { parseSovitsConfig, type SovitsConfig } from './config.js';
 import { detectSovitsForm, type SovitsForm, SovitsFormError } from './forms.js';
 import { DEFAULT_NOISE_SCALE, type SovitsManifest, type SovitsRetrieval } from './manifest.js';
 import { retrievalForSpeakers } from './retrieval-files.js';
+import { F0_DECODER_FILE, SovitsF0Predictor } from './f0-predictor.js';
 import { SovitsSynth } from './synthesizer.js';
 import { SovitsVoice } from './voice.js';
 import { readFaissIndex } from '../../index/faiss-ivf.js';
@@ -110,6 +111,16 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
     src.addFile('diffusion.yaml', d.config.bytes);
     diffusion = { model: 'diffusion.pt', config: 'diffusion.yaml' };
   }
+  // A G_*.pth trained with use_automatic_f0_prediction comes with its F0 decoder, opened once to be sure it runs here.
+  if (src.f0Decoder) {
+    const s = await loadSession(src.f0Decoder, { provider: 'cpu', threads: src.threads, name: `${file} (F0 decoder)` });
+    try {
+      new SovitsF0Predictor(s, `${file} (F0 decoder)`, form.vol);
+    } finally {
+      await s.release();
+    }
+    src.addFile(F0_DECODER_FILE, src.f0Decoder);
+  }
   return {
     format: VOICE_MANIFEST_VERSION,
     id: '',
@@ -133,6 +144,7 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
     ...(retrieval ? { retrieval } : {}),
     ...(diffusion ? { diffusion } : {}),
     ...(src.vocoder ? { vocoder: src.vocoder } : {}),
+    ...(src.f0Decoder ? { f0Decoder: F0_DECODER_FILE } : {}),
   };
 }
 
@@ -198,7 +210,14 @@ export async function loadSovits(dir: string, m: SovitsManifest, o: FamilyLoadOp
     const retrieval = m.retrieval ? { kind: m.retrieval.kind, indexes: await loadRetrieval(dir, m) } : null;
     const refiner = await loadRefiner(dir, m, runtime);
     if (refiner) opened.push(refiner);
-    const stage = new SovitsVoice({ id: m.id, encoder, synth, rate: m.sampleRate, hop, speakers: m.speakers, retrieval, refiner });
+    let f0Predictor: SovitsF0Predictor | null = null;
+    if (m.f0Decoder) {
+      const f = path.join(dir, m.f0Decoder);
+      const s = await loadSession(await readModelBytes(f, true), { ...runtime, name: f });
+      opened.push(s);
+      f0Predictor = new SovitsF0Predictor(s, f, m.vol);
+    }
+    const stage = new SovitsVoice({ id: m.id, encoder, synth, rate: m.sampleRate, hop, speakers: m.speakers, retrieval, f0Predictor, refiner });
     const { placement, notes } = encoderSynthPlacement(encoder, session, { name: m.name, runtime, asked });
     if (refiner) {
       // The diffusion stage runs two sessions (condition encoder once, denoiser per pass): the denoiser's placement is the stage's.

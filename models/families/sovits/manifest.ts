@@ -31,6 +31,8 @@ export interface SovitsManifest extends VoiceManifest {
    * (what import writes: diffusion.pt, diffusion.yaml) or an absolute path; it runs only with `vocoder` set.
    */
   diffusion?: SovitsDiffusion | null;
+  /** The F0 decoder's ONNX file (a checkpoint trained with use_automatic_f0_prediction); absent or null: none. */
+  f0Decoder?: string | null;
 }
 
 export interface SovitsDiffusion {
@@ -56,6 +58,8 @@ export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): S
   if (vol && contract !== 'sovits41') throw f.bad('vol', 'false: only the 4.1 form takes loudness');
   const retrieval = checkRetrieval(f, common.speakers);
   const diffusion = checkDiffusion(f);
+  const f0d = f.raw.f0Decoder;
+  if (f0d !== undefined && f0d !== null && !(typeof f0d === 'string' && isPlainFileName(f0d))) throw f.bad('f0Decoder', 'null, or the plain file name of the F0 decoder ONNX');
   const { format, id, name, model, preview, sampleRate, f0, speakers, defaultPitch, source, description, provider, vocoder } = common;
   return {
     format, id, name, family: 'sovits', contract, model, preview, sampleRate, hop: hop as number, featureSize, encoderLayer,
@@ -63,6 +67,7 @@ export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): S
     ...(provider !== undefined ? { provider } : {}),
     ...(retrieval ? { retrieval } : {}),
     ...(diffusion ? { diffusion } : {}),
+    ...(typeof f0d === 'string' ? { f0Decoder: f0d } : {}),
     // The vocoder stage (shallow diffusion's renderer) belongs to so-vits voices; other families drop the field.
     ...(vocoder !== undefined ? { vocoder } : {}),
   };

@@ -20,6 +20,9 @@ export function sovitsParams(m: SovitsManifest): VoiceParam[] {
     params.push(voiceParam('speedup', { label: 'Diffusion speedup', step: 1, default: DEFAULT_SETTINGS.speedup, hint: 'denoiser passes per block ≈ k_step / speedup: higher is cheaper' }));
     params.push(voiceParam('diffusionMethod', { label: 'Diffusion sampler', step: 1, default: DEFAULT_SETTINGS.diffusionMethod, choices: DIFFUSION_METHODS }));
   }
+  if (m.f0Decoder) {
+    params.push(voiceParam('autoF0', { label: 'Auto-predict f0 (speech)', step: 1, default: 0, hint: 'the voice predicts its own pitch from the speech; off for singing (pitch then barely moves)' }));
+  }
   params.push(silenceParam());
   if (m.speakers > 1) params.push(voiceParam('speaker', { label: 'Speaker', step: 1, default: 0, max: m.speakers - 1 }));
   return params;

@@ -5,6 +5,7 @@
 // exported voice takes.
 import { readCheckpoint } from '../../torch/checkpoint.js';
 import { parseSovitsCheckpoint, SOVITS_ENCODERS } from '../../torch/sovits-checkpoint.js';
+import { buildSovitsF0Decoder, hasF0Decoder } from '../../torch/sovits-f0-decoder.js';
 import { buildSovitsSynthesizer } from '../../torch/sovits-graph.js';
 
 export interface SovitsFromPth {
@@ -12,6 +13,8 @@ export interface SovitsFromPth {
   model: Uint8Array;
   /** The exporter's {name}.json for it (Type, Rate, Hop, Hubert, Characters, Volume). */
   companion: { path: string; bytes: Uint8Array };
+  /** ONNX bytes of the F0 decoder (use_automatic_f0_prediction), when the checkpoint has one; else null. */
+  f0Decoder: Uint8Array | null;
 }
 
 export function sovitsFromCheckpoint(pth: Uint8Array, pthWhere: string, config: Uint8Array, configWhere: string): SovitsFromPth {
@@ -29,7 +32,8 @@ export function sovitsFromCheckpoint(pth: Uint8Array, pthWhere: string, config: 
     HiddenSize: ckpt.config.gin_channels,
     Characters: ckpt.speakers,
   };
-  return { model, companion: { path: configWhere, bytes: new TextEncoder().encode(JSON.stringify(exported)) } };
+  const f0Decoder = ckpt.autoF0 && hasF0Decoder(ckpt.weights) ? buildSovitsF0Decoder(ckpt) : null;
+  return { model, companion: { path: configWhere, bytes: new TextEncoder().encode(JSON.stringify(exported)) }, f0Decoder };
 }
 
 /** Whether a config.json is so-vits-svc's (its model section names ssl_dim), not RVC's or another tool's. */

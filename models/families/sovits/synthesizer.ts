@@ -50,18 +50,24 @@ export class SovitsSynth {
     if (this.form.speakerInput === 'mix') this.mixT = new ReusableTensor('float32', frames * this.mixSpeakers);
   }
 
-  /** Runs T frames over tSrc content frames (c, f0, uv, mel2ph and vol filled by the caller). */
-  async run(tSrc: number, T: number, speaker: number, noiseScale: number): Promise<Float32Array> {
-    const f = this.form;
-    this.seed = fillNormal(this.noiseT.data, f.noiseChannels * T, noiseScale, this.seed);
+  /** c, f0, mel2ph, uv (and vol when the form takes it) over T frames: what the F0 decoder reads too. */
+  frameFeeds(tSrc: number, T: number): Record<string, Tensor> {
     const feeds: Record<string, Tensor> = {
       c: this.cT.view([1, tSrc, this.channels]),
       f0: this.f0T.view([1, T]),
       mel2ph: this.melT.view([1, T]),
       uv: this.uvT.view([1, T]),
-      noise: this.noiseT.view([1, f.noiseChannels, T]),
     };
-    if (f.vol) feeds.vol = this.volT.view([1, T]);
+    if (this.form.vol) feeds.vol = this.volT.view([1, T]);
+    return feeds;
+  }
+
+  /** Runs T frames over tSrc content frames (c, f0, uv, mel2ph and vol filled by the caller). */
+  async run(tSrc: number, T: number, speaker: number, noiseScale: number): Promise<Float32Array> {
+    const f = this.form;
+    this.seed = fillNormal(this.noiseT.data, f.noiseChannels * T, noiseScale, this.seed);
+    const feeds = this.frameFeeds(tSrc, T);
+    feeds.noise = this.noiseT.view([1, f.noiseChannels, T]);
     if (f.speakerInput === 'mix') {
       // One speaker, chosen by the knob: a one-hot weight row per frame.
       const n = this.mixSpeakers;

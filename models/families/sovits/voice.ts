@@ -14,6 +14,7 @@ import { SettingError } from '../../../protocol/settings.js';
 import { ENCODER_HOP, ENCODER_RATE, type ContentEncoder } from '../../rvc/content-encoder.js';
 import { fillMel2ph, frameRms, interpolateF0 } from './frames.js';
 import type { FeatureIndex } from '../../index/feature-index.js';
+import type { SovitsF0Predictor } from './f0-predictor.js';
 import type { SovitsSynth } from './synthesizer.js';
 import { refinePasses, type SovitsRefiner } from './refiner.js';
 
@@ -28,6 +29,8 @@ export interface SovitsVoiceParts {
   retrieval: { kind: 'cluster' | 'index'; indexes: FeatureIndex[] } | null;
   /** Shallow diffusion + vocoder after the synthesizer (./refiner.ts), when the voice has both; else null. */
   refiner?: SovitsRefiner | null;
+  /** The F0 decoder, when the voice was trained with use_automatic_f0_prediction (the autoF0 switch runs it). */
+  f0Predictor?: SovitsF0Predictor | null;
 }
 
 /** Content frames blended beyond those the kept region covers: the synthesizer's convolutions look that far. */
@@ -136,6 +139,7 @@ export class SovitsVoice implements VoiceStage {
     const refiner = c.diffusion === 1 ? this.parts.refiner : null;
     // The diffusion condition takes loudness per frame whether or not the synthesizer does.
     if (synth.form.vol || refiner) frameRms(b.audio, first, len, T, synth.vol);
+    if (c.autoF0 >= 0.5 && this.parts.f0Predictor) await this.parts.f0Predictor.predict(synth, tSrc, T, c.speaker);
 
     let audio = await synth.run(tSrc, T, c.speaker, c.noiseScale);
     this.times.synth = performance.now() - t;
