@@ -47,6 +47,8 @@ export interface FamilyImportSource {
   vocoder?: string;
   /** so-vits-svc: the F0 decoder built from a G_*.pth that has one (use_automatic_f0_prediction). */
   f0Decoder?: Uint8Array | null;
+  /** so-vits-svc: the voice's own content encoder (speech_encoder "hubertsoft"), built from its checkpoint. */
+  contentEncoder?: Uint8Array | null;
   /** Adds a file (a fixed name of the family's choosing) to the voice folder being written. */
   addFile(name: string, bytes: Uint8Array): void;
 }

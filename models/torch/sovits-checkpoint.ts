@@ -8,22 +8,28 @@
 // weights here, so a config of another voice is refused naming the field, its value and what was expected:
 //   model.ssl_dim       = pre.weight's input channels, and the encoder's feature size
 //   model.n_speakers    = emb_g.weight's rows; spk ids below it
-//   model.speech_encoder  vec768l12 | vec256l9 (absent: 4.0 / 4.0-Vec768 configs, by ssl_dim); others refused
+//   model.speech_encoder  vec768l12 | vec256l9 (absent: 4.0 / 4.0-Vec768 configs, by ssl_dim) | hubertsoft (built
+//                         from its own checkpoint, models/families/sovits/pth.ts); others refused
 //   so-vits-svc-fork model.type_ istft / ms-istft / mb-istft (no NSF, torch.istft): refused
 //   vocoder_name nsf-snake-hifigan, use_transformer_flow: other decoders / flows, refused for now
 import { readCheckpointFile, stateDict, type TorchTensor } from './checkpoint.js';
 import { describe, shortKey } from './pickle.js';
 import { SovitsGraphError, type SovitsNetConfig } from './sovits-spec.js';
 
-/** Encoders Resona runs for so-vits-svc voices: the ContentVec forms RVC's v1 / v2 use (SOVITS-NOTES §1). */
+/**
+ * Encoders Resona runs for so-vits-svc voices: the ContentVec forms RVC's v1 / v2 use (SOVITS-NOTES §1), shared
+ * by every voice, and HuBERT-Soft (256-d soft units after the last layer), which the voice brings as its own
+ * network built from the user's hubert-soft-*.pt (`own: true`).
+ */
 export const SOVITS_ENCODERS = {
-  vec768l12: { featureSize: 768, layer: 12 },
-  vec256l9: { featureSize: 256, layer: 9 },
+  vec768l12: { featureSize: 768, layer: 12, own: false },
+  vec256l9: { featureSize: 256, layer: 9, own: false },
+  hubertsoft: { featureSize: 256, layer: 12, own: true },
 } as const;
 export type SovitsEncoderName = keyof typeof SOVITS_ENCODERS;
 const SUPPORTED = Object.keys(SOVITS_ENCODERS).join(', ');
 /** Encoders so-vits-svc 4.1 trains with that Resona cannot run yet. */
-const KNOWN_UNSUPPORTED = ['hubertsoft', 'whisper-ppg', 'whisper-ppg-large', 'cnhubertlarge', 'dphubert', 'wavlmbase+'];
+const KNOWN_UNSUPPORTED = ['whisper-ppg', 'whisper-ppg-large', 'cnhubertlarge', 'dphubert', 'wavlmbase+'];
 
 export const CONFIG_JSON_MAX_BYTES = 256 * 1024;
 
@@ -131,7 +137,7 @@ export function parseSovitsCheckpoint(root: unknown, name: string, configBytes: 
     if (ssl === 256 && proj !== false) encoder = 'vec256l9';
     else if (ssl === 768) encoder = 'vec768l12';
     else return field('model.ssl_dim', ssl, `256 or 768 for a config without speech_encoder (supported encoders: ${SUPPORTED})`);
-  } else if (typeof se === 'string' && se in SOVITS_ENCODERS) {
+  } else if (typeof se === 'string' && Object.hasOwn(SOVITS_ENCODERS, se)) {
     encoder = se as SovitsEncoderName;
   } else if (typeof se === 'string' && KNOWN_UNSUPPORTED.includes(se)) {
     return field('model.speech_encoder', se, `one of ${SUPPORTED}; ${se} is not supported yet`);

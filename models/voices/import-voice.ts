@@ -21,7 +21,7 @@ import { describeKind, readRegularFile } from '../regular-file.js';
 import { readCheckpoint } from '../torch/checkpoint.js';
 import { parseRvcCheckpoint } from '../torch/rvc-checkpoint.js';
 import { buildRvcSynthesizer } from '../torch/rvc-graph.js';
-import { isSovitsConfig, sovitsFromCheckpoint } from '../families/sovits/pth.js';
+import { HUBERT_SOFT_FILE, isSovitsConfig, sovitsFromCheckpoint } from '../families/sovits/pth.js';
 import { ContractError, readExportMetadata } from '../rvc/contracts.js';
 import { isPlainFileName, manifestText, MANIFEST_FILE, MAX_SPEAKERS, parseManifest, PREVIEW_EXT, VoiceFormatError } from './manifest.js';
 import { checkSpeakers, modelSpeakers, openSynthesizer, readModelBytes, readVoiceFile } from './load-voice.js';
@@ -39,6 +39,8 @@ export interface ImportOptions {
   diffusionConfig?: string;
   /** The user's NSF-HiFiGAN (checkpoint or .onnx), written to voice.json as an absolute path. */
   vocoder?: string;
+  /** so-vits-svc: the HuBERT-Soft checkpoint (hubert-soft-*.pt) a config with speech_encoder "hubertsoft" needs. */
+  encoder?: string;
   name?: string;
   threads?: number;
 }
@@ -65,10 +67,11 @@ export async function importVoice(src: string, library: string, o: ImportOptions
   const ext = path.extname(src).toLowerCase();
   if (ext === '.zip') return importFrom(await zipSource(src), library, o, path.basename(src, path.extname(src)));
   if (o.config && ext !== '.pth' && ext !== '.pt') throw new VoiceFormatError(`${o.config}: --config goes with a so-vits-svc G_*.pth checkpoint, and ${src} is not one`);
+  if (o.encoder && !o.config) throw new VoiceFormatError(`${o.encoder}: --encoder goes with a so-vits-svc G_*.pth and its --config (speech_encoder "hubertsoft"); ${src} is imported without one`);
   if (o.config) {
     const config = await readVoiceFile(o.config, 'so-vits-svc config.json', VOICE_FILES.manifest, false);
-    const built = sovitsFromCheckpoint(await readModelBytes(src), src, config, o.config);
-    return install({ modelPath: src, model: built.model, given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion: built.companion, f0Decoder: built.f0Decoder }, library, o);
+    const built = sovitsFromCheckpoint(await readModelBytes(src), src, config, o.config, await userEncoder(o));
+    return install({ modelPath: src, model: built.model, given: null, name: o.name ?? path.basename(src, ext), index: await userIndex(o), companion: built.companion, f0Decoder: built.f0Decoder, contentEncoder: built.contentEncoder }, library, o);
   }
   if (ext === '.onnx' || ext === '.pth' || ext === '.pt') {
     const bytes = await readModelBytes(src);
@@ -162,6 +165,11 @@ function findPreview(files: string[]): string | undefined {
   return files.find((f) => PREVIEW_EXT.includes(path.extname(f).toLowerCase()));
 }
 
+/** The encoder checkpoint the user named (--encoder): their own path, read within a model's budget. */
+async function userEncoder(o: ImportOptions): Promise<{ where: string; bytes: Uint8Array } | undefined> {
+  return o.encoder ? { where: o.encoder, bytes: await readVoiceFile(o.encoder, 'HuBERT-Soft checkpoint', VOICE_FILES.model, false) } : undefined;
+}
+
 /** The .index the user named beside a model (the CLI's --index): their own path, so a link is followed. */
 async function userIndex(o: ImportOptions): Promise<VoiceParts['index']> {
   return o.index ? { path: o.index, bytes: await readVoiceFile(o.index, 'index', VOICE_FILES.index, false) } : undefined;
@@ -185,14 +193,19 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
       ? { where: o.config, bytes: await readVoiceFile(o.config, 'so-vits-svc config.json', VOICE_FILES.manifest, false) }
       : src.names.includes(SOVITS_CONFIG) ? { where: src.pathOf(SOVITS_CONFIG), bytes: await src.read(SOVITS_CONFIG, 'so-vits-svc config.json', VOICE_FILES.manifest) } : null;
     if (config && (o.config || isSovitsConfig(config.bytes))) {
-      const built = sovitsFromCheckpoint(modelBytes, src.pathOf(files.model), config.bytes, config.where);
+      // A hubertsoft voice's encoder: --encoder, else the one hubert-soft*.pt kept beside the checkpoint.
+      const softs = src.names.filter((f) => HUBERT_SOFT_FILE.test(f));
+      if (!o.encoder && softs.length > 1) throw new VoiceFormatError(`${src.where}: holds several HuBERT-Soft checkpoints (${softs.join(', ')}); name the voice's with --encoder`);
+      const encoder = o.encoder ? await userEncoder(o) : softs[0] ? { where: src.pathOf(softs[0]), bytes: await src.read(softs[0], 'HuBERT-Soft checkpoint', VOICE_FILES.model) } : undefined;
+      const built = sovitsFromCheckpoint(modelBytes, src.pathOf(files.model), config.bytes, config.where, encoder);
       const index = o.index ? await userIndex(o) : undefined;
       const preview = files.preview ? await previewImage(src, files.preview) : undefined;
       const retrieval = await retrievalIn(src, o, !!index);
       const diffusion = await diffusionIn(src, o);
-      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name, retrieval, diffusion, f0Decoder: built.f0Decoder }, library, o);
+      return install({ modelPath: src.pathOf(files.model), model: built.model, given, name: o.name ?? fallbackName, index, preview, companion: built.companion, userName: o.name, retrieval, diffusion, f0Decoder: built.f0Decoder, contentEncoder: built.contentEncoder }, library, o);
     }
   }
+  if (o.encoder) throw new VoiceFormatError(`${o.encoder}: --encoder goes with a so-vits-svc G_*.pth and its config.json (speech_encoder "hubertsoft"); ${src.where} holds no such pair`);
   const model = /\.(pth|pt)$/i.test(files.model) ? onnxFromCheckpoint(modelBytes, src.pathOf(files.model)) : modelBytes;
   const index = o.index ? await userIndex(o) : files.index ? { path: src.pathOf(files.index), bytes: await src.read(files.index, 'index', VOICE_FILES.index) } : undefined;
   const preview = files.preview ? await previewImage(src, files.preview) : undefined;
@@ -291,6 +304,8 @@ interface VoiceParts {
   diffusion?: { model: { path: string; bytes: Uint8Array }; config: { path: string; bytes: Uint8Array } };
   /** so-vits-svc: the F0 decoder built from the checkpoint, for the family importer to keep. */
   f0Decoder?: Uint8Array | null;
+  /** so-vits-svc: the voice's own content encoder (hubertsoft) built from its checkpoint. */
+  contentEncoder?: Uint8Array | null;
   /** Files a family importer added (fixed names of its own). */
   extraFiles?: { name: string; bytes: Uint8Array }[];
 }
@@ -318,6 +333,7 @@ async function install(p: VoiceParts, library: string, o: ImportOptions): Promis
         diffusion: p.diffusion ?? (await userDiffusion(o)) ?? null,
         ...(o.vocoder ? { vocoder: path.resolve(o.vocoder) } : {}),
         f0Decoder: p.f0Decoder ?? null,
+        contentEncoder: p.contentEncoder ?? null,
         addFile: (name, bytes) => extra.push({ name, bytes }),
       });
       p.extraFiles = extra;

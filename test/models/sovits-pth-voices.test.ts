@@ -95,7 +95,7 @@ describe('import G_*.pth + config.json', () => {
     };
     await assert.rejects(bad((c) => { c.model.ssl_dim = 256; }), (e: Error) => e instanceof SovitsGraphError && /model\.ssl_dim is 256, expected 768/.test(e.message));
     await assert.rejects(bad((c) => { c.model.n_speakers = 200; }), (e: Error) => e instanceof SovitsGraphError && /model\.n_speakers is 200, expected 3/.test(e.message));
-    await assert.rejects(bad((c) => { c.model.speech_encoder = 'whisper-ppg'; }), (e: Error) => /model\.speech_encoder is "whisper-ppg", expected one of vec768l12, vec256l9; whisper-ppg is not supported yet/.test(e.message));
+    await assert.rejects(bad((c) => { c.model.speech_encoder = 'whisper-ppg'; }), (e: Error) => /model\.speech_encoder is "whisper-ppg", expected one of vec768l12, vec256l9, hubertsoft; whisper-ppg is not supported yet/.test(e.message));
     await assert.rejects(bad((c) => { c.model.type_ = 'mb-istft'; }), (e: Error) => /model\.type_ is "mb-istft".*iSTFT decoders .* are not supported/.test(e.message));
     await assert.rejects(importVoice(pth('4.1-vec768-vol-3spk'), lib, { config: path.join(tmp.dir, 'nope.json') }), /nope\.json/);
     assert.deepEqual(await voiceDirs(lib), []);

@@ -41,7 +41,7 @@ export function parseSovitsConfig(bytes: Uint8Array, where: string): SovitsConfi
   const hop = int('Hop', 1, 4096);
   const hubert = v.Hubert;
   const m = typeof hubert === 'string' ? HUBERT.exec(hubert) : null;
-  if (!m) throw field('Hubert', 'vec-768-layer-12, vec-256-layer-9 (or vec-768-layer-9 / vec-256-layer-12); other encoders (hubertsoft, whisper-ppg, cnhubertlarge) are not supported yet');
+  if (!m) throw field('Hubert', 'vec-768-layer-12, vec-256-layer-9 (or vec-768-layer-9 / vec-256-layer-12); other encoders (whisper-ppg, cnhubertlarge) are not supported yet, and a hubertsoft voice is imported from its G_*.pth and config.json with --encoder hubert-soft-0d54a1f4.pt');
   const bool = (k: string) => {
     if (v[k] === undefined) return false;
     if (typeof v[k] !== 'boolean') throw field(k, 'true or false');

@@ -30,6 +30,8 @@ import type { FeatureIndex } from '../../index/feature-index.js';
 /** Every so-vits-svc 4.x config trains at 44.1 kHz with a 512 hop (86.13 frames a second). */
 export const SOVITS_RATE = 44100;
 export const SOVITS_HOP = 512;
+/** Where a voice that brings its own content encoder (hubertsoft) keeps it. */
+export const CONTENT_ENCODER_FILE = 'content-encoder.onnx';
 
 /** Speakers the model has: the mix input's width, else its speaker table's rows; null when neither says. */
 function graphSpeakers(form: SovitsForm, info: OnnxModelInfo): number | null {
@@ -121,6 +123,12 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
     }
     src.addFile(F0_DECODER_FILE, src.f0Decoder);
   }
+  // A hubertsoft voice's own encoder, opened once: it must give the voice's feature size (ContentEncoder checks).
+  if (src.contentEncoder) {
+    const e = await ContentEncoder.load(src.contentEncoder, { channels: featureSize, layer: encoderLayer }, { provider: 'cpu', threads: src.threads, name: `${file} (content encoder)` });
+    await e.release();
+    src.addFile(CONTENT_ENCODER_FILE, src.contentEncoder);
+  }
   return {
     format: VOICE_MANIFEST_VERSION,
     id: '',
@@ -140,11 +148,12 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
     speakers,
     defaultPitch: 0,
     source: '',
-    description: `so-vits-svc ${form.id === 'sovits41' ? '4.1' : '4.0'} voice, ${rate / 1000} kHz, ${featureSize}-d layer-${encoderLayer} features${retrieval ? `, with ${retrieval.kind === 'cluster' ? 'cluster centres' : 'feature index'}` : ''}`,
+    description: `so-vits-svc ${form.id === 'sovits41' ? '4.1' : '4.0'} voice, ${rate / 1000} kHz, ${featureSize}-d layer-${encoderLayer} features${retrieval ? `, with ${retrieval.kind === 'cluster' ? 'cluster centres' : 'feature index'}` : ''}${src.contentEncoder ? ', with its own HuBERT-Soft encoder' : ''}`,
     ...(retrieval ? { retrieval } : {}),
     ...(diffusion ? { diffusion } : {}),
     ...(src.vocoder ? { vocoder: src.vocoder } : {}),
     ...(src.f0Decoder ? { f0Decoder: F0_DECODER_FILE } : {}),
+    ...(src.contentEncoder ? { contentEncoder: CONTENT_ENCODER_FILE } : {}),
   };
 }
 
@@ -205,7 +214,10 @@ export async function loadSovits(dir: string, m: SovitsManifest, o: FamilyLoadOp
   const opened: { release(): Promise<void> }[] = [session];
   try {
     if (hop !== m.hop) throw again(`the model renders ${hop} samples per frame, but voice.json says hop ${m.hop}`);
-    const encoder = await ContentEncoder.load(o.encoder ?? (await encoderFor(m)), { channels: m.featureSize, layer: m.encoderLayer }, runtime);
+    // A voice with its own encoder (hubertsoft) runs it, whatever the shared one is: it was trained on its units.
+    const own = m.contentEncoder ? path.join(dir, m.contentEncoder) : null;
+    const source = own ? await readModelBytes(own, true) : (o.encoder ?? (await encoderFor(m)));
+    const encoder = await ContentEncoder.load(source, { channels: m.featureSize, layer: m.encoderLayer }, own ? { ...runtime, name: own } : runtime);
     opened.push(encoder);
     const retrieval = m.retrieval ? { kind: m.retrieval.kind, indexes: await loadRetrieval(dir, m) } : null;
     const refiner = await loadRefiner(dir, m, runtime);

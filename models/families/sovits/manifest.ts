@@ -33,6 +33,11 @@ export interface SovitsManifest extends VoiceManifest {
   diffusion?: SovitsDiffusion | null;
   /** The F0 decoder's ONNX file (a checkpoint trained with use_automatic_f0_prediction); absent or null: none. */
   f0Decoder?: string | null;
+  /**
+   * The voice's own content encoder ONNX (speech_encoder "hubertsoft": built from its HuBERT-Soft checkpoint at
+   * import), used instead of the shared one; absent or null: the shared encoder for featureSize / encoderLayer.
+   */
+  contentEncoder?: string | null;
 }
 
 export interface SovitsDiffusion {
@@ -58,6 +63,8 @@ export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): S
   if (vol && contract !== 'sovits41') throw f.bad('vol', 'false: only the 4.1 form takes loudness');
   const retrieval = checkRetrieval(f, common.speakers);
   const diffusion = checkDiffusion(f);
+  const ce = f.raw.contentEncoder;
+  if (ce !== undefined && ce !== null && !(typeof ce === 'string' && isPlainFileName(ce))) throw f.bad('contentEncoder', 'null, or the plain file name of the voice\'s own content encoder ONNX in the voice folder');
   const f0d = f.raw.f0Decoder;
   if (f0d !== undefined && f0d !== null && !(typeof f0d === 'string' && isPlainFileName(f0d))) throw f.bad('f0Decoder', 'null, or the plain file name of the F0 decoder ONNX');
   const { format, id, name, model, preview, sampleRate, f0, speakers, defaultPitch, source, description, provider, vocoder } = common;
@@ -68,6 +75,7 @@ export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): S
     ...(retrieval ? { retrieval } : {}),
     ...(diffusion ? { diffusion } : {}),
     ...(typeof f0d === 'string' ? { f0Decoder: f0d } : {}),
+    ...(typeof ce === 'string' ? { contentEncoder: ce } : {}),
     // The vocoder stage (shallow diffusion's renderer) belongs to so-vits voices; other families drop the field.
     ...(vocoder !== undefined ? { vocoder } : {}),
   };

@@ -255,8 +255,11 @@ describe('G_*.pth with a config that does not fit is refused, naming the field',
   });
 
   test('unknown and unsupported encoders, by name, with what is supported', async () => {
-    await refused(withConfig(NAMES[0]!, (c) => { c.model.speech_encoder = 'hubertsoft'; }), 'model.speech_encoder', 'hubertsoft', 'vec768l12, vec256l9', 'not supported yet');
-    await refused(withConfig(NAMES[0]!, (c) => { c.model.speech_encoder = 'mystery-encoder'; }), 'model.speech_encoder', 'mystery-encoder', 'vec768l12, vec256l9');
+    await refused(withConfig(NAMES[0]!, (c) => { c.model.speech_encoder = 'whisper-ppg'; }), 'model.speech_encoder', 'whisper-ppg', 'vec768l12, vec256l9, hubertsoft', 'not supported yet');
+    await refused(withConfig(NAMES[0]!, (c) => { c.model.speech_encoder = 'mystery-encoder'; }), 'model.speech_encoder', 'mystery-encoder', 'vec768l12, vec256l9, hubertsoft');
+    await refused(withConfig(NAMES[0]!, (c) => { c.model.speech_encoder = 'toString'; }), 'model.speech_encoder', 'toString', 'vec768l12, vec256l9, hubertsoft');
+    // hubertsoft is 256-d: the 768-d voice's config naming it is refused on ssl_dim.
+    await refused(withConfig(NAMES[0]!, (c) => { c.model.speech_encoder = 'hubertsoft'; }), 'model.ssl_dim', '768', '256', 'hubertsoft');
   });
 
   test('so-vits-svc-fork iSTFT decoders and other decoders / flows', async () => {
