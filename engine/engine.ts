@@ -19,7 +19,7 @@ import { StreamResampler } from './resampler.js';
 import { SilenceGate } from './silence-gate.js';
 import { SlidingWindow } from './sliding-window.js';
 import { Sola } from './sola.js';
-import { type StageTiming, STREAM_RATE, type VoiceBlock, type VoiceStage } from './voices/voice-stage.js';
+import { type StageTiming, STREAM_RATE, type VoiceBlock, type VoiceStage, voiceKnobs } from './voices/voice-stage.js';
 
 export const MIN_STREAM_RATE = 8000;
 const NO_STAGES: readonly StageTiming[] = [];
@@ -259,18 +259,7 @@ export class StreamingEngine {
       outputRate: this.voiceOutRate,
       maxWindow: g.windowCapacity,
       maxRender: regionMax,
-      pitch: s.pitch,
-      formant: s.formant,
-      indexRatio: s.indexRatio,
-      protect: s.protect,
-      speaker: s.speaker,
-      clusterInferRatio: s.clusterInferRatio,
-      noiseScale: s.noiseScale,
-      diffusion: s.diffusion,
-      kStep: s.kStep,
-      speedup: s.speedup,
-      diffusionMethod: s.diffusionMethod,
-      autoF0: s.autoF0,
+      ...voiceKnobs(s),
     });
   }
 

@@ -4,12 +4,24 @@
 // with SOLA (neural voices: their encoders need context); the streaming path, for voices that declare
 // `streaming`, renders each fixed quantum of output exactly once from state carried across calls, with no
 // crossfade and no search, so its delay is only the voice's look-ahead.
+import type { EngineSettings } from '../../protocol/settings.js';
 import type { F0Source } from '../f0/tracker.js';
 
 /** Pass as a rate to work at the stream's own rate (no resampling), as the DSP voices do. */
 export const STREAM_RATE = 0;
 
-export interface VoiceConfig {
+/** The settings a voice renders with; their meanings are documented once, in EngineSettings. */
+export const VOICE_KNOBS = [
+  'pitch', 'formant', 'indexRatio', 'protect', 'speaker', 'clusterInferRatio', 'noiseScale', 'diffusion', 'kStep', 'speedup', 'diffusionMethod', 'autoF0',
+] as const satisfies readonly (keyof EngineSettings)[];
+export type VoiceKnobs = Pick<EngineSettings, (typeof VOICE_KNOBS)[number]>;
+
+/** The voice's knobs out of the engine's settings (on configure, not per block). */
+export function voiceKnobs(s: EngineSettings): VoiceKnobs {
+  return Object.fromEntries(VOICE_KNOBS.map((k) => [k, s[k]])) as unknown as VoiceKnobs;
+}
+
+export interface VoiceConfig extends VoiceKnobs {
   /** Resolved rates (never STREAM_RATE here). */
   inputRate: number;
   outputRate: number;
@@ -17,21 +29,6 @@ export interface VoiceConfig {
   maxWindow: number;
   /** Largest region the engine will ask for, in output samples. */
   maxRender: number;
-  pitch: number;
-  formant: number;
-  indexRatio: number;
-  protect: number;
-  speaker: number;
-  /** so-vits-svc voices: retrieval share and the flow's noise scale. */
-  clusterInferRatio: number;
-  noiseScale: number;
-  /** so-vits-svc voices with diffusion: on (1) or off, k_step, speedup, sampler (index into DIFFUSION_METHODS). */
-  diffusion: number;
-  kStep: number;
-  speedup: number;
-  diffusionMethod: number;
-  /** so-vits-svc voices with an F0 decoder: 1 predicts f0 (speech), 0 uses the estimated f0. */
-  autoF0: number;
 }
 
 export interface VoiceBlock {
