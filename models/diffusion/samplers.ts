@@ -198,13 +198,19 @@ class VpSchedule {
   }
 }
 
-async function dpmSolver(x: Float32Array, k: number, s: number, plus: boolean, sc: Schedule, f: Denoise): Promise<Float32Array> {
-  const ns = new VpSchedule(sc.betas, k);
+/** The continuous-time grid DPM-Solver and UniPC step over: k_step/speedup steps of torch.linspace(1, 1/N,
+ *  steps + 1) in float32, on the VP schedule of the first k betas (clipped as DPM-Solver clips it, or not). */
+function timeGrid(sc: Schedule, k: number, s: number, clip: boolean) {
+  const ns = new VpSchedule(sc.betas, k, clip);
   const N = ns.n;
   const steps = Math.floor(k / s);
   const tEnd = 1 / N;
-  // torch.linspace(1, 1/N, steps + 1) in float32.
   const times = Array.from({ length: steps + 1 }, (_, i) => Math.fround(1 + ((tEnd - 1) * i) / steps));
+  return { ns, N, steps, tEnd, times };
+}
+
+async function dpmSolver(x: Float32Array, k: number, s: number, plus: boolean, sc: Schedule, f: Denoise): Promise<Float32Array> {
+  const { ns, N, steps, tEnd, times } = timeGrid(sc, k, s, true);
   // The model value: data prediction x0 for DPM-Solver++, the noise itself for DPM-Solver.
   const model = async (xx: Float32Array, t: number): Promise<Float32Array> => {
     const eps = await f(xx, Math.fround((t - tEnd) * N));
@@ -265,11 +271,7 @@ async function dpmSolver(x: Float32Array, k: number, s: number, plus: boolean, s
 
 
 async function uniPc(x: Float32Array, k: number, s: number, sc: Schedule, f: Denoise): Promise<Float32Array> {
-  const ns = new VpSchedule(sc.betas, k, false);
-  const N = ns.n;
-  const steps = Math.floor(k / s);
-  const tEnd = 1 / N;
-  const times = Array.from({ length: steps + 1 }, (_, i) => Math.fround(1 + ((tEnd - 1) * i) / steps));
+  const { ns, N, steps, tEnd, times } = timeGrid(sc, k, s, false);
   // Data prediction: x0 = (x − σ_t·eps) / α_t.
   const model = async (xx: Float32Array, t: number): Promise<Float32Array> => {
     const eps = await f(xx, Math.fround((t - tEnd) * N));
