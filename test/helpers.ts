@@ -1,4 +1,5 @@
 // Shared helpers for tests: where things are, real clips, and f0 comparisons.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -6,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readAudioFile, toMono } from '../host/audio-file.js';
 import { StreamResampler } from '../engine/resampler.js';
+import { fromHalf } from '../models/runtime.js';
 
 /** Repository root (tests run from dist/test/…). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -87,6 +89,50 @@ export function seamStats(y: Float32Array, boundaries: number[], from: number, t
   }
   const eAt: number[] = boundaries.filter((b) => b - win >= from && b + win < to).map((b) => energy(b - (win >> 1)));
   return { jumpAt, jumpElse, eMin, eMax, eAt };
+}
+
+/** Feeds x to a streaming engine block by block, as the live path does: the output laid end to end (after one
+ * block of lead-in) and where each block's output starts, for seamStats. */
+export async function streamBlocks(
+  engine: { blockSize: number; maxOutput: number; processBlock(input: Float32Array, out: Float32Array): Promise<number> },
+  x: Float32Array,
+): Promise<{ y: Float32Array; boundaries: number[] }> {
+  const y = new Float32Array(x.length + engine.maxOutput * 2);
+  const out = new Float32Array(engine.maxOutput);
+  const boundaries: number[] = [];
+  let len = engine.blockSize;
+  for (let p = 0; p + engine.blockSize <= x.length; p += engine.blockSize) {
+    const n = await engine.processBlock(x.subarray(p, p + engine.blockSize), out);
+    boundaries.push(len);
+    y.set(out.subarray(0, n), len);
+    len += n;
+  }
+  return { y, boundaries };
+}
+
+/** RMS of a rendered output, after asserting every sample is finite (a NaN would otherwise pass as "not silent"). */
+export function finiteRms(y: Float32Array, what = 'output'): number {
+  let e = 0;
+  let bad = 0;
+  for (const v of y) {
+    if (!Number.isFinite(v)) bad++;
+    else e += v * v;
+  }
+  assert.equal(bad, 0, `${what}: ${bad} of ${y.length} samples are not finite`);
+  return Math.sqrt(e / y.length);
+}
+
+/** Where one array lies in a reference fixture's .bin, as test/fixtures/torch/torch_refs.py's Blob records it. */
+export interface BlobRef { offset: number; dtype: string; shape: number[] }
+
+/** One array of a reference fixture's .bin (float16 widened to float32, as the graph builders read weights). */
+export function readBlobArray(bin: Buffer, r: BlobRef): Float32Array | Int32Array {
+  const n = r.shape.reduce((a, b) => a * b, 1);
+  const bytes = () => bin.buffer.slice(bin.byteOffset + r.offset, bin.byteOffset + r.offset + 4 * n);
+  if (r.dtype === 'float32') return new Float32Array(bytes());
+  if (r.dtype === 'int32') return new Int32Array(bytes());
+  if (r.dtype === 'float16') return Float32Array.from({ length: n }, (_, i) => fromHalf(bin.readUInt16LE(r.offset + 2 * i)));
+  throw new Error(`fixture dtype ${r.dtype}: expected float32, int32 or float16 (re-run the reference script that wrote it)`);
 }
 
 /** A seeded uniform [0, 1) generator, so fixtures and benchmarks are reproducible. */

@@ -20,7 +20,7 @@ import type { DiffusionConfig } from '../../models/diffusion/config.js';
 import { sovitsParams } from '../../models/families/sovits/params.js';
 import type { SovitsManifest } from '../../models/families/sovits/manifest.js';
 import { importVoice } from '../../models/voices/import-voice.js';
-import { ROOT, runResona, seamStats, sine, tempDir } from '../helpers.js';
+import { finiteRms, ROOT, runResona, seamStats, sine, streamBlocks, tempDir } from '../helpers.js';
 import { writeWavAtomic } from '../../host/audio-file.js';
 import { buildTinyEncoder, writeModel } from './tiny-models.js';
 import { buildTinySovits } from './tiny-sovits.js';
@@ -175,12 +175,7 @@ describe('through the engine', () => {
     const r = await convertSamples(x, speech.sampleRate, { voice: withDiffusion, encoder: enc, settings: { blockMs: 500, extraMs: 500 } });
     assert.equal(r.sampleRate, speech.sampleRate);
     assert.equal(r.output.length, x.length);
-    let e = 0;
-    for (const v of r.output) {
-      assert.ok(Number.isFinite(v));
-      e += v * v;
-    }
-    const rms = Math.sqrt(e / x.length);
+    const rms = finiteRms(r.output);
     console.log(`diffusion on: ${x.length} samples at ${speech.sampleRate} Hz, rms ${rms.toFixed(4)}; ${r.stages.map((s) => `${s.name}×${s.calls} ${s.provider} ${s.ms.toFixed(1)} ms`).join(', ')}`);
     assert.ok(rms > 1e-3, `not silent (${rms})`);
     assert.deepEqual(r.stages.map((s) => [s.name, s.calls, s.provider]), [['content encoder', 1, 'cpu'], ['synthesizer', 1, 'cpu'], ['diffusion', 10, 'cpu'], ['vocoder', 1, 'cpu']]);
@@ -232,17 +227,7 @@ describe('through the engine', () => {
   test('live block path, 100 ms blocks on a steady tone: no seams at block boundaries', T_OUT, async () => {
     const voice = await resolveVoice({ voice: withDiffusion, encoder: enc });
     const engine = await StreamingEngine.create({ streamRate: STREAM, voice: voice.stage, settings: { blockMs: 100, extraMs: 500, noiseScale: 0 } });
-    const x = sine(200, STREAM, 3);
-    const y = new Float32Array(x.length + engine.maxOutput * 2);
-    const out = new Float32Array(engine.maxOutput);
-    const boundaries: number[] = [];
-    let len = engine.blockSize;
-    for (let p = 0; p + engine.blockSize <= x.length; p += engine.blockSize) {
-      const n = await engine.processBlock(x.subarray(p, p + engine.blockSize), out);
-      boundaries.push(len);
-      y.set(out.subarray(0, n), len);
-      len += n;
-    }
+    const { y, boundaries } = await streamBlocks(engine, sine(200, STREAM, 3));
     engine.destroy();
     await voice.release();
     const s = seamStats(y, boundaries, Math.round(STREAM * 0.8), Math.round(STREAM * 2.6), 240);

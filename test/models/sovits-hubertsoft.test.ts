@@ -17,7 +17,7 @@ import { mulberry32 } from '../../models/random.js';
 import { convertHubertSoft } from '../../models/torch/hubert-soft.js';
 import { SovitsGraphError } from '../../models/torch/sovits-spec.js';
 import { importVoice } from '../../models/voices/import-voice.js';
-import { ROOT, runResona, tempDir, to16k } from '../helpers.js';
+import { finiteRms, ROOT, runResona, tempDir, to16k } from '../helpers.js';
 import { buildTinyEncoder, writeModel } from './tiny-models.js';
 import { storage, Tensor, torchSave } from './torch/torch-writer.js';
 
@@ -168,12 +168,7 @@ describe('so-vits-svc hubertsoft voices', () => {
     const r = await convertSamples(x, speech.sampleRate, { voice: path.join(library, 'soft'), settings: { pitch: 2 } });
     assert.equal(r.sampleRate, speech.sampleRate);
     assert.equal(r.output.length, x.length);
-    let e = 0;
-    for (const v of r.output) {
-      assert.ok(Number.isFinite(v));
-      e += v * v;
-    }
-    const rms = Math.sqrt(e / x.length);
+    const rms = finiteRms(r.output);
     console.log(`# ${x.length} samples at ${speech.sampleRate} Hz through the hubertsoft voice: output rms ${rms.toFixed(4)}`);
     assert.ok(rms > 1e-3, `output is not silent (rms ${rms})`);
   });

@@ -17,7 +17,7 @@ import { resolveVoice } from '../../host/voices.js';
 import { CheckpointError } from '../../models/torch/checkpoint.js';
 import { SovitsGraphError } from '../../models/torch/sovits-spec.js';
 import { importVoice } from '../../models/voices/import-voice.js';
-import { ROOT, runResona, seamStats, sine, tempDir } from '../helpers.js';
+import { finiteRms, ROOT, runResona, seamStats, sine, streamBlocks, tempDir } from '../helpers.js';
 import { buildTinyEncoder, writeModel } from './tiny-models.js';
 
 const T_OUT = { timeout: 180_000 };
@@ -130,14 +130,7 @@ describe('imported G_*.pth voices in the engine', () => {
       const r = await convertSamples(x, speech.sampleRate, { voice: path.join(library, id), encoder: enc, settings: { pitch: 3, speaker: id === 'trio' ? 2 : 0 } });
       assert.equal(r.sampleRate, speech.sampleRate);
       assert.equal(r.output.length, x.length, `${id}: output has the input length`);
-      let e = 0;
-      let bad = 0;
-      for (const v of r.output) {
-        if (!Number.isFinite(v)) bad++;
-        e += v * v;
-      }
-      assert.equal(bad, 0, `${id}: every sample finite`);
-      const rms = Math.sqrt(e / x.length);
+      const rms = finiteRms(r.output, id);
       console.log(`${id}: ${x.length} samples at ${speech.sampleRate} Hz, output rms ${rms.toFixed(4)}`);
       assert.ok(rms > 1e-3, `${id}: output is not silent (rms ${rms})`);
     }
@@ -155,17 +148,7 @@ describe('imported G_*.pth voices in the engine', () => {
     for (const v of [path.join(tmp.dir, 'seams', singer.id), quiet]) {
       const voice = await resolveVoice({ voice: v, encoder: enc256 });
       const engine = await StreamingEngine.create({ streamRate: STREAM, voice: voice.stage, settings: { blockMs: 50, extraMs: 300 } });
-      const x = sine(200, STREAM, 3);
-      const y = new Float32Array(x.length + engine.maxOutput * 2);
-      const out = new Float32Array(engine.maxOutput);
-      const boundaries: number[] = [];
-      let len = engine.blockSize;
-      for (let p = 0; p + engine.blockSize <= x.length; p += engine.blockSize) {
-        const n = await engine.processBlock(x.subarray(p, p + engine.blockSize), out);
-        boundaries.push(len);
-        y.set(out.subarray(0, n), len);
-        len += n;
-      }
+      const { y, boundaries } = await streamBlocks(engine, sine(200, STREAM, 3));
       engine.destroy();
       await voice.release();
       const s = seamStats(y, boundaries, Math.round(STREAM * 0.8), Math.round(STREAM * 2.6), 240);

@@ -14,13 +14,13 @@ import { parseOnnxInfo } from '../../../models/onnx/model-info.js';
 import { detectContract, readExportMetadata } from '../../../models/rvc/contracts.js';
 import { importVoice } from '../../../models/voices/import-voice.js';
 import { asRvcManifest } from '../../../models/families/rvc/manifest.js';
-import { fromHalf, loadSession, type LoadedSession } from '../../../models/runtime.js';
+import { loadSession, type LoadedSession } from '../../../models/runtime.js';
 import { buildRvcSynthesizer, RvcGraphError, type RvcCheckpointLike } from '../../../models/torch/rvc-graph.js';
 import { pretrainedRvcConfig, randomRvcWeights } from '../../../models/torch/rvc-random.js';
 import { readRvcCheckpoint } from '../../../models/torch/rvc-checkpoint.js';
 import { rvcParameters, type RvcNetConfig } from '../../../models/torch/rvc-spec.js';
 import type { TensorLike } from '../../../models/torch/rvc-weights.js';
-import { ROOT, sine, tempDir } from '../../helpers.js';
+import { type BlobRef, finiteRms, readBlobArray, ROOT, sine, tempDir } from '../../helpers.js';
 import { buildTinyEncoder, writeModel } from '../tiny-models.js';
 
 /** importVoice for the RVC files these tests import: the manifest as RVC's (another family fails here). */
@@ -30,23 +30,10 @@ const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'torch', 'rvc');
 const NAMES = ['v2-f0-40k', 'v1-f0-48k', 'v2-nof0-32k', 'v1-nof0-40k'];
 const TOLERANCE = 1e-4;
 
-interface ArrayRef { offset: number; dtype: string; shape: number[] }
-interface Case { name: string; p_len: number; sid: number; skip_head: number; return_length: number; formant_length: number; audio: ArrayRef }
+interface Case { name: string; p_len: number; sid: number; skip_head: number; return_length: number; formant_length: number; audio: BlobRef }
 interface Fixture {
   name: string; sampleRate: number; f0: number; version: string; speakers: number; weightDtype: string;
-  frames: number; channels: number; feats: ArrayRef; pitch?: ArrayRef; pitchf?: ArrayRef; cases: Case[];
-}
-
-function readArray(bin: Buffer, r: ArrayRef): Float32Array | Int32Array {
-  const n = r.shape.reduce((a, b) => a * b, 1);
-  if (r.dtype === 'float32') return new Float32Array(bin.buffer.slice(bin.byteOffset + r.offset, bin.byteOffset + r.offset + 4 * n));
-  if (r.dtype === 'int32') return new Int32Array(bin.buffer.slice(bin.byteOffset + r.offset, bin.byteOffset + r.offset + 4 * n));
-  if (r.dtype === 'float16') {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = fromHalf(bin.readUInt16LE(r.offset + 2 * i));
-    return out;
-  }
-  throw new Error(`fixture dtype ${r.dtype}`);
+  frames: number; channels: number; feats: BlobRef; pitch?: BlobRef; pitchf?: BlobRef; cases: Case[];
 }
 
 interface Loaded { fx: Fixture; bin: Buffer; ckpt: RvcCheckpointLike }
@@ -68,7 +55,7 @@ function feeds(l: Loaded, c: Case): Record<string, ort.Tensor> {
   const { fx, bin } = l;
   const T = fx.frames;
   const f: Record<string, ort.Tensor> = {
-    feats: new ort.Tensor('float32', readArray(bin, fx.feats) as Float32Array, [1, T, fx.channels]),
+    feats: new ort.Tensor('float32', readBlobArray(bin, fx.feats) as Float32Array, [1, T, fx.channels]),
     p_len: i64(c.p_len, [1]),
     sid: i64(c.sid, [1]),
     skip_head: i64(c.skip_head, []),
@@ -76,8 +63,8 @@ function feeds(l: Loaded, c: Case): Record<string, ort.Tensor> {
     formant_length: i64(c.formant_length, []),
   };
   if (fx.f0) {
-    f['pitch'] = new ort.Tensor('int64', BigInt64Array.from(readArray(bin, fx.pitch!), (v) => BigInt(v)), [1, T]);
-    f['pitchf'] = new ort.Tensor('float32', readArray(bin, fx.pitchf!) as Float32Array, [1, T]);
+    f['pitch'] = new ort.Tensor('int64', BigInt64Array.from(readBlobArray(bin, fx.pitch!), (v) => BigInt(v)), [1, T]);
+    f['pitchf'] = new ort.Tensor('float32', readBlobArray(bin, fx.pitchf!) as Float32Array, [1, T]);
   }
   return f;
 }
@@ -97,7 +84,7 @@ describe('RVC synthesizer graph = PyTorch reference (deterministic infer path)',
       const hop = l.fx.sampleRate / 100;
       const report: string[] = [];
       for (const c of l.fx.cases) {
-        const want = readArray(l.bin, c.audio) as Float32Array;
+        const want = readBlobArray(l.bin, c.audio) as Float32Array;
         const got = (await s.run(feeds(l, c)))['audio']!;
         assert.deepEqual(got.dims, [c.formant_length * hop], `${c.name}: formant_length × sr/100 samples`);
         const y = got.data as Float32Array;
@@ -161,7 +148,7 @@ describe('the built model is a voice in the canonical contract', () => {
     const a = Float32Array.from((await s.run({ ...feeds(l, c), ...first }))['audio']!.data as Float32Array);
     const again = Float32Array.from((await s.run({ ...feeds(l, c), ...first }))['audio']!.data as Float32Array);
     const b = (await s.run({ ...feeds(l, c), ...noise() }))['audio']!.data as Float32Array;
-    const ref = readArray(l.bin, c.audio) as Float32Array;
+    const ref = readBlobArray(l.bin, c.audio) as Float32Array;
     assert.equal(a.length, ref.length);
     let diff = 0;
     let same = 0;
@@ -244,12 +231,7 @@ describe('end to end: a built voice through import and the engine', () => {
     const x = sine(220, rate, 1.5);
     const r = await convertSamples(x, rate, { voice, encoder, settings: { pitch: 3, speaker: 2, formant: 2 } });
     assert.equal(r.output.length, x.length);
-    let e = 0;
-    for (const v of r.output) {
-      assert.ok(Number.isFinite(v));
-      e += v * v;
-    }
-    assert.ok(Math.sqrt(e / r.output.length) > 1e-3, 'the voice is heard');
+    assert.ok(finiteRms(r.output) > 1e-3, 'the voice is heard');
   });
 });
 

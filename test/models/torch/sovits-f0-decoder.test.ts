@@ -12,22 +12,13 @@ import { loadSession, type LoadedSession } from '../../../models/runtime.js';
 import { readSovitsCheckpoint, type SovitsCheckpoint } from '../../../models/torch/sovits-checkpoint.js';
 import { buildSovitsF0Decoder, type F0DecoderBuildOptions, hasF0Decoder } from '../../../models/torch/sovits-f0-decoder.js';
 import { SovitsGraphError } from '../../../models/torch/sovits-spec.js';
-import { ROOT } from '../../helpers.js';
+import { type BlobRef, readBlobArray, ROOT } from '../../helpers.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'torch', 'sovits');
 const TOLERANCE = 1e-4;
 
-interface ArrayRef { offset: number; dtype: string; shape: number[] }
-interface Inputs { frames: number; sourceFrames: number; ssl: number; content: ArrayRef; mel2phLeft: ArrayRef; f0: ArrayRef; uv: ArrayRef; vol: ArrayRef }
-interface Reference { checkpoint: string; config: string; inputs: string; cases: { sid: number; shift: number; unvoiced: boolean; f0: ArrayRef }[] }
-
-function readArray(bin: Buffer, r: ArrayRef): Float32Array | Int32Array {
-  const n = r.shape.reduce((a, b) => a * b, 1);
-  const buf = bin.buffer.slice(bin.byteOffset + r.offset, bin.byteOffset + r.offset + 4 * n);
-  if (r.dtype === 'float32') return new Float32Array(buf);
-  if (r.dtype === 'int32') return new Int32Array(buf);
-  throw new Error(`fixture dtype ${r.dtype}`);
-}
+interface Inputs { frames: number; sourceFrames: number; ssl: number; content: BlobRef; mel2phLeft: BlobRef; f0: BlobRef; uv: BlobRef; vol: BlobRef }
+interface Reference { checkpoint: string; config: string; inputs: string; cases: { sid: number; shift: number; unvoiced: boolean; f0: BlobRef }[] }
 
 const ref = JSON.parse(readFileSync(path.join(FIXTURES, 'f0-decoder.json'), 'utf8')) as Reference;
 const refBin = readFileSync(path.join(FIXTURES, 'f0-decoder.bin'));
@@ -49,14 +40,14 @@ async function predict(o: F0DecoderBuildOptions, sid: number, shift: number, unv
   const s = await loadSession(buildSovitsF0Decoder(await checkpoint(), o), { provider: 'cpu', threads: 1, name: 'f0-decoder' });
   sessions.push(s);
   const T = inputs.frames;
-  const f0 = Float32Array.from(readArray(inBin, inputs.f0), (v) => v * shift);
-  const uv = unvoiced ? new Float32Array(T) : (readArray(inBin, inputs.uv) as Float32Array);
+  const f0 = Float32Array.from(readBlobArray(inBin, inputs.f0), (v) => v * shift);
+  const uv = unvoiced ? new Float32Array(T) : (readBlobArray(inBin, inputs.uv) as Float32Array);
   const out = await s.run({
-    c: new ort.Tensor('float32', readArray(inBin, inputs.content), [1, inputs.sourceFrames, inputs.ssl]),
-    mel2ph: new ort.Tensor('int64', BigInt64Array.from(readArray(inBin, inputs.mel2phLeft), (v) => BigInt(v)), [1, T]),
+    c: new ort.Tensor('float32', readBlobArray(inBin, inputs.content), [1, inputs.sourceFrames, inputs.ssl]),
+    mel2ph: new ort.Tensor('int64', BigInt64Array.from(readBlobArray(inBin, inputs.mel2phLeft), (v) => BigInt(v)), [1, T]),
     f0: new ort.Tensor('float32', f0, [1, T]),
     uv: new ort.Tensor('float32', uv, [1, T]),
-    vol: new ort.Tensor('float32', readArray(inBin, inputs.vol), [1, T]),
+    vol: new ort.Tensor('float32', readBlobArray(inBin, inputs.vol), [1, T]),
     sid: new ort.Tensor('int64', BigInt64Array.of(BigInt(sid)), [1]),
   });
   return out.f0_pred!.data as Float32Array;
@@ -74,7 +65,7 @@ describe('so-vits-svc F0 decoder (use_automatic_f0_prediction)', { timeout: 120_
 
   for (const c of ref.cases) {
     test(`matches PyTorch within ${TOLERANCE} in lf0: speaker ${c.sid}${c.shift !== 1 ? ', +7 semitones' : ''}${c.unvoiced ? ', no voiced frame' : ''}`, async () => {
-      const want = readArray(refBin, c.f0) as Float32Array;
+      const want = readBlobArray(refBin, c.f0) as Float32Array;
       const got = await predict({}, c.sid, c.shift, c.unvoiced);
       assert.equal(got.length, want.length);
       const d = maxDiff(got, want);
@@ -83,14 +74,14 @@ describe('so-vits-svc F0 decoder (use_automatic_f0_prediction)', { timeout: 120_
   }
 
   test('speakers predict different contours (cond(g) is wired)', () => {
-    const [a, b] = ref.cases.filter((c) => c.shift === 1 && !c.unvoiced).map((c) => readArray(refBin, c.f0) as Float32Array);
+    const [a, b] = ref.cases.filter((c) => c.shift === 1 && !c.unvoiced).map((c) => readBlobArray(refBin, c.f0) as Float32Array);
     assert.ok(maxDiff(a!, b!) > 1e-2);
   });
 
   for (const normalise of ['all-mean', 'none', 'natural-log'] as const) {
     test(`breaking the lf0 normalisation (${normalise} instead of 2595·log10 centred on the voiced mean) fails the reference`, async () => {
       const c = ref.cases[0]!;
-      const d = maxDiff(await predict({ normalise }, c.sid, c.shift, c.unvoiced), readArray(refBin, c.f0) as Float32Array);
+      const d = maxDiff(await predict({ normalise }, c.sid, c.shift, c.unvoiced), readBlobArray(refBin, c.f0) as Float32Array);
       // all-mean differs least (unvoiced frames hold interpolated f0, near the voiced ones): still 5× the tolerance.
       assert.ok(d > 2 * TOLERANCE, `only ${d} off in lf0`);
     });

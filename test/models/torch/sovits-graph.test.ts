@@ -17,7 +17,7 @@ import { buildSovitsSynthesizer, SovitsGraphError, type SovitsBuildOptions } fro
 import type { TorchTensor } from '../../../models/torch/checkpoint.js';
 import { randomWeights } from '../../../models/torch/rvc-random.js';
 import { sovitsParameters, templateSovitsConfig } from '../../../models/torch/sovits-spec.js';
-import { ROOT } from '../../helpers.js';
+import { type BlobRef, readBlobArray, ROOT } from '../../helpers.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'torch', 'sovits');
 const NAMES = ['4.1-vec768-vol-3spk', '4.1-vec256-release', '4.0-legacy'];
@@ -25,19 +25,10 @@ const TOLERANCE = 1e-4;
 /** A broken part must move the output by far more than the tolerance. */
 const BROKEN = 1e-2;
 
-interface ArrayRef { offset: number; dtype: string; shape: number[] }
 interface Fixture {
   name: string; form: string; sampleRate: number; hop: number; frames: number; sourceFrames: number; ssl: number; inter: number;
-  noiseScale: number; speakers: string[]; content: ArrayRef; mel2phLeft: ArrayRef; f0raw: ArrayRef; f0: ArrayRef; uv: ArrayRef;
-  vol: ArrayRef; eps: ArrayRef; cases: { sid: number; audio: ArrayRef; rms: number }[]; withoutVolMaxDiff?: number;
-}
-
-function readArray(bin: Buffer, r: ArrayRef): Float32Array | Int32Array {
-  const n = r.shape.reduce((a, b) => a * b, 1);
-  const buf = bin.buffer.slice(bin.byteOffset + r.offset, bin.byteOffset + r.offset + 4 * n);
-  if (r.dtype === 'float32') return new Float32Array(buf);
-  if (r.dtype === 'int32') return new Int32Array(buf);
-  throw new Error(`fixture dtype ${r.dtype}`);
+  noiseScale: number; speakers: string[]; content: BlobRef; mel2phLeft: BlobRef; f0raw: BlobRef; f0: BlobRef; uv: BlobRef;
+  vol: BlobRef; eps: BlobRef; cases: { sid: number; audio: BlobRef; rms: number }[]; withoutVolMaxDiff?: number;
 }
 
 interface Loaded { fx: Fixture; bin: Buffer; ckpt: SovitsCheckpoint; configBytes: Buffer }
@@ -73,13 +64,13 @@ async function render(l: Loaded, bytes: Uint8Array, sid: number, o: Feeds = {}):
     mel2ph = new BigInt64Array(T);
     fillMel2ph(mel2ph, T, fx.sourceFrames);
   }
-  const eps = readArray(bin, fx.eps) as Float32Array;
+  const eps = readBlobArray(bin, fx.eps) as Float32Array;
   const noise = Float32Array.from(eps, (v) => v * fx.noiseScale);
   const feeds: Record<string, ort.Tensor> = {
-    c: new ort.Tensor('float32', readArray(bin, fx.content), [1, fx.sourceFrames, fx.ssl]),
-    f0: new ort.Tensor('float32', readArray(bin, fx.f0), [1, T]),
+    c: new ort.Tensor('float32', readBlobArray(bin, fx.content), [1, fx.sourceFrames, fx.ssl]),
+    f0: new ort.Tensor('float32', readBlobArray(bin, fx.f0), [1, T]),
     mel2ph: new ort.Tensor('int64', mel2ph, [1, T]),
-    uv: new ort.Tensor('float32', readArray(bin, fx.uv), [1, T]),
+    uv: new ort.Tensor('float32', readBlobArray(bin, fx.uv), [1, T]),
     noise: new ort.Tensor('float32', noise, [1, fx.inter, T]),
     sid: new ort.Tensor('int64', BigInt64Array.from([BigInt(sid)]), [1]),
   };
@@ -90,7 +81,7 @@ async function render(l: Loaded, bytes: Uint8Array, sid: number, o: Feeds = {}):
     for (let i = 0; i < T; i++) w[i * n + sid] = 1;
     feeds.sid = new ort.Tensor('float32', w, [T, n]);
   }
-  if (s.inputNames.includes('vol')) feeds.vol = new ort.Tensor('float32', readArray(bin, fx.vol), [1, T]);
+  if (s.inputNames.includes('vol')) feeds.vol = new ort.Tensor('float32', readBlobArray(bin, fx.vol), [1, T]);
   const out = await s.run(feeds);
   return out.audio!.data as Float32Array;
 }
@@ -102,7 +93,7 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-const reference = (l: Loaded, sid = 0) => readArray(l.bin, l.fx.cases.find((c) => c.sid === sid)!.audio) as Float32Array;
+const reference = (l: Loaded, sid = 0) => readBlobArray(l.bin, l.fx.cases.find((c) => c.sid === sid)!.audio) as Float32Array;
 const build = (l: Loaded, o: SovitsBuildOptions = {}) => buildSovitsSynthesizer(l.ckpt, { deterministic: true, ...o });
 
 describe('so-vits-svc graph against the PyTorch reference', { timeout: 300_000 }, () => {
@@ -142,12 +133,12 @@ describe('so-vits-svc graph against the PyTorch reference', { timeout: 300_000 }
     const { fx, bin } = l;
     const mel = new BigInt64Array(fx.frames);
     fillMel2ph(mel, fx.frames, fx.sourceFrames);
-    assert.deepEqual([...mel].map(Number), [...readArray(bin, fx.mel2phLeft)]);
-    const f0 = Float32Array.from(readArray(bin, fx.f0raw));
+    assert.deepEqual([...mel].map(Number), [...readBlobArray(bin, fx.mel2phLeft)]);
+    const f0 = Float32Array.from(readBlobArray(bin, fx.f0raw));
     const uv = new Float32Array(fx.frames);
     interpolateF0(f0, uv, fx.frames);
-    assert.deepEqual([...uv], [...readArray(bin, fx.uv)]);
-    const want = readArray(bin, fx.f0);
+    assert.deepEqual([...uv], [...readBlobArray(bin, fx.uv)]);
+    const want = readBlobArray(bin, fx.f0);
     for (let i = 0; i < fx.frames; i++) assert.ok(Math.abs(f0[i]! - want[i]!) < 1e-3, `f0[${i}] ${f0[i]} vs ${want[i]}`);
   });
 });
