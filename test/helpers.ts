@@ -1,7 +1,7 @@
 // Shared helpers for tests: where things are, real clips, and f0 comparisons.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,6 +133,24 @@ export function readBlobArray(bin: Buffer, r: BlobRef): Float32Array | Int32Arra
   if (r.dtype === 'int32') return new Int32Array(bytes());
   if (r.dtype === 'float16') return Float32Array.from({ length: n }, (_, i) => fromHalf(bin.readUInt16LE(r.offset + 2 * i)));
   throw new Error(`fixture dtype ${r.dtype}: expected float32, int32 or float16 (re-run the reference script that wrote it)`);
+}
+
+/** A reference fixture as the scripts under test/fixtures/torch/ write one: <name>.json (its figures, with a
+ * BlobRef per array) beside <name>.bin (the arrays). */
+export function readBlobFixture<F>(dir: string, name: string): { fx: F; bin: Buffer } {
+  return { fx: JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as F, bin: readFileSync(path.join(dir, `${name}.bin`)) };
+}
+
+/** max |a − b| / max(1, max |b|): an error relative to the reference's scale, never magnified below 1. */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'lengths differ');
+  let d = 0;
+  let m = 1;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return d / m;
 }
 
 /** A seeded uniform [0, 1) generator, so fixtures and benchmarks are reproducible. */

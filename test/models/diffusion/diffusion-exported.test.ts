@@ -16,21 +16,10 @@ import { readDiffusionConfig, type SamplerName } from '../../../models/diffusion
 import { mulberry32 } from '../../../models/random.js';
 import { onnx } from '../../../models/onnx/proto.js';
 import { GraphBuilder } from '../../../models/onnx/graph-builder.js';
-import { ROOT, tempDir } from '../../helpers.js';
+import { relErr, ROOT, tempDir } from '../../helpers.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'torch', 'diffusion');
 const TOL = 1e-4;
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'lengths differ');
-  let d = 0;
-  let m = 1;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    m = Math.max(m, Math.abs(b[i]!));
-  }
-  return d / m;
-}
 
 interface Pair { ours: DiffusionSessions; theirs: DiffusionSessions; M: number; U: number; S: number }
 

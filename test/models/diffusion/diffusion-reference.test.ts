@@ -3,7 +3,6 @@
 // denoiser, the condition encoder and every sampler's trajectory (each (x, t) the denoiser is called with)
 // for fixed noise. Then that the comparison can fail: a wrong β schedule, an off-by-one step or another mel
 // normalisation each leave the tolerance.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +18,7 @@ import { loadSession } from '../../../models/runtime.js';
 import { type Denoise, type NoiseSource, sample } from '../../../models/diffusion/samplers.js';
 import type { SamplerName } from '../../../models/diffusion/config.js';
 import { BETA_END, BETA_START, makeSchedule } from '../../../models/diffusion/schedule.js';
-import { ROOT } from '../../helpers.js';
+import { readBlobFixture, relErr, ROOT } from '../../helpers.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'torch', 'diffusion');
 /** Networks: max |Δ| over max(1, max |reference|). */
@@ -43,24 +42,11 @@ function arr(bin: Buffer, r: Ref): Float32Array {
   return new Float32Array(bin.buffer.slice(bin.byteOffset + r.offset, bin.byteOffset + r.offset + 4 * n));
 }
 
-/** max |a − b| / max(1, max |b|). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'lengths differ');
-  let d = 0;
-  let m = 1;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    m = Math.max(m, Math.abs(b[i]!));
-  }
-  return d / m;
-}
-
 const loaded = new Map<string, Loaded>();
 async function load(name: string): Promise<Loaded> {
   let l = loaded.get(name);
   if (!l) {
-    const fx = JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8')) as Fixture;
-    const bin = readFileSync(path.join(FIXTURES, `${name}.bin`));
+    const { fx, bin } = readBlobFixture<Fixture>(FIXTURES, name);
     const model = await readDiffusionModel(path.join(FIXTURES, `${name}.pt`), path.join(FIXTURES, `${name}.yaml`));
     l = { fx, bin, model, s: await loadDiffusion(model) };
     loaded.set(name, l);

@@ -1,7 +1,6 @@
 // The RVC synthesizer graph builder against PyTorch: tiny voices of the real architecture, saved as RVC
 // saves voices, with reference outputs of the deterministic infer path (test/fixtures/torch/
 // make-rvc-reference.py). Then the contract, the random path, the refusals, and one voice end to end.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +19,7 @@ import { pretrainedRvcConfig, randomRvcWeights } from '../../../models/torch/rvc
 import { readRvcCheckpoint } from '../../../models/torch/rvc-checkpoint.js';
 import { rvcParameters, type RvcNetConfig } from '../../../models/torch/rvc-spec.js';
 import type { TensorLike } from '../../../models/torch/rvc-weights.js';
-import { type BlobRef, finiteRms, readBlobArray, ROOT, sine, tempDir } from '../../helpers.js';
+import { type BlobRef, finiteRms, readBlobArray, readBlobFixture, ROOT, sine, tempDir } from '../../helpers.js';
 import { buildTinyEncoder, writeModel } from '../tiny-models.js';
 
 /** importVoice for the RVC files these tests import: the manifest as RVC's (another family fails here). */
@@ -41,8 +40,7 @@ const cache = new Map<string, Loaded>();
 async function load(name: string): Promise<Loaded> {
   let l = cache.get(name);
   if (!l) {
-    const fx = JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8')) as Fixture;
-    const bin = readFileSync(path.join(FIXTURES, `${name}.bin`));
+    const { fx, bin } = readBlobFixture<Fixture>(FIXTURES, name);
     l = { fx, bin, ckpt: await readRvcCheckpoint(path.join(FIXTURES, `${name}.pth`)) };
     cache.set(name, l);
   }

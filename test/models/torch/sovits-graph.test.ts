@@ -17,7 +17,7 @@ import { buildSovitsSynthesizer, SovitsGraphError, type SovitsBuildOptions } fro
 import type { TorchTensor } from '../../../models/torch/checkpoint.js';
 import { randomWeights } from '../../../models/torch/rvc-random.js';
 import { sovitsParameters, templateSovitsConfig } from '../../../models/torch/sovits-spec.js';
-import { type BlobRef, readBlobArray, ROOT } from '../../helpers.js';
+import { type BlobRef, readBlobArray, readBlobFixture, ROOT } from '../../helpers.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'torch', 'sovits');
 const NAMES = ['4.1-vec768-vol-3spk', '4.1-vec256-release', '4.0-legacy'];
@@ -36,8 +36,7 @@ const cache = new Map<string, Loaded>();
 async function load(name: string): Promise<Loaded> {
   let l = cache.get(name);
   if (!l) {
-    const fx = JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8')) as Fixture;
-    const bin = readFileSync(path.join(FIXTURES, `${name}.bin`));
+    const { fx, bin } = readBlobFixture<Fixture>(FIXTURES, name);
     const configBytes = readFileSync(path.join(FIXTURES, `${name}.config.json`));
     const ckpt = await readSovitsCheckpoint(path.join(FIXTURES, `${name}.pth`), configBytes, `${name}.config.json`);
     l = { fx, bin, ckpt, configBytes };

@@ -2,7 +2,6 @@
 // torch.stft(center=False) after reflect padding, a mel basis built there from librosa's formulas), and the
 // variants a wrong port would compute (the HTK scale, a centred STFT, no area normalisation, log10), each of
 // which the comparison must reject.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,16 +11,11 @@ import {
   VOCODER_MEL, VOCODER_MEL_FLOOR, VocoderMel, vocoderFrameCentre, vocoderMelFrames, vocoderMelSpectrogram,
 } from '../../../models/vocoder/mel.js';
 import { UserError } from '../../../protocol/errors.js';
-import { ROOT } from '../../helpers.js';
+import { type BlobRef, readBlobArray, readBlobFixture, ROOT } from '../../helpers.js';
 
 const DIR = path.join(ROOT, 'test', 'fixtures', 'torch', 'vocoder');
-interface ArrayRef { offset: number; shape: number[] }
-const fx = JSON.parse(readFileSync(path.join(DIR, 'mel.json'), 'utf8')) as { samples: number; frames: number; signal: ArrayRef; mel: ArrayRef; basisRowSums: number[] };
-const bin = readFileSync(path.join(DIR, 'mel.bin'));
-const f32 = (r: ArrayRef) => {
-  const n = r.shape.reduce((a, b) => a * b, 1);
-  return new Float32Array(bin.buffer.slice(bin.byteOffset + r.offset, bin.byteOffset + r.offset + 4 * n));
-};
+const { fx, bin } = readBlobFixture<{ samples: number; frames: number; signal: BlobRef; mel: BlobRef; basisRowSums: number[] }>(DIR, 'mel');
+const f32 = (r: BlobRef) => readBlobArray(bin, r) as Float32Array;
 const signal = f32(fx.signal);
 const want = f32(fx.mel);
 

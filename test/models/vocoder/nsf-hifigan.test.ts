@@ -2,7 +2,7 @@
 // them (torch.save({"generator": state_dict}) beside a config.json), with reference audio of the deterministic
 // source (test/fixtures/torch/make-vocoder-reference.py). Then the Vocoder stage on a checkpoint and on ONNX
 // files of the forms in circulation, and the refusals.
-import { readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { loadSession } from '../../../models/runtime.js';
 import { buildNsfHifigan, nsfHifiganParameters, parseVocoderConfig } from '../../../models/vocoder/nsf-hifigan.js';
 import { detectVocoderContract, readVocoderCheckpoint, Vocoder, VocoderError } from '../../../models/vocoder/vocoder.js';
 import { UserError } from '../../../protocol/errors.js';
-import { ROOT, tempDir } from '../../helpers.js';
+import { type BlobRef, readBlobArray, readBlobFixture, ROOT, tempDir } from '../../helpers.js';
 import * as ort from 'onnxruntime-node';
 
 const DIR = path.join(ROOT, 'test', 'fixtures', 'torch', 'vocoder');
@@ -20,16 +20,11 @@ const NAMES = ['nsf-hifigan-tiny', 'nsf-hifigan-tiny-rb2'];
 const TOLERANCE = 1e-4;
 const CPU = { provider: 'cpu' as const, threads: 1 };
 
-interface ArrayRef { offset: number; shape: number[] }
-interface Fixture { frames: number; mel: ArrayRef; f0: ArrayRef; audio: ArrayRef; rms: number; legacySineMaxDiff: number }
+interface Fixture { frames: number; mel: BlobRef; f0: BlobRef; audio: BlobRef; rms: number; legacySineMaxDiff: number }
 
 function load(name: string) {
-  const fx = JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8')) as Fixture;
-  const bin = readFileSync(path.join(DIR, `${name}.bin`));
-  const f32 = (r: ArrayRef) => {
-    const n = r.shape.reduce((a, b) => a * b, 1);
-    return new Float32Array(bin.buffer.slice(bin.byteOffset + r.offset, bin.byteOffset + r.offset + 4 * n));
-  };
+  const { fx, bin } = readBlobFixture<Fixture>(DIR, name);
+  const f32 = (r: BlobRef) => readBlobArray(bin, r) as Float32Array;
   return { fx, mel: f32(fx.mel), f0: f32(fx.f0), audio: f32(fx.audio), model: path.join(DIR, name, 'model.pt') };
 }
 
