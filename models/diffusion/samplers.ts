@@ -25,6 +25,7 @@
 import { badSetting } from './errors.js';
 import { SAMPLERS, type SamplerName } from './config.js';
 import type { Schedule } from './schedule.js';
+import { diffusionPasses } from '../../protocol/stage-preview.js';
 
 /** One denoiser pass: eps for x at step t (t may be fractional). */
 export type Denoise = (x: Float32Array, t: number) => Promise<Float32Array>;
@@ -45,12 +46,9 @@ export interface SamplerRun {
 /** x at step p from x at step i and the (combined) noise estimate eps. */
 export type PlmsUpdate = (x: Float32Array, eps: Float32Array, i: number, p: number) => Promise<Float32Array>;
 
-/** How many denoiser passes a run costs (what a block's diffusion time scales with). */
+/** How many denoiser passes a run costs (what a block's diffusion time scales with): counted in protocol/, where the UI's cost preview reads it too. */
 export function denoiserPasses(method: SamplerName, k: number, speedup: number): number {
-  if (speedup <= 1) return k;
-  if (method === 'dpm-solver++' || method === 'dpm-solver' || method === 'unipc') return Math.floor(k / speedup);
-  const steps = Math.ceil(k / speedup) - 1; // the i = 0 step is skipped
-  return steps <= 0 ? 0 : method === 'pndm' ? steps + 1 : steps;
+  return diffusionPasses(method, k, speedup);
 }
 
 export function checkRun(method: string, k: number, speedup: number, kMax: number): void {
