@@ -1,0 +1,36 @@
+// Beside a voice's shallow-diffusion knobs: what the setting costs per block, now and with the value being
+// typed, as the Latency panel previews a block size before it is applied. The figures scale the running
+// voice's measured diffusion stage (protocol/stage-preview.ts); before it runs, the pass counts alone.
+// Drawn for any voice whose parameter list has the diffusion settings: the data says so, not the family.
+import { latencyPreview } from '../../../protocol/control.js';
+import type { EngineSettings } from '../../../protocol/settings.js';
+import { describeDiffusionPreview, diffusionPreview, type DiffusionSettings } from '../../../protocol/stage-preview.js';
+import type { VoiceParam } from '../../../protocol/voice-params.js';
+import type { UiState } from '../store.js';
+
+export const DIFFUSION_KEYS: readonly (keyof DiffusionSettings)[] = ['diffusion', 'kStep', 'speedup', 'diffusionMethod'];
+
+/** The id of the voice's last diffusion parameter (the preview goes under it), or null when it has none. */
+export function lastDiffusionParam(params: readonly VoiceParam[]): VoiceParam['id'] | null {
+  if (!DIFFUSION_KEYS.every((k) => params.some((p) => p.id === k))) return null;
+  return [...params].reverse().find((p) => (DIFFUSION_KEYS as readonly string[]).includes(p.id))!.id;
+}
+
+export function DiffusionCost({ ui, settings, draft }: { ui: UiState; settings: EngineSettings; draft: Partial<DiffusionSettings> }) {
+  const t = ui.telemetry;
+  // Only this voice's own measurements scale: another voice's stages, or a stopped one's last figures, would mislead.
+  const running = Boolean(ui.host?.running && t && t.state === 'running' && !t.bypass && t.voice === ui.host.selection.voice);
+  const p = diffusionPreview({
+    stages: running ? t!.stages : null,
+    ...(running ? { processMs: t!.blockMs } : {}),
+    blockMs: latencyPreview(settings).blockMs,
+    now: settings,
+    draft: { ...settings, ...draft },
+  });
+  const last = p.changed ? p.next : p.now;
+  return (
+    <p className={`cost${last?.tooSlow ? ' worse' : ''}`} data-testid="diffusion-preview">
+      {describeDiffusionPreview(p)}
+    </p>
+  );
+}
