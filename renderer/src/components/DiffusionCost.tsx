@@ -29,7 +29,7 @@ export function DiffusionCost({ ui, settings, draft }: { ui: UiState; settings: 
   });
   const last = p.changed ? p.next : p.now;
   return (
-    <p className={`cost${last?.tooSlow ? ' worse' : ''}`} data-testid="diffusion-preview">
+    <p className={`cost${last?.tooSlow ? ' worse' : ''}`} data-testid="diffusion-preview" title="ms: the diffusion stage per block (measured ms per denoiser pass × passes); %: the whole voice's time per block over the block's length (above 90 % it falls behind)">
       {describeDiffusionPreview(p)}
     </p>
   );
