@@ -94,6 +94,11 @@ test('the diffusion knobs show their cost per block: the pass count before the v
     await page.locator('[data-field="kStep"] input[type="number"]').press('Enter');
     await until('5 passes on the host', () => probe.lastTelemetry?.stages.find((s) => s.name === 'diffusion')?.calls === 5, 30000);
     await until('the preview at 5 passes', async () => /^now: 5 passes, \d+ ms\/block/.test(await preview()), 30000);
+    // A pause in the speech: the gated blocks time no pass, and the preview keeps the last measured figure.
+    played.stop();
+    await until('gated blocks', () => probe.lastTelemetry?.stages.find((s) => s.name === 'diffusion')?.ms === 0, 30000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.match(await preview(), /^now: 5 passes, \d+ ms\/block \(\d+ % of the block\)/);
   } finally {
     played.stop();
   }

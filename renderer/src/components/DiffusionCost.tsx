@@ -2,9 +2,11 @@
 // typed, as the Latency panel previews a block size before it is applied. The figures scale the running
 // voice's measured diffusion stage (protocol/stage-preview.ts); before it runs, the pass counts alone.
 // Drawn for any voice whose parameter list has the diffusion settings: the data says so, not the family.
+import { useRef } from 'react';
 import { latencyPreview } from '../../../protocol/control.js';
 import type { EngineSettings } from '../../../protocol/settings.js';
-import { describeDiffusionPreview, diffusionPreview, type DiffusionSettings } from '../../../protocol/stage-preview.js';
+import { describeDiffusionPreview, diffusionPreview, DIFFUSION_STAGE, type DiffusionSettings } from '../../../protocol/stage-preview.js';
+import type { StageReport } from '../../../protocol/runtime.js';
 import type { VoiceParam } from '../../../protocol/voice-params.js';
 import type { UiState } from '../store.js';
 
@@ -20,9 +22,19 @@ export function DiffusionCost({ ui, settings, draft }: { ui: UiState; settings: 
   const t = ui.telemetry;
   // Only this voice's own measurements scale: another voice's stages, or a stopped one's last figures, would mislead.
   const running = Boolean(ui.host?.running && t && t.state === 'running' && !t.bypass && t.voice === ui.host.selection.voice);
+  // The last block whose denoiser was timed, kept while the input is gated silent (0 ms) or diffusion is off, so
+  // the figure does not vanish at every pause; only while this voice keeps running.
+  const timed = useRef<{ voice: string; stages: readonly StageReport[]; processMs: number } | null>(null);
+  if (!running) timed.current = null;
+  else {
+    const d = t!.stages.find((x) => x.name === DIFFUSION_STAGE);
+    if (d && d.calls > 0 && d.ms > 0) timed.current = { voice: t!.voice, stages: t!.stages, processMs: t!.blockMs };
+    else if (timed.current?.voice !== t!.voice) timed.current = null;
+  }
+  const use = timed.current ?? (running ? { stages: t!.stages, processMs: t!.blockMs } : null);
   const p = diffusionPreview({
-    stages: running ? t!.stages : null,
-    ...(running ? { processMs: t!.blockMs } : {}),
+    stages: use ? use.stages : null,
+    ...(use ? { processMs: use.processMs } : {}),
     blockMs: latencyPreview(settings).blockMs,
     now: settings,
     draft: { ...settings, ...draft },
