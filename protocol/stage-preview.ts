@@ -2,7 +2,7 @@
 // block-size preview (control.ts latencyPreview) does for latency: the denoiser passes per block, the diffusion
 // stage's ms, the whole block's ms and its share of the block time, from the running voice's own measurements.
 // Pure: the UI draws it, the tests check it against the samplers; protocol/ imports nothing but itself.
-import { DIFFUSION_METHODS, type EngineSettings } from './settings.js';
+import { DIFFUSION_METHODS, SETTING_RANGES, type EngineSettings } from './settings.js';
 import type { StageReport } from './runtime.js';
 
 export type DiffusionMethod = (typeof DIFFUSION_METHODS)[number];
@@ -28,6 +28,28 @@ export function diffusionPasses(method: DiffusionMethod, k: number, speedup: num
   if (method === 'dpm-solver++' || method === 'dpm-solver' || method === 'unipc') return Math.floor(k / speedup);
   const steps = Math.ceil(k / speedup) - 1;
   return steps <= 0 ? 0 : method === 'pndm' ? steps + 1 : steps;
+}
+
+export interface RunProblem {
+  /** The sampler's name for the setting: k_step, speedup or method. */
+  field: 'k_step' | 'speedup' | 'method';
+  value: number | string;
+  expected: string;
+}
+
+/**
+ * Why a sampler cannot run at these settings, or null: the one statement of the rule, so the engine refuses
+ * (models/diffusion/samplers.ts checkRun) exactly what the preview says is not allowed.
+ */
+export function diffusionRunProblem(method: string, k: number, speedup: number, kMax: number): RunProblem | null {
+  if (!Number.isInteger(k) || k < 1 || k > kMax) return { field: 'k_step', value: k, expected: `an integer in 1–${kMax} (the model's k_step_max)` };
+  if (!Number.isInteger(speedup) || speedup < 1 || speedup > k) return { field: 'speedup', value: speedup, expected: `an integer in 1–${k} (k_step)` };
+  if (!(DIFFUSION_METHODS as readonly string[]).includes(method)) return { field: 'method', value: method, expected: DIFFUSION_METHODS.join(', ') };
+  if (speedup > 1 && (method === 'dpm-solver++' || method === 'dpm-solver' || method === 'unipc') && Math.floor(k / speedup) < 2) {
+    const what = method === 'unipc' ? 'second-order UniPC' : 'second-order DPM-Solver';
+    return { field: 'speedup', value: speedup, expected: `at most ${Math.floor(k / 2)} for ${method} at k_step ${k} (${what} needs at least 2 steps)` };
+  }
+  return null;
 }
 
 export type DiffusionSettings = Pick<EngineSettings, 'diffusion' | 'kStep' | 'speedup' | 'diffusionMethod'>;
@@ -66,6 +88,8 @@ export interface DiffusionPreview {
    * timed denoiser pass (diffusion off, or the input gated silent), so nothing gives the ms per pass.
    */
   why?: 'not-running' | 'not-measured';
+  /** The draft is one the engine would refuse: what it says (next is then null). */
+  refused?: string;
 }
 
 export interface DiffusionPreviewInput {
@@ -77,13 +101,18 @@ export interface DiffusionPreviewInput {
   blockMs: number;
   now: DiffusionSettings;
   draft: DiffusionSettings;
+  /** The model's k_step_max where known; the setting's own bound otherwise (the host then says the model's). */
+  kStepMax?: number;
 }
 
 export function diffusionPreview(i: DiffusionPreviewInput): DiffusionPreview {
   const nowPasses = settingsPasses(i.now);
   const nextPasses = settingsPasses(i.draft);
   const changed = nextPasses !== nowPasses || i.draft.diffusion !== i.now.diffusion || i.draft.kStep !== i.now.kStep || i.draft.speedup !== i.now.speedup || i.draft.diffusionMethod !== i.now.diffusionMethod;
-  const base = { nowPasses, nextPasses, changed, now: null, next: null };
+  const method = DIFFUSION_METHODS[i.draft.diffusionMethod] ?? String(i.draft.diffusionMethod);
+  const problem = i.draft.diffusion === 1 ? diffusionRunProblem(method, i.draft.kStep, i.draft.speedup, i.kStepMax ?? SETTING_RANGES.kStep.max) : null;
+  const refused = problem ? { refused: `diffusion ${problem.field} ${problem.value}: expected ${problem.expected}` } : {};
+  const base = { nowPasses, nextPasses, changed, now: null, next: null, ...refused };
   const diff = i.stages?.find((s) => s.name === DIFFUSION_STAGE);
   if (!i.stages || i.stages.length === 0 || !diff) return { ...base, why: 'not-running' };
   // The stage's ms is per block and covers its calls; the mel front end and the conditioning encoder run once
@@ -100,7 +129,7 @@ export function diffusionPreview(i: DiffusionPreviewInput): DiffusionPreview {
     const share = totalMs / i.blockMs;
     return { passes, diffusionMs, totalMs, share, tooSlow: share > KEEP_UP_SHARE };
   };
-  return { ...base, now: cost(nowPasses), next: cost(nextPasses) };
+  return { ...base, now: cost(nowPasses), next: problem ? null : cost(nextPasses) };
 }
 
 const pct = (share: number) => `${Math.round(share * 100)} %`;
@@ -108,6 +137,10 @@ const passes = (n: number) => `${n} pass${n === 1 ? '' : 'es'}`;
 
 /** One line for beside the diffusion knobs; the UI shows it as is and the tests read it. */
 export function describeDiffusionPreview(p: DiffusionPreview): string {
+  if (p.refused) {
+    const now = p.now ? `now: ${passes(p.now.passes)}, ${p.now.diffusionMs.toFixed(0)} ms/block (${pct(p.now.share)} of the block)` : `Denoiser: ${passes(p.nowPasses)} per block`;
+    return `${now} → not allowed: ${p.refused}`;
+  }
   const counts = p.changed ? `${passes(p.nowPasses)} → ${passes(p.nextPasses)}` : passes(p.nowPasses);
   if (!p.now || !p.next) {
     const when = p.why === 'not-running' ? 'once the voice runs' : 'once diffusion runs on sound (it is off, or the input is silent)';

@@ -88,3 +88,19 @@ test('without a measured pass the preview gives the counts and says when the cos
   assert.equal(diffusionPreview({ stages: stages(0, 10, 0), blockMs: 500, now: on(100, 10), draft: on(100, 10) }).why, 'not-measured');
   assert.equal(settingsPasses({ ...on(100, 10), diffusionMethod: DIFFUSION_METHODS.length }), 0, 'an unknown sampler has no cost to show');
 });
+
+test('a draft the engine would refuse says so, in the words the engine refuses it with', { timeout: 10_000 }, async () => {
+  const run = stages(400, 10, 40);
+  // DPM-Solver++ needs two steps: speedup 60 at k_step 100 gives one.
+  const p = diffusionPreview({ stages: run, processMs: 500, blockMs: 1000, now: on(100, 10), draft: on(100, 60) });
+  assert.equal(p.next, null);
+  assert.equal(p.refused, 'diffusion speedup 60: expected at most 50 for dpm-solver++ at k_step 100 (second-order DPM-Solver needs at least 2 steps)');
+  assert.equal(describeDiffusionPreview(p), `now: 10 passes, 400 ms/block (50 % of the block) → not allowed: ${p.refused}`);
+  assert.throws(() => checkRun('dpm-solver++', 100, 60, 1000), /at most 50 for dpm-solver\+\+ at k_step 100 \(second-order DPM-Solver needs at least 2 steps\)/);
+  // DDIM takes it (one pass); speedup past k_step and a k_step past the model's are refused for every sampler.
+  assert.equal(diffusionPreview({ stages: run, blockMs: 1000, now: on(100, 10), draft: on(100, 60, 2) }).refused, undefined);
+  assert.match(diffusionPreview({ stages: run, blockMs: 1000, now: on(100, 10), draft: on(20, 30, 2) }).refused!, /^diffusion speedup 30: expected an integer in 1–20/);
+  assert.match(diffusionPreview({ stages: [], blockMs: 1000, now: on(100, 10), draft: on(150, 10), kStepMax: 100 }).refused!, /^diffusion k_step 150: expected an integer in 1–100/);
+  // Off is always allowed, whatever the other values.
+  assert.equal(diffusionPreview({ stages: run, blockMs: 1000, now: on(100, 10), draft: { ...on(100, 60), diffusion: 0 } }).refused, undefined);
+});

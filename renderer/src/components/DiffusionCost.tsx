@@ -40,8 +40,9 @@ export function DiffusionCost({ ui, settings, draft }: { ui: UiState; settings: 
     draft: { ...settings, ...draft },
   });
   const last = p.changed ? p.next : p.now;
+  const bad = Boolean(p.refused) || Boolean(last?.tooSlow);
   return (
-    <p className={`cost${last?.tooSlow ? ' worse' : ''}`} data-testid="diffusion-preview" title="ms: the diffusion stage per block (measured ms per denoiser pass × passes); %: the whole voice's time per block over the block's length (above 90 % it falls behind)">
+    <p className={`cost${bad ? ' worse' : ''}`} data-testid="diffusion-preview" title="ms: the diffusion stage per block (measured ms per denoiser pass × passes); %: the whole voice's time per block over the block's length (above 90 % it falls behind)">
       {describeDiffusionPreview(p)}
     </p>
   );
