@@ -23,8 +23,9 @@
 // call saved per block; upstream's PNDM would even fail there when it is the only step).
 // Arithmetic is float64 per element, stored as float32 between steps as PyTorch holds it.
 import { badSetting } from './errors.js';
-import { SAMPLERS, type SamplerName } from './config.js';
+import type { SamplerName } from './config.js';
 import type { Schedule } from './schedule.js';
+import { diffusionPasses, diffusionRunProblem } from '../../protocol/stage-preview.js';
 
 /** One denoiser pass: eps for x at step t (t may be fractional). */
 export type Denoise = (x: Float32Array, t: number) => Promise<Float32Array>;
@@ -45,22 +46,14 @@ export interface SamplerRun {
 /** x at step p from x at step i and the (combined) noise estimate eps. */
 export type PlmsUpdate = (x: Float32Array, eps: Float32Array, i: number, p: number) => Promise<Float32Array>;
 
-/** How many denoiser passes a run costs (what a block's diffusion time scales with). */
+/** How many denoiser passes a run costs (what a block's diffusion time scales with): counted in protocol/, where the UI's cost preview reads it too. */
 export function denoiserPasses(method: SamplerName, k: number, speedup: number): number {
-  if (speedup <= 1) return k;
-  if (method === 'dpm-solver++' || method === 'dpm-solver' || method === 'unipc') return Math.floor(k / speedup);
-  const steps = Math.ceil(k / speedup) - 1; // the i = 0 step is skipped
-  return steps <= 0 ? 0 : method === 'pndm' ? steps + 1 : steps;
+  return diffusionPasses(method, k, speedup);
 }
 
 export function checkRun(method: string, k: number, speedup: number, kMax: number): void {
-  if (!Number.isInteger(k) || k < 1 || k > kMax) throw badSetting('k_step', k, `an integer in 1–${kMax} (the model's k_step_max)`);
-  if (!Number.isInteger(speedup) || speedup < 1 || speedup > k) throw badSetting('speedup', speedup, `an integer in 1–${k} (k_step)`);
-  if (!(SAMPLERS as readonly string[]).includes(method)) throw badSetting('method', method, SAMPLERS.join(', '));
-  if (speedup > 1 && (method === 'dpm-solver++' || method === 'dpm-solver' || method === 'unipc') && Math.floor(k / speedup) < 2) {
-    const what = method === 'unipc' ? 'second-order UniPC' : 'second-order DPM-Solver';
-    throw badSetting('speedup', speedup, `at most ${Math.floor(k / 2)} for ${method} at k_step ${k} (${what} needs at least 2 steps)`);
-  }
+  const p = diffusionRunProblem(method, k, speedup, kMax);
+  if (p) throw badSetting(p.field, p.value, p.expected);
 }
 
 /** Python's reversed(range(0, k, s)). */

@@ -16,7 +16,6 @@ import * as ort from 'onnxruntime-node';
 import { conditionFor, loadDiffusion } from '../../models/diffusion/diffusion.js';
 import { randomDiffusionModel, templateDiffusionConfig } from '../../models/diffusion/random.js';
 import { denoiserContext } from '../../models/families/sovits/refiner.js';
-import type { DiffusionConfig } from '../../models/diffusion/config.js';
 import { sovitsParams } from '../../models/families/sovits/params.js';
 import type { SovitsManifest } from '../../models/families/sovits/manifest.js';
 import { importVoice } from '../../models/voices/import-voice.js';
@@ -24,7 +23,7 @@ import { finiteRms, ROOT, runResona, seamStats, sine, streamBlocks, tempDir } fr
 import { writeWavAtomic } from '../../host/audio-file.js';
 import { buildTinyEncoder, writeModel } from './tiny-models.js';
 import { buildTinySovits } from './tiny-sovits.js';
-import { OrderedDict, storage, Tensor, torchSave } from './torch/torch-writer.js';
+import { writeDiffusion } from './tiny-diffusion.js';
 
 const T_OUT = { timeout: 240_000 };
 const SPEECH = path.join(ROOT, '..', 'shared', 'audio', 'librispeech', '2902-9006-0000.wav');
@@ -34,44 +33,6 @@ const tmp = tempDir();
 process.env.RESONA_HOME = path.join(tmp.dir, 'home');
 const library = path.join(tmp.dir, 'home', 'voices');
 after(() => tmp.cleanup());
-
-/** diffusion.yaml as so-vits-svc writes it, for a config. */
-function diffusionYaml(c: DiffusionConfig): string {
-  return `data:
-  block_size: ${c.hop}
-  encoder: ${c.encoder}
-  encoder_out_channels: ${c.units}
-  sampling_rate: ${c.sampleRate}
-infer:
-  method: dpm-solver++
-  speedup: 10
-model:
-  k_step_max: ${c.kStepMax}
-  n_chans: ${c.channels}
-  n_hidden: ${c.hidden}
-  n_layers: ${c.layers}
-  n_spk: ${c.speakers}
-  timesteps: ${c.timesteps}
-  type: Diffusion
-  use_pitch_aug: false
-vocoder:
-  type: nsf-hifigan
-`;
-}
-
-/** A tiny model_*.pt ({global_step, model}) and its diffusion.yaml in `dir`. */
-async function writeDiffusion(dir: string, over: Partial<DiffusionConfig> = {}, mels = 128): Promise<{ model: string; config: string }> {
-  const c = templateDiffusionConfig({ layers: 3, channels: 8, hidden: 6, ...over });
-  const m = randomDiffusionModel(c, mels, 5);
-  let n = 0;
-  const state = new OrderedDict([...m.weights].map(([k, w]) => [k, new Tensor(storage(String(n++), 'FloatStorage', Array.from(w.data)), [...w.shape])]));
-  await fs.mkdir(dir, { recursive: true });
-  const model = path.join(dir, 'model_6000.pt');
-  await fs.writeFile(model, torchSave({ global_step: 6000, model: state }));
-  const config = path.join(dir, 'diffusion.yaml');
-  await fs.writeFile(config, diffusionYaml(c));
-  return { model, config };
-}
 
 let enc: string;
 let voiceModel: string;

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../../../protocol/runtime.js';
 import { VOICE_MANIFEST_VERSION } from '../../../protocol/voice-manifest.js';
+import { DIFFUSION_STAGE, VOCODER_STAGE } from '../../../protocol/stage-preview.js';
 import { type OnnxModelInfo, parseOnnxInfo } from '../../onnx/model-info.js';
 import { ContentEncoder } from '../../rvc/content-encoder.js';
 import { loadSession } from '../../runtime.js';
@@ -235,7 +236,7 @@ export async function loadSovits(dir: string, m: SovitsManifest, o: FamilyLoadOp
       // The diffusion stage runs two sessions (condition encoder once, denoiser per pass): the denoiser's placement is the stage's.
       const d = refiner.diffusion.denoiser;
       const v = refiner.vocoder.session;
-      placement.push({ network: 'diffusion', provider: d.provider, note: d.placementNote }, { network: 'vocoder', provider: v.provider, note: v.placementNote });
+      placement.push({ network: DIFFUSION_STAGE, provider: d.provider, note: d.placementNote }, { network: VOCODER_STAGE, provider: v.provider, note: v.placementNote });
       for (const n of [d.providerNote, v.providerNote]) if (n && !notes.includes(n)) notes.push(n);
     }
     return {

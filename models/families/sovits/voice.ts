@@ -11,6 +11,7 @@
 import { semitonesToRatio } from '../../../engine/pitch.js';
 import { stageTimings, type VoiceBlock, type VoiceConfig, type VoiceStage } from '../../../engine/voices/voice-stage.js';
 import { SettingError } from '../../../protocol/settings.js';
+import { DIFFUSION_STAGE, VOCODER_STAGE } from '../../../protocol/stage-preview.js';
 import { ENCODER_HOP, ENCODER_RATE, type ContentEncoder } from '../../rvc/content-encoder.js';
 import { fillMel2ph, frameRms, interpolateF0 } from './frames.js';
 import type { FeatureIndex } from '../../index/feature-index.js';
@@ -57,7 +58,7 @@ export class SovitsVoice implements VoiceStage {
   constructor(private readonly parts: SovitsVoiceParts) {
     this.id = parts.id;
     this.outputRate = parts.rate;
-    this.stages = parts.refiner ? stageTimings('content encoder', 'synthesizer', 'diffusion', 'vocoder') : stageTimings('content encoder', 'synthesizer');
+    this.stages = parts.refiner ? stageTimings('content encoder', 'synthesizer', DIFFUSION_STAGE, VOCODER_STAGE) : stageTimings('content encoder', 'synthesizer');
   }
 
   /** Model frames over n 16 kHz samples. */

@@ -5,7 +5,10 @@
 import { F0_METHODS } from '../../../protocol/control.js';
 import { formantParam, pitchParam, silenceParam, type VoiceParam } from '../../../protocol/voice-params.js';
 import type { VoiceInfo } from '../../../protocol/voices.js';
+import type { DiffusionSettings } from '../../../protocol/stage-preview.js';
 import type { Store, UiState } from '../store.js';
+import { Fragment, useEffect, useState } from 'react';
+import { DiffusionCost, DIFFUSION_KEYS, lastDiffusionParam } from './DiffusionCost.js';
 import { Field } from './Field.js';
 
 /**
@@ -17,7 +20,7 @@ export function voiceParams(v: VoiceInfo | undefined): VoiceParam[] {
   return [pitchParam(v?.defaultPitch ?? 0), formantParam(v?.defaultFormant ?? 0), silenceParam()];
 }
 
-function ParamField({ p, store, ui, value }: { p: VoiceParam; store: Store; ui: UiState; value: number }) {
+function ParamField({ p, store, ui, value, onDraft }: { p: VoiceParam; store: Store; ui: UiState; value: number; onDraft?: (v: number) => void }) {
   const commit = (v: number) => {
     if (!Number.isFinite(v)) return store.setFieldError(p.id, `${p.label} must be a number`);
     void store.run('setSettings', { settings: { [p.id]: v } });
@@ -55,6 +58,7 @@ function ParamField({ p, store, ui, value }: { p: VoiceParam; store: Store; ui: 
       error={ui.fieldErrors[p.id]}
       onCommit={commit}
       onError={(m) => store.setFieldError(p.id, m)}
+      {...(onDraft ? { onDraft } : {})}
       {...(p.hint ? { hint: p.hint } : {})}
     />
   );
@@ -62,16 +66,29 @@ function ParamField({ p, store, ui, value }: { p: VoiceParam; store: Store; ui: 
 
 export function VoiceSettings({ store, ui }: { store: Store; ui: UiState }) {
   const sel = ui.host?.selection;
+  // A diffusion value being typed (not yet applied): its cost shows beside the knobs before Enter.
+  const [draft, setDraft] = useState<Partial<DiffusionSettings>>({});
+  const s = sel?.settings;
+  useEffect(() => setDraft({}), [sel?.voice, s?.diffusion, s?.kStep, s?.speedup, s?.diffusionMethod]);
   if (!sel) return null;
   const voice = ui.host!.voices.find((v) => v.id === sel.voice);
+  const params = voiceParams(voice);
+  const costAfter = lastDiffusionParam(params);
   return (
     <section aria-labelledby="sound-h" className="panel sound">
       <h2 id="sound-h">
         Sound <small>— {voice?.name ?? sel.voice}, remembered for this voice</small>
       </h2>
-      {voiceParams(voice).map((p) => (
-        <ParamField key={p.id} p={p} store={store} ui={ui} value={sel.settings[p.id]} />
-      ))}
+      {params.map((p) => {
+        const diffusionKey = (DIFFUSION_KEYS as readonly string[]).includes(p.id) ? (p.id as keyof DiffusionSettings) : null;
+        const onDraft = diffusionKey ? (v: number) => setDraft((d) => ({ ...d, [diffusionKey]: v })) : undefined;
+        return (
+          <Fragment key={p.id}>
+            <ParamField p={p} store={store} ui={ui} value={sel.settings[p.id]} {...(onDraft ? { onDraft } : {})} />
+            {p.id === costAfter ? <DiffusionCost ui={ui} settings={sel.settings} draft={draft} /> : null}
+          </Fragment>
+        );
+      })}
       {(voice?.notes ?? []).map((n) => (
         <p key={n.id} className="hint" data-testid={n.id}>
           {n.text}
