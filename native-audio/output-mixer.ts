@@ -36,7 +36,7 @@ export interface MixerOptions {
 
 /** Streaming prebuffer trim (trimToJitter): window, least margin kept, most given back per window. */
 const TRIM_WINDOW_SEC = 4;
-const TRIM_MARGIN_MS = 6;
+const TRIM_MARGIN_MS = 15;
 const TRIM_STEP_MS = 24;
 /** A buffer this quiet (a pause between words) may be spliced unheard: −30 dBFS peak (−40 gave 2 trims in 57 s of speech). */
 const QUIET = 0.03;
@@ -254,9 +254,9 @@ export class OutputMixer {
     // The reserve: a block voice keeps two device buffers (the next block may come late); a streaming voice's
     // audio arrives with every input buffer, so one is enough, plus 2 ms so that a late one still leaves
     // something to fade out (with one buffer only, a few samples were left and the "fade" was a cut: 0.16 step).
-    const reserve = ctl.get(CTRL.STREAMING) === 1 ? n + Math.round(this.o.outputRate * 0.002) : 2 * n;
+    const reserve = ctl.get(CTRL.STREAMING) !== 0 ? n + Math.round(this.o.outputRate * 0.002) : 2 * n;
     // A block voice took over: its prebuffer is the host's, untrimmed (its blocks are not a streaming voice's jitter).
-    if (ctl.get(CTRL.STREAMING) === 0 && this.trimMs > 0) {
+    if (ctl.get(CTRL.STREAMING) !== 1 && this.trimMs > 0) {
       this.trimMs = 0;
       this.trimPending = 0;
       this.trimLag = 0;
@@ -267,8 +267,8 @@ export class OutputMixer {
       // or the engine's latency dropped (a smaller block: the audio queued under the old geometry now plays
       // late). The schedule is read afresh from the newest block each time, as priming reads it.
       const behind = (ctl.stats[STATS.INPUT_FRAMES]! - this.headDue()) * rateRatio;
-      if (ctl.get(CTRL.STREAMING) === 1) {
-        this.trimToJitter(avail - reserve, behind, n);
+      if (ctl.get(CTRL.STREAMING) !== 0) {
+        if (ctl.get(CTRL.STREAMING) === 1) this.trimToJitter(avail - reserve, behind, n);
         if (this.streamCatchUp(wet, n, behind, avail)) return;
       } else {
         const slack = 2 * this.o.maxFrames + this.o.outputRate / 100;
@@ -329,7 +329,9 @@ export class OutputMixer {
    * (as much again, at least TRIM_MARGIN_MS) and gives back the rest, at most TRIM_STEP_MS per window
    * so every level is measured before the next step. The frames are dropped in a quiet buffer (see applyTrim),
    * so no one hears the step. An underrun grows the prebuffer again (growthMs) and ends the trimming. Measured at
-   * buffer 128 with a busy core: half of what was used as the margin trimmed to 4 ms and underran once in 45 s.
+   * buffer 128 with a busy core: half of what was used as the margin trimmed to 4 ms and underran once in 45 s;
+   * a 6 ms floor left 9 ms unused and still underran once in 45 s (CREPE and the streaming test, full CI run with
+   * a busy core), because a 4 s window does not see the rarer scheduling spikes: the floor is 15 ms.
    */
   private trimToJitter(spare: number, behind: number, n: number): void {
     if (spare < this.trimSpareMin) this.trimSpareMin = spare;

@@ -67,14 +67,19 @@ export const CTRL = {
    */
   MUTE: 21,
   /**
-   * [inference] 1: the running voice is on the streaming path (converted audio arrives with every input buffer,
-   * not once a block), so the output may play down to one device buffer instead of keeping two in reserve.
+   * [inference] nonzero: the running voice is on the streaming path (converted audio arrives with every input
+   * buffer, not once a block), so the output may play down to one device buffer instead of keeping two in
+   * reserve. 1: its f0 is the built-in estimator, whose jitter the prebuffer may follow down (trimToJitter);
+   * STREAMING_NETWORK_F0: a pitch network runs beside it, whose rarer late calls a few seconds of measurement do
+   * not see (CREPE underran after trims in 1 of 2 runs with a busy core), so its prebuffer is never trimmed.
    */
   STREAMING: 22,
   /** [audio] times a streaming voice's prebuffer was trimmed to the measured jitter (output-mixer trimToJitter). */
   PREBUFFER_TRIMS: 23,
 } as const;
 export const CTRL_SLOTS = 24;
+/** CTRL.STREAMING's value for a streaming voice whose f0 comes from a pitch network. */
+export const STREAMING_NETWORK_F0 = 2;
 
 /** Float64 slots. Writer in brackets. */
 export const STATS = {

@@ -8,7 +8,7 @@ import { StreamResampler } from '../../engine/resampler.js';
 import { crossfadeInto, fadeIn, fadeOut } from '../../native-audio/fades.js';
 import { AudioRing, Control, wallMs } from '../../native-audio/rings.js';
 import { toWire } from '../../protocol/errors.js';
-import { MAX_INPUT_BACKLOG_SEC, MAX_VOICE_STAGES, CTRL, STATS } from '../../protocol/rings.js';
+import { MAX_INPUT_BACKLOG_SEC, MAX_VOICE_STAGES, CTRL, STATS, STREAMING_NETWORK_F0 } from '../../protocol/rings.js';
 import type { EngineSettings } from '../../protocol/settings.js';
 import { SETTING_RANGES } from '../../protocol/settings.js';
 import type { FromInference, InferenceInit, ToInference, VoiceReady } from './inference-messages.js';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const noiseDelayMs = () => (noise && noiseOn ? noise.delaySec * 1000 : 0);
   const publishGeometry = () => {
     ctl.stats[STATS.BLOCK_FRAMES] = cur.engine.blockSize;
-    ctl.set(CTRL.STREAMING, cur.engine.streaming ? 1 : 0);
+    ctl.set(CTRL.STREAMING, !cur.engine.streaming ? 0 : cur.engine.f0Method === 'yin' ? 1 : STREAMING_NETWORK_F0);
     ctl.stats[STATS.ALGORITHMIC_MS] = cur.engine.latency().totalMs + outputDelayMs() + noiseDelayMs();
   };
   const readyOf = (v: LoadedVoice): VoiceReady => ({

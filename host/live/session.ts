@@ -434,7 +434,7 @@ export class LiveSession {
       placement: this.placement,
       // Calls as the last block ran them (a denoiser's passes follow k_step/speedup); before the first block, the ready message's.
       stages: stageReports(this.stageNames.map((x, i) => ({ name: x.name, calls: s[STATS.STAGE_CALLS + i] ? s[STATS.STAGE_CALLS + i]! - 1 : x.calls })), (i) => s[STATS.STAGE_MS + i]!, this.placement),
-      streaming: this.ctl.get(CTRL.STREAMING) === 1,
+      streaming: this.ctl.get(CTRL.STREAMING) !== 0,
       fallback: c.get(CTRL.FALLBACK_DRY) === 1 ? 'dry' : 'silence',
       streamRate: this.streamRate,
       outputRate: this.outputRate,
