@@ -207,7 +207,7 @@ export function upsampleStack(g: GraphBuilder, w: GeneratorWeights, c: DecoderCo
  * samples per frame: conv_pre (k7: 3 frames); per stage the transposed conv ((k − 1 − padding)/u input
  * samples), the source's noise conv (padding s/2 final-rate samples) and the widest resblock (Σ dilation ·
  * (k − 1)/2 over its convs, type 1 adding a dilation-1 conv after each); conv_post (k7). For so-vits-svc's
- * and RVC's 48k/40k templates (resblock 1, k 3/7/11, dilations 1/3/5, ×8 first) it is 14 frames,
+ * template (resblock 1, k 3/7/11, dilations 1/3/5, rates 8/8/2/2/2) it is 14 frames,
  * most of it the 8×-rate resblocks' 60 samples.
  */
 export function decoderLeftReach(c: DecoderConfig): number {

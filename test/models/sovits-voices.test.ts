@@ -33,9 +33,9 @@ const info = (bytes: Uint8Array) => parseOnnxInfo(bytes, 'm.onnx');
 describe('forms', () => {
   test('4.0 and 4.1 exports are recognised by their inputs', T_OUT, () => {
     const a = detectSovitsForm(info(buildTinySovits({ form: 'sovits40', channels: 256 })), 'a.onnx');
-    assert.deepEqual(a, { id: 'sovits40', channels: 256, noiseChannels: 192, vol: false, speakerInput: 'id', mixSpeakers: null });
+    assert.deepEqual(a, { id: 'sovits40', channels: 256, noiseChannels: 192, vol: false, speakerInput: 'id', mixSpeakers: null, keep: false, decoderContext: 0 });
     const b = detectSovitsForm(info(buildTinySovits({ form: 'sovits41' })), 'b.onnx');
-    assert.deepEqual(b, { id: 'sovits41', channels: 768, noiseChannels: 192, vol: true, speakerInput: 'id', mixSpeakers: null });
+    assert.deepEqual(b, { id: 'sovits41', channels: 768, noiseChannels: 192, vol: true, speakerInput: 'id', mixSpeakers: null, keep: false, decoderContext: 0 });
     const mix = detectSovitsForm(info(buildTinySovits({ form: 'sovits41', speakers: 3 })), 'b.onnx');
     assert.equal(mix.speakerInput, 'mix');
     assert.equal(mix.mixSpeakers, 3);
