@@ -40,6 +40,8 @@ export interface SovitsBuildOptions {
    * the official export form, which renders every frame.
    */
   keep?: boolean;
+  /** With keep: frames the flow runs on before skip_head, instead of its receptive radius (tests narrow it). */
+  flowMargin?: number;
 }
 
 const END = 2 ** 62; // "to the end" for Slice
@@ -165,7 +167,7 @@ export function buildSovitsSynthesizer(ckpt: SovitsCheckpointLike, opts: SovitsB
   if (keep) {
     // The kept form (RVC's skip_head scheme): the encoder has seen every frame; the flow runs from its margin
     // before skip_head to the end, the decoder draws only [skip_head, skip_head + return_length).
-    const margin = sovitsFlowMargin(arch.flowLayers);
+    const margin = opts.flowMargin ?? sovitsFlowMargin(arch.flowLayers);
     const flowHead = g.op('Max', [g.op('Sub', [keep.head, g.i64([margin])]), g.i64([0])]);
     const end = g.i64([END]);
     hidden = sliceAxis(g, hidden, flowHead, end, 1);

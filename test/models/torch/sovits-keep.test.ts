@@ -141,6 +141,16 @@ describe('so-vits-svc kept-region form against the full-window form', { timeout:
           assert.ok(edge <= context, `the edge reaches ${edge} frames, the context is ${context}`);
         }
       }
+      // No flow margin (the flow starts at skip_head, zero-padded there as RVC's would be without its 24): the
+      // match breaks past the context. (On these tiny random networks the edge's influence fades fast: half the
+      // margin moves the kept audio by only ~1e-6, so the margin's size rests on the receptive-field count.)
+      const narrow = await open(buildSovitsSynthesizer(i.ckpt, { deterministic: true, keep: true, flowMargin: 0 }), `${name} no margin`);
+      const whole = (await full.run(feedsFor(full, i, 0))).audio!.data as Float32Array;
+      const [skip, len] = cases[0];
+      const out = (await narrow.run(feedsFor(narrow, i, 0, { skip_head: scalar(skip), return_length: scalar(len) }))).audio!.data as Float32Array;
+      const broken = Math.max(...frameDiffs(out, whole, skip, len, i.fx.hop).slice(context));
+      console.log(`${name}: no flow margin: past the context max |Δ| ${broken.toExponential(2)}`);
+      assert.ok(broken > 10 * TOLERANCE, `without the flow's margin the match must break (${broken})`);
     });
   }
 });
