@@ -41,6 +41,19 @@ describe('forms', () => {
     assert.equal(mix.mixSpeakers, 3);
   });
 
+  test('the kept-region form (skip_head, return_length scalars) is its own form; a non-scalar skip_head is refused by name', T_OUT, () => {
+    const keep = (dims: number[]) => [{ name: 'skip_head', type: 'int64' as const, dims }, { name: 'return_length', type: 'int64' as const, dims }];
+    const k = detectSovitsForm(info(buildTinySovits({ form: 'sovits41', extraInputs: keep([]) })), 'k.onnx');
+    // No metadata saying the decoder's reach: the so-vits-svc template's, 14 frames.
+    assert.deepEqual([k.id, k.keep, k.decoderContext, k.vol], ['sovits41-keep', true, 14, true]);
+    assert.equal(detectSovitsForm(info(buildTinySovits({ form: 'sovits40', extraInputs: keep([]) })), 'k.onnx').id, 'sovits40-keep');
+    assert.throws(() => detectSovitsForm(info(buildTinySovits({ form: 'sovits40', extraInputs: keep([1]) })), 'k1.onnx'), (e: Error) => {
+      assert.ok(e instanceof SovitsFormError);
+      assert.match(e.message, /^k1\.onnx: input skip_head has shape \[1\]; a scalar \[\] expected/);
+      return true;
+    });
+  });
+
   test('other so-vits graphs are refused with their inputs and the forms known; RVC models are not claimed', T_OUT, async () => {
     const v2 = info(buildTinySovits({ form: 'sovits40', extraInputs: [{ name: 't_window', type: 'float32', dims: [1, 2048, 'T'] }] }));
     assert.ok(looksLikeSovits(v2));
