@@ -3,6 +3,7 @@
 // (the upstream 4.1 template: vec768l12, hidden 192, filter 768, 6 layers, upsample [8,8,2,2,2] from 512
 // channels, vol embedding, 1 speaker; random weights) built by Resona's own ONNX builders and imported as
 // voices, streamed through the engine exactly as live, with the built-in f0, on each execution provider.
+// so-vits-svc runs twice: the official export form (renders the whole window) and Resona's kept-region form.
 // Prints per-stage medians per block, RTF, the smallest block that stays real time per provider, and a table
 // of RVC v2 beside so-vits-svc 4.1 per block (one column pair per provider that has an adapter here).
 //   npm run bench:providers -- [--providers cpu,webgpu] [--blocks 100,250,500] [--contexts 300] [--threads 2]
@@ -71,11 +72,17 @@ if (families.includes('sovits')) {
   // so-vits-svc 4.1's config template (44.1 kHz, hop 512) with vol_embedding and one speaker: the 4.1 export form.
   const config = templateSovitsConfig({ ssl: 768, speakers: 1 });
   const arch = { window: SOVITS.window, harmonics: SOVITS.harmonics, uvEmbedding: true, vol: true, flowLayers: SOVITS.defaultFlowLayers, depthwise: false, sharedFlow: false };
-  const file = path.join(tmp, 'sovits-4.1.onnx');
-  await fs.writeFile(file, buildSovitsSynthesizer({ weights: randomWeights(sovitsParameters(config, arch), 7), config }));
-  const m = await importVoice(file, lib);
-  voices.set('so-vits 4.1', path.join(lib, m.id));
-  console.log(`so-vits-svc 4.1 (vec768l12, vol, 44.1k): ${((await fs.stat(file)).size / 2 ** 20).toFixed(0)} MiB, built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const weights = randomWeights(sovitsParameters(config, arch), 7);
+  // The export form (every frame of the window drawn) and Resona's kept-region form (what a G_*.pth import
+  // writes: the flow from its margin, the decoder over the kept frames and its context), same weights.
+  for (const [label, keep] of [['so-vits 4.1', false], ['so-vits 4.1 kept', true]] as const) {
+    const file = path.join(tmp, `sovits-4.1${keep ? '-kept' : ''}.onnx`);
+    await fs.writeFile(file, buildSovitsSynthesizer({ weights, config }, { keep }));
+    const m = await importVoice(file, lib);
+    voices.set(label, path.join(lib, m.id));
+    console.log(`so-vits-svc 4.1 (vec768l12, vol, 44.1k${keep ? ', kept-region form' : ''}): ${((await fs.stat(file)).size / 2 ** 20).toFixed(0)} MiB, built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    t = performance.now();
+  }
 }
 
 const clip = await readClip('ljspeech', 'LJ001-0001.wav');
@@ -93,7 +100,7 @@ for (const p of values.providers!.split(',')) {
 }
 
 console.log(`\nstream ${STREAM} Hz, ${values.seconds} s of LJ Speech per row, f0 yin; medians in ms per block; RTF = median / block`);
-console.log('provider voice        threads block context   encoder   synth    total     p95   worst    RTF  worst RTF');
+console.log('provider voice            threads block context   encoder   synth    total     p95   worst    RTF  worst RTF');
 // Smallest block per provider and context whose p95 stays inside the block (what live mode could run).
 const smallest = new Map<string, number>();
 // Median ms per block by provider, voice, threads, context and block: the side-by-side table at the end.
@@ -129,7 +136,7 @@ for (const provider of providers) for (const threads of list(values.threads!)) {
         if (p95(total) < blockMs && !(smallest.get(key)! <= blockMs)) smallest.set(key, blockMs);
         else if (!smallest.has(key)) smallest.set(key, Infinity);
         console.log(
-          `${provider.padEnd(8)} ${label.padEnd(12)} ${String(threads).padStart(7)} ${String(blockMs).padStart(5)} ${String(extraMs).padStart(7)} ${median(enc).toFixed(1).padStart(9)} ${median(syn).toFixed(1).padStart(7)} ` +
+          `${provider.padEnd(8)} ${label.padEnd(16)} ${String(threads).padStart(7)} ${String(blockMs).padStart(5)} ${String(extraMs).padStart(7)} ${median(enc).toFixed(1).padStart(9)} ${median(syn).toFixed(1).padStart(7)} ` +
             `${median(total).toFixed(1).padStart(8)} ${p95(total).toFixed(1).padStart(7)} ${worst.toFixed(1).padStart(7)} ${(median(total) / blockMs).toFixed(2).padStart(6)} ${(worst / blockMs).toFixed(2).padStart(10)}`,
         );
       }

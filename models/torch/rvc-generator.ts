@@ -52,12 +52,12 @@ export function resizeLinear(g: GraphBuilder, x: string, n1: string): string {
  * harmonics h·phase, sin × 0.1 where voiced, noise (0.003 voiced, 0.1/3 unvoiced), merged by l_linear + tanh.
  * f0 is [1, L] in Hz; returns [1, 1, L·upp].
  */
-export function nsfSource(g: GraphBuilder, w: GeneratorWeights, f0: string, o: NsfSourceOptions, upp: number, noise: NsfNoise): string {
+export function nsfSource(g: GraphBuilder, w: GeneratorWeights, f0: string, o: NsfSourceOptions, upp: number, noise: NsfNoise, keep: FrameSpan | null = null): string {
   const deterministic = noise === null;
   const sr = o.sampleRate;
   const lin = w('m_source.l_linear.weight');
   const dim = lin.shape[1]!;
-  const f = g.op('Unsqueeze', [f0, g.i64([2])]); // [1, L, 1]
+  let f = g.op('Unsqueeze', [f0, g.i64([2])]); // [1, L, 1]
   // Phase in cycles: f_k·(i + 1)/sr within frame k, plus the wrapped sum of whole earlier frames' advances.
   // Float32 loses this unless each product and the running sum are kept exact: at 2.5 cycles a frame a
   // rounded product is off by 1e-7 cycles, the sum of a few hundred of them by 1e-6, and the 9th harmonic of
@@ -72,25 +72,36 @@ export function nsfSource(g: GraphBuilder, w: GeneratorWeights, f0: string, o: N
   const cHi = g.f32(steps.map((c) => c[0]));
   const cLo = g.f32(steps.map((c) => c[1]));
   const t = g.op('Mul', [f, g.f32([4097])]);
-  const fHi = g.op('Sub', [t, g.op('Sub', [t, f])]);
-  const fLo = g.op('Sub', [f, fHi]);
-  const radHi = g.op('Mul', [fHi, cHi]); // [1, L, upp], exact
-  const radLo = g.op('Add', [g.op('Mul', [fHi, cLo]), g.op('Mul', [fLo, g.op('Add', [cHi, cLo])])]);
+  let fHi = g.op('Sub', [t, g.op('Sub', [t, f])]);
+  let fLo = g.op('Sub', [f, fHi]);
+  // A frame's whole advance is its last sample's phase: (fHi, fLo) times the last constant, [1, L, 1].
+  const [lastHi, lastLo] = steps[upp - 1]!;
+  const cHiL = g.f32([lastHi]);
+  const cLoL = g.f32([lastLo]);
   // "Wrapped" is x − ⌊x⌋ (or x − ⌊x + ½⌋) rather than fmod: the sine cannot tell whole cycles apart, and Floor
   // runs on every GPU provider, while float Mod is CPU-only in onnxruntime's WebGPU provider, where each CPU
   // node in the middle of the graph costs a copy of its input back from the GPU on every block.
   const frac = (x: string) => g.op('Sub', [x, g.op('Floor', [x])]);
   const nearest = (x: string) => g.op('Floor', [g.op('Add', [x, g.f32([0.5])])]);
-  const last = (x: string) => g.op('Slice', [x, g.i64([0, upp - 1]), g.i64([-1, upp]), g.i64([1, 2])]); // whole frames but the last
-  const incHi = last(radHi);
+  const butLast = (x: string) => g.op('Slice', [x, g.i64([0]), g.i64([-1]), g.i64([1])]); // whole frames but the last
+  const incHi = butLast(g.op('Mul', [fHi, cHiL]));
+  const incLo = butLast(g.op('Add', [g.op('Mul', [fHi, cLoL]), g.op('Mul', [fLo, g.op('Add', [cHiL, cLoL])])]));
   const wHi = g.op('Sub', [incHi, nearest(incHi)]); // exact, in [−½, ½]
   // The sum: a part on a 1/4096 grid, whose float32 sum is exact below 4096 cycles, and a remainder small
   // enough that its sum keeps full precision.
   const coarse = g.op('Div', [nearest(g.op('Mul', [wHi, g.f32([4096])])), g.f32([4096])]);
-  const fine = g.op('Add', [g.op('Sub', [wHi, coarse]), last(radLo)]);
+  const fine = g.op('Add', [g.op('Sub', [wHi, coarse]), incLo]);
   const cum = (x: string) => g.op('CumSum', [x, g.i64([1], [])]);
   const acc = frac(g.op('Add', [frac(cum(coarse)), cum(fine)]));
-  const start = g.op('Pad', [acc, g.i64([0, 1, 0, 0, 0, 0])]);
+  let start = g.op('Pad', [acc, g.i64([0, 1, 0, 0, 0, 0])]);
+  if (keep) {
+    // Only frames [from, to) are drawn, but their phase starts where the whole f0 left it, so the kept frames'
+    // source is the one a render of every frame has there (the sums above are [1, L, 1]: cheap).
+    const span = (x: string) => g.op('Slice', [x, keep.from, keep.to, g.i64([1])]);
+    [fHi, fLo, start, f] = [span(fHi), span(fLo), span(start), span(f)];
+  }
+  const radHi = g.op('Mul', [fHi, cHi]); // [1, L, upp], exact
+  const radLo = g.op('Add', [g.op('Mul', [fHi, cLo]), g.op('Mul', [fLo, g.op('Add', [cHi, cLo])])]);
   let phase = frac(g.op('Add', [g.op('Add', [frac(radHi), radLo]), start]));
   phase = g.op('Reshape', [phase, g.i64([1, -1, 1])]); // [1, L·upp, 1], in [0, 1)
   if (dim > 1) phase = g.op('Mul', [phase, g.f32(Array.from({ length: dim }, (_, h) => h + 1), [1, 1, dim])]);
@@ -133,6 +144,12 @@ function resblock(g: GraphBuilder, w: GeneratorWeights, c: DecoderConfig, r: num
   return x;
 }
 
+/** Frames [from, to) of a longer sequence, as 1-element int64 tensors. */
+export interface FrameSpan {
+  from: string;
+  to: string;
+}
+
 export interface DecoderInputs {
   /** z · x_mask, [1, inter, L]. */
   z: string;
@@ -142,6 +159,8 @@ export interface DecoderInputs {
   spk: string;
   /** Frames to draw after the formant stretch (return_length2), 1-element int64; null: z's own frames (no stretch). */
   frames: string | null;
+  /** f0 covers more frames than z: z's are these of f0's (the source's phase then starts as f0's whole history left it). */
+  f0Span?: FrameSpan;
 }
 
 /** The decoder's part of a synthesizer config (RVC's positional list and so-vits-svc's config.json share these names). */
@@ -182,6 +201,36 @@ export function upsampleStack(g: GraphBuilder, w: GeneratorWeights, c: DecoderCo
 }
 
 /**
+ * How far left, in frames, the decoder's output depends on its input (z, and the source through the noise
+ * convs): what a render of only the newest frames must draw before the frames it keeps for them to equal a
+ * render of the whole window. Summed from the layers, each reach in its own stage's samples over that stage's
+ * samples per frame: conv_pre (k7: 3 frames); per stage the transposed conv ((k − 1 − padding)/u input
+ * samples), the source's noise conv (padding s/2 final-rate samples) and the widest resblock (Σ dilation ·
+ * (k − 1)/2 over its convs, type 1 adding a dilation-1 conv after each); conv_post (k7). For so-vits-svc's
+ * template (resblock 1, k 3/7/11, dilations 1/3/5, rates 8/8/2/2/2) it is 14 frames,
+ * most of it the 8×-rate resblocks' 60 samples.
+ */
+export function decoderLeftReach(c: DecoderConfig): number {
+  const upp = c.upsample_rates.reduce((a, b) => a * b, 1);
+  let frames = 3; // conv_pre
+  let rate = 1;
+  c.upsample_rates.forEach((u, i) => {
+    const k = c.upsample_kernel_sizes[i]!;
+    frames += (k - 1 - ((k - u) >> 1)) / u / rate;
+    rate *= u;
+    const s = upp / rate;
+    frames += (s >> 1) / upp;
+    const widest = Math.max(...c.resblock_kernel_sizes.map((rk, j) => {
+      const r = (rk - 1) >> 1;
+      return c.resblock_dilation_sizes[j]!.reduce((a, d) => a + d * r + (c.resblock === '1' ? r : 0), 0);
+    }));
+    frames += widest / rate;
+  });
+  frames += 3 / upp; // conv_post
+  return Math.ceil(frames);
+}
+
+/**
  * Audio [1, 1, frames · upp]. The same NSF-HiFiGAN serves RVC and so-vits-svc; what differs is read from the
  * weights (the source's harmonics from m_source.l_linear, conv_post's bias: RVC has none) or passed in
  * (so-vits-svc renders at 44.1 kHz, a rate RVC's configs never name).
@@ -192,7 +241,7 @@ export function decoder(g: GraphBuilder, ws: WeightSource, c: DecoderConfig & Pa
   let source: string | null = null;
   if (d.f0) {
     const o = { sampleRate: sampleRate ?? sampleRateOf(c as RvcNetConfig), sineAmp: RVC.sineAmp, noiseStd: RVC.noiseStd, voicedThreshold: 0 };
-    const raw = nsfSource(g, w, d.f0, o, upp, noise);
+    const raw = nsfSource(g, w, d.f0, o, upp, noise, d.f0Span ?? null);
     source = d.frames ? resizeLinear(g, raw, g.op('Mul', [d.frames, g.i64([upp])])) : raw;
   }
   let x = d.frames ? resizeLinear(g, d.z, d.frames) : d.z;

@@ -10,12 +10,12 @@
 // HiFiGAN decoder (8-harmonic source) draws z. The pieces are RVC's (./rvc-encoder.ts, ./rvc-flow.ts,
 // ./rvc-generator.ts) with the so-vits-svc layout passed in.
 import { GraphBuilder } from '../onnx/graph-builder.js';
-import { constant, conv1d, dimOf, embedding, linear } from '../onnx/layers.js';
+import { asVector, constant, conv1d, dimOf, embedding, linear, sliceAxis } from '../onnx/layers.js';
 import { encoderStats, relativeEncoder } from './rvc-encoder.js';
 import { reverseFlow } from './rvc-flow.js';
-import { decoder } from './rvc-generator.js';
+import { decoder, decoderLeftReach } from './rvc-generator.js';
 import { CheckedWeights, type TensorLike, type WeightSource } from './rvc-weights.js';
-import { ignoredSovitsKey, SOVITS, type SovitsArchitecture, SovitsGraphError, type SovitsNetConfig, sovitsParameters, wnPrefix } from './sovits-spec.js';
+import { ignoredSovitsKey, SOVITS, SOVITS_DECODER_CONTEXT_KEY, type SovitsArchitecture, SovitsGraphError, type SovitsNetConfig, sovitsParameters, wnPrefix } from './sovits-spec.js';
 
 export { SovitsGraphError } from './sovits-spec.js';
 
@@ -34,6 +34,27 @@ export interface SovitsBuildOptions {
    * exporter writes voices with vol and several speakers; default: exactly then. Otherwise sid is an id i64 [1].
    */
   speakerMix?: boolean;
+  /**
+   * Resona's kept-region form: two more inputs, skip_head and return_length (int64 scalars, RVC's meaning), and
+   * the network renders only frames [skip_head, skip_head + return_length) (see keptRegion below). Default:
+   * the official export form, which renders every frame.
+   */
+  keep?: boolean;
+  /** With keep: frames the flow runs on before skip_head, instead of its receptive radius (tests narrow it). */
+  flowMargin?: number;
+}
+
+const END = 2 ** 62; // "to the end" for Slice
+
+/**
+ * Frames left of skip_head the flow runs on in the kept form: its receptive radius. Each of the 4 couplings'
+ * WN stacks n_flow_layer k5, dilation-1 convolutions (2 frames either side each; pre, post and the flips are
+ * per frame), so a frame's z depends on z_p within 4 · n_flow_layer · 2 frames: 32 for so-vits-svc's default
+ * of 4 layers (RVC's 3-layer WN gives its 24). With that margin the flow's output over the kept frames is the
+ * full window's exactly; the encoder's attention still sees every frame.
+ */
+export function sovitsFlowMargin(flowLayers: number): number {
+  return SOVITS.flowCouplings * flowLayers * ((SOVITS.flowKernel - 1) >> 1);
 }
 
 /** The architecture a checkpoint's weights show. */
@@ -119,6 +140,7 @@ export function buildSovitsSynthesizer(ckpt: SovitsCheckpointLike, opts: SovitsB
   if (mix && !arch.vol) throw new SovitsGraphError('speaker mix weights come with the 4.1 form, which takes vol; this voice has no vol_embedding');
   const sid = mix ? g.input('sid', 'float32', ['T', c.n_speakers]) : g.input('sid', 'int64', [1]);
   const vol = arch.vol ? g.input('vol', 'float32', [1, 'T']) : null;
+  const keep = opts.keep ? { head: asVector(g, g.input('skip_head', 'int64', [])), length: asVector(g, g.input('return_length', 'int64', [])) } : null;
 
   let x = sovitsPrenet(g, w, arch, { content, mel2ph, uv, vol });
   x = g.op('Add', [x, embedding(g, w.get('enc_p.f0_emb.weight'), coarseF0(g, f0))]);
@@ -132,16 +154,40 @@ export function buildSovitsSynthesizer(ckpt: SovitsCheckpointLike, opts: SovitsB
     valid: g.op('Cast', [ones], { to: 9 }),
   };
   const spec = { prefix: 'enc_p.enc_', window: arch.window, hidden: H, heads: c.n_heads, filter: c.filter_channels, kernel: c.kernel_size, layers: c.n_layers };
-  const hidden = relativeEncoder(g, w, spec, x, masks);
-  const [m, logs] = encoderStats(g, w, c, hidden, masks.ct);
-  const zp = g.op('Add', [m, g.op('Mul', [noise, g.op('Exp', [logs])])]);
+  let hidden = relativeEncoder(g, w, spec, x, masks);
   // g: [1, gin, 1] for an id; [1, gin, T] for mix weights (every layer that reads g is a 1×1 conv, so both broadcast).
-  const spk = mix
+  let spk = mix
     ? g.op('Unsqueeze', [g.op('Transpose', [g.op('MatMul', [sid, constant(g, w.get('emb_g.weight'), 'emb_g.weight')])], { perm: [1, 0] }), g.i64([0])])
     : g.op('Unsqueeze', [embedding(g, w.get('emb_g.weight'), sid, 'emb_g.weight'), g.i64([2])]);
-  const z = reverseFlow(g, w, c, zp, masks.ct, spk, { layers: arch.flowLayers, wnPrefix: (f) => wnPrefix(arch, f), depthwise: arch.depthwise });
-  const audio = decoder(g, w, c, { z, f0, spk, frames: null }, opts.deterministic ? null : 'draw', c.sampling_rate);
+  const perFrame = (t: string, from: string, to: string) => (mix ? sliceAxis(g, t, from, to, 2) : t);
+  let flowMask = masks.ct;
+  let eps = noise;
+  let flowSpk = spk;
+  let kept: { from: string; to: string; flowHead: string } | null = null;
+  if (keep) {
+    // The kept form (RVC's skip_head scheme): the encoder has seen every frame; the flow runs from its margin
+    // before skip_head to the end, the decoder draws only [skip_head, skip_head + return_length).
+    const margin = opts.flowMargin ?? sovitsFlowMargin(arch.flowLayers);
+    const flowHead = g.op('Max', [g.op('Sub', [keep.head, g.i64([margin])]), g.i64([0])]);
+    const end = g.i64([END]);
+    hidden = sliceAxis(g, hidden, flowHead, end, 1);
+    flowMask = sliceAxis(g, masks.ct, flowHead, end, 2);
+    eps = sliceAxis(g, noise, flowHead, end, 2);
+    flowSpk = perFrame(spk, flowHead, end);
+    kept = { from: keep.head, to: g.op('Add', [keep.head, keep.length]), flowHead };
+  }
+  const [m, logs] = encoderStats(g, w, c, hidden, flowMask);
+  const zp = g.op('Add', [m, g.op('Mul', [eps, g.op('Exp', [logs])])]);
+  let z = reverseFlow(g, w, c, zp, flowMask, flowSpk, { layers: arch.flowLayers, wnPrefix: (f) => wnPrefix(arch, f), depthwise: arch.depthwise });
+  if (keep && kept) {
+    const decHead = g.op('Sub', [kept.from, kept.flowHead]);
+    z = sliceAxis(g, z, decHead, g.op('Add', [decHead, keep.length]), 2);
+    spk = perFrame(spk, kept.from, kept.to);
+  }
+  const audio = decoder(g, w, c, { z, f0, spk, frames: null, ...(kept ? { f0Span: { from: kept.from, to: kept.to } } : {}) }, opts.deterministic ? null : 'draw', c.sampling_rate);
   g.op('Identity', [audio], {}, 'audio');
   g.output('audio', 'float32', [1, 1, 'L']);
-  return g.toBytes({ opset: 17, producer: 'resona sovits-graph' });
+  // The kept form says how much decoder context its caller must render before the frames it keeps.
+  const metadata = opts.keep ? { [SOVITS_DECODER_CONTEXT_KEY]: String(decoderLeftReach(c)) } : undefined;
+  return g.toBytes({ opset: 17, producer: 'resona sovits-graph', ...(metadata ? { metadata } : {}) });
 }

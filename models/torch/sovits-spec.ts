@@ -64,6 +64,9 @@ export const SOVITS = {
   defaultFlowLayers: 4,
 } as const;
 
+/** metadata_props key of Resona's kept-region form: decoder frames to render left of the kept region. */
+export const SOVITS_DECODER_CONTEXT_KEY = 'resona.decoderContext';
+
 /** RVC's decoder / encoder listing reads these fields; so-vits-svc's config names them the same. */
 function asRvcShapes(c: SovitsNetConfig): RvcNetConfig {
   return {

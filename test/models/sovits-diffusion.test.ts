@@ -15,7 +15,8 @@ import { resolveVoice } from '../../host/voices.js';
 import * as ort from 'onnxruntime-node';
 import { conditionFor, loadDiffusion } from '../../models/diffusion/diffusion.js';
 import { randomDiffusionModel, templateDiffusionConfig } from '../../models/diffusion/random.js';
-import { denoiserContext } from '../../models/families/sovits/refiner.js';
+import { denoiserContext, SovitsRefiner } from '../../models/families/sovits/refiner.js';
+import { Vocoder } from '../../models/vocoder/vocoder.js';
 import { sovitsParams } from '../../models/families/sovits/params.js';
 import type { SovitsManifest } from '../../models/families/sovits/manifest.js';
 import { importVoice } from '../../models/voices/import-voice.js';
@@ -125,6 +126,43 @@ describe('context', () => {
       assert.equal(denoiserContext(randomDiffusionModel(templateDiffusionConfig(), 128)), 40);
     } finally {
       await s.release();
+    }
+  });
+});
+
+describe('kept-region synthesizer', () => {
+  test('the refiner given only the newest audioFrames(T, region) frames of the synthesizer renders what it renders from all T', T_OUT, async () => {
+    const c = templateDiffusionConfig({ layers: 3, channels: 8, hidden: 6 });
+    const model = randomDiffusionModel(c, 128, 9);
+    // Two refiners, so both draw the same noise (each starts from the same seed).
+    const make = async () => new SovitsRefiner(await loadDiffusion(model), await Vocoder.load(VOCODER, { provider: 'cpu', threads: 1 }));
+    const [a, b] = [await make(), await make()];
+    try {
+      const T = 120;
+      const hop = 512;
+      const region = 20 * hop;
+      a.configure(T);
+      b.configure(T);
+      const need = a.audioFrames(T, region);
+      assert.ok(need < T, `the refiner reads ${need} of ${T} frames`);
+      assert.equal(need, a.spans(T, region).refine + 2, 'the refined frames and the 1.5-frame reach of the first mel window');
+      const audio = Float32Array.from({ length: T * hop }, (_, i) => 0.3 * Math.sin(i * 0.031) + 0.05 * Math.sin(i * 0.4));
+      const inputs = {
+        frames: T, f0: new Float32Array(T).fill(180), volume: new Float32Array(T).fill(0.1),
+        c: Float32Array.from({ length: T * c.units }, (_, i) => Math.sin(i * 0.37)), mel2ph: BigInt64Array.from({ length: T }, (_, i) => BigInt(i + 1)),
+        channels: c.units, speaker: 0, region,
+      };
+      const settings = { kStep: 20, speedup: 10, method: 0 };
+      const whole = Float32Array.from(await a.render({ ...inputs, audio }, settings));
+      const tail = await b.render({ ...inputs, audio: audio.subarray((T - need) * hop) }, settings);
+      assert.equal(tail.length, whole.length);
+      let d = 0;
+      for (let i = 0; i < whole.length; i++) d = Math.max(d, Math.abs(whole[i]! - tail[i]!));
+      // A misplaced tail (the mel read at the wrong offset) would move the output by the signal's size.
+      assert.ok(d < 1e-6, `max |Δ| ${d}`);
+    } finally {
+      await a.release();
+      await b.release();
     }
   });
 });

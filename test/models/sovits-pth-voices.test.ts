@@ -46,7 +46,7 @@ describe('import G_*.pth + config.json', () => {
     const saved = JSON.parse(await fs.readFile(path.join(library, m.id, 'voice.json'), 'utf8'));
     assert.deepEqual(
       [saved.family, saved.contract, saved.sampleRate, saved.hop, saved.featureSize, saved.encoderLayer, saved.speakers, saved.vol, saved.speakerMix, saved.f0],
-      ['sovits', 'sovits41', 44100, 512, 768, 12, 3, true, true, true],
+      ['sovits', 'sovits41-keep', 44100, 512, 768, 12, 3, true, true, true],
     );
   });
 
@@ -61,7 +61,7 @@ describe('import G_*.pth + config.json', () => {
     const zip = path.join(tmp.dir, 'legacy.zip');
     await fs.writeFile(zip, zipSync({ 'Legacy/G_50.pth': await fs.readFile(pth('4.0-legacy')), 'Legacy/config.json': await fs.readFile(cfg('4.0-legacy')) }));
     const z = await importVoice(zip, library);
-    assert.deepEqual([z.family, z.name, (z as unknown as { contract: string }).contract, z.speakers], ['sovits', 'legacy', 'sovits40', 2]);
+    assert.deepEqual([z.family, z.name, (z as unknown as { contract: string }).contract, z.speakers], ['sovits', 'legacy', 'sovits40-keep', 2]);
   });
 
   test('retrieval beside a G_*.pth: a kmeans file in its folder, or --cluster, is read and checked against its speakers', T_OUT, async () => {

@@ -33,12 +33,25 @@ const info = (bytes: Uint8Array) => parseOnnxInfo(bytes, 'm.onnx');
 describe('forms', () => {
   test('4.0 and 4.1 exports are recognised by their inputs', T_OUT, () => {
     const a = detectSovitsForm(info(buildTinySovits({ form: 'sovits40', channels: 256 })), 'a.onnx');
-    assert.deepEqual(a, { id: 'sovits40', channels: 256, noiseChannels: 192, vol: false, speakerInput: 'id', mixSpeakers: null });
+    assert.deepEqual(a, { id: 'sovits40', channels: 256, noiseChannels: 192, vol: false, speakerInput: 'id', mixSpeakers: null, keep: false, decoderContext: 0 });
     const b = detectSovitsForm(info(buildTinySovits({ form: 'sovits41' })), 'b.onnx');
-    assert.deepEqual(b, { id: 'sovits41', channels: 768, noiseChannels: 192, vol: true, speakerInput: 'id', mixSpeakers: null });
+    assert.deepEqual(b, { id: 'sovits41', channels: 768, noiseChannels: 192, vol: true, speakerInput: 'id', mixSpeakers: null, keep: false, decoderContext: 0 });
     const mix = detectSovitsForm(info(buildTinySovits({ form: 'sovits41', speakers: 3 })), 'b.onnx');
     assert.equal(mix.speakerInput, 'mix');
     assert.equal(mix.mixSpeakers, 3);
+  });
+
+  test('the kept-region form (skip_head, return_length scalars) is its own form; a non-scalar skip_head is refused by name', T_OUT, () => {
+    const keep = (dims: number[]) => [{ name: 'skip_head', type: 'int64' as const, dims }, { name: 'return_length', type: 'int64' as const, dims }];
+    const k = detectSovitsForm(info(buildTinySovits({ form: 'sovits41', extraInputs: keep([]) })), 'k.onnx');
+    // No metadata saying the decoder's reach: the so-vits-svc template's, 14 frames.
+    assert.deepEqual([k.id, k.keep, k.decoderContext, k.vol], ['sovits41-keep', true, 14, true]);
+    assert.equal(detectSovitsForm(info(buildTinySovits({ form: 'sovits40', extraInputs: keep([]) })), 'k.onnx').id, 'sovits40-keep');
+    assert.throws(() => detectSovitsForm(info(buildTinySovits({ form: 'sovits40', extraInputs: keep([1]) })), 'k1.onnx'), (e: Error) => {
+      assert.ok(e instanceof SovitsFormError);
+      assert.match(e.message, /^k1\.onnx: input skip_head has shape \[1\]; a scalar \[\] expected/);
+      return true;
+    });
   });
 
   test('other so-vits graphs are refused with their inputs and the forms known; RVC models are not claimed', T_OUT, async () => {

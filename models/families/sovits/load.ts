@@ -13,7 +13,7 @@ import { encoderSynthPlacement, modelSpeakers, readModelBytes, voiceRuntime } fr
 import type { FamilyImportSource, FamilyLoadOptions, LoadedFamilyVoice } from '../family.js';
 import { encoderFor } from '../rvc/encoder.js';
 import { parseSovitsConfig, type SovitsConfig } from './config.js';
-import { detectSovitsForm, type SovitsForm, SovitsFormError } from './forms.js';
+import { detectSovitsForm, formVersion, type SovitsForm, SovitsFormError } from './forms.js';
 import { DEFAULT_NOISE_SCALE, type SovitsManifest, type SovitsRetrieval } from './manifest.js';
 import { retrievalForSpeakers } from './retrieval-files.js';
 import { F0_DECODER_FILE, SovitsF0Predictor } from './f0-predictor.js';
@@ -149,7 +149,7 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
     speakers,
     defaultPitch: 0,
     source: '',
-    description: `so-vits-svc ${form.id === 'sovits41' ? '4.1' : '4.0'} voice, ${rate / 1000} kHz, ${featureSize}-d layer-${encoderLayer} features${retrieval ? `, with ${retrieval.kind === 'cluster' ? 'cluster centres' : 'feature index'}` : ''}${src.contentEncoder ? ', with its own HuBERT-Soft encoder' : ''}`,
+    description: `so-vits-svc ${formVersion(form.id)} voice, ${rate / 1000} kHz, ${featureSize}-d layer-${encoderLayer} features${retrieval ? `, with ${retrieval.kind === 'cluster' ? 'cluster centres' : 'feature index'}` : ''}${src.contentEncoder ? ', with its own HuBERT-Soft encoder' : ''}`,
     ...(retrieval ? { retrieval } : {}),
     ...(diffusion ? { diffusion } : {}),
     ...(src.vocoder ? { vocoder: src.vocoder } : {}),

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { VoiceManifest } from '../../../protocol/voice-manifest.js';
 import { isPlainFileName, type ManifestFields } from '../../voices/manifest-fields.js';
-import { SOVITS_FORMS, type SovitsFormId } from './forms.js';
+import { formVersion, SOVITS_FORMS, type SovitsFormId } from './forms.js';
 
 /** so-vits-svc's inference default (infer_tool.py / inference_main.py). */
 export const DEFAULT_NOISE_SCALE = 0.4;
@@ -60,7 +60,7 @@ export function checkSovitsManifest(f: ManifestFields, common: VoiceManifest): S
   const speakerMix = f.oneOf('speakerMix', [true, false] as const, 'true or false');
   const ns = f.raw.noiseScale ?? DEFAULT_NOISE_SCALE;
   if (typeof ns !== 'number' || !(ns >= 0 && ns <= 2)) throw f.bad('noiseScale', 'a number from 0 to 2 (so-vits-svc uses 0.4)');
-  if (vol && contract !== 'sovits41') throw f.bad('vol', 'false: only the 4.1 form takes loudness');
+  if (vol && formVersion(contract) !== '4.1') throw f.bad('vol', 'false: only the 4.1 forms take loudness');
   const retrieval = checkRetrieval(f, common.speakers);
   const diffusion = checkDiffusion(f);
   const ce = f.raw.contentEncoder;

@@ -1,8 +1,9 @@
 // A so-vits-svc training checkpoint (G_*.pth) and its config.json as the import takes them: the pickle read by
-// the safe reader, checked against the config (models/torch/sovits-checkpoint.ts), rebuilt as the official 4.x
-// ONNX form by Resona's own builder, and described by the .json the 4.1 exporter would have written beside it,
-// so the rest of the import (the family's importer: form, hop measured by a render, speakers) is the path an
-// exported voice takes.
+// the safe reader, checked against the config (models/torch/sovits-checkpoint.ts), rebuilt by Resona's own
+// builder as the kept-region form of the 4.x graph (the official inputs plus skip_head / return_length, so a
+// block draws only the frames it keeps), and described by the .json the 4.1 exporter would have written beside
+// it, so the rest of the import (the family's importer: form, hop measured by a render, speakers) is the path
+// an exported voice takes.
 import { readCheckpoint } from '../../torch/checkpoint.js';
 import { buildHubertSoftEncoder, hubertSoftStateDict } from '../../torch/hubert-soft.js';
 import { parseSovitsCheckpoint, type SovitsCheckpoint, SOVITS_ENCODERS } from '../../torch/sovits-checkpoint.js';
@@ -11,7 +12,7 @@ import { buildSovitsF0Decoder, hasF0Decoder } from '../../torch/sovits-f0-decode
 import { buildSovitsSynthesizer } from '../../torch/sovits-graph.js';
 
 export interface SovitsFromPth {
-  /** ONNX bytes of the so-vits-svc 4.0 form (4.1 with vol when the voice has vol_embedding). */
+  /** ONNX bytes of the kept-region form of the 4.0 graph (4.1 with vol when the voice has vol_embedding). */
   model: Uint8Array;
   /** The exporter's {name}.json for it (Type, Rate, Hop, Hubert, Characters, Volume). */
   companion: { path: string; bytes: Uint8Array };
@@ -52,7 +53,8 @@ function ownEncoder(ckpt: SovitsCheckpoint, configWhere: string, encoder: { byte
 export function sovitsFromCheckpoint(pth: Uint8Array, pthWhere: string, config: Uint8Array, configWhere: string, encoder?: { bytes: Uint8Array; where: string }): SovitsFromPth {
   const ckpt = parseSovitsCheckpoint(readCheckpoint(pth, pthWhere), pthWhere, config, configWhere);
   const contentEncoder = ownEncoder(ckpt, configWhere, encoder);
-  const model = buildSovitsSynthesizer(ckpt);
+  // Resona's kept-region form: the voice draws only the frames it keeps (the exports' form draws the window).
+  const model = buildSovitsSynthesizer(ckpt, { keep: true });
   const enc = SOVITS_ENCODERS[ckpt.encoder];
   const exported = {
     Type: 'SoVits',

@@ -15,7 +15,7 @@ import type { DiffusionShape as DiffusionModel } from '../../diffusion/diffusion
 import { type DiffusionSessions, refineMel } from '../../diffusion/diffusion.js';
 import { denoiserPasses, checkRun } from '../../diffusion/samplers.js';
 import { VoiceFormatError } from '../../voices/manifest-fields.js';
-import { VocoderMel } from '../../vocoder/mel.js';
+import { VOCODER_MEL, VOCODER_MEL_PAD, VocoderMel } from '../../vocoder/mel.js';
 import type { Vocoder } from '../../vocoder/vocoder.js';
 import { DIFFUSION_METHODS, SettingError } from '../../../protocol/settings.js';
 import type { UserError } from '../../../protocol/errors.js';
@@ -64,8 +64,14 @@ export function refinePasses(model: DiffusionModel, s: RefineSettings): number {
   return denoiserPasses(method, s.kStep, s.speedup);
 }
 
+/** Frames left of a mel frame its window reaches: it starts VOCODER_MEL_PAD = 1.5 frames before the frame. */
+const MEL_REACH = Math.ceil(VOCODER_MEL_PAD / VOCODER_MEL.hop);
+
 export interface RefineInputs {
-  /** The synthesizer's audio of T frames (T·hop samples), ending at the newest sample. */
+  /**
+   * The synthesizer's audio of its newest frames (a whole number of hops), ending at the newest sample: all T
+   * frames, or at least audioFrames(T, region) of them (a kept-region synthesizer draws only those).
+   */
   audio: Float32Array;
   frames: number;
   /** Per model frame, T values: f0 (Hz, interpolated, shifted), loudness. */
@@ -108,6 +114,15 @@ export class SovitsRefiner {
     return { refine: Math.min(T, vocode + denoiserContext(this.diffusion.model)), vocode };
   }
 
+  /**
+   * Newest synthesizer frames the refiner reads for a kept region of `region` samples: the refined frames and
+   * the left reach of the first one's mel window (so no window reaches past the audio's left edge, where the
+   * mel would reflect instead of seeing the signal).
+   */
+  audioFrames(T: number, region: number): number {
+    return Math.min(T, this.spans(T, region).refine + MEL_REACH);
+  }
+
   /** Sizes the buffers for windows of up to maxFrames frames (configure time, not per block). */
   configure(maxFrames: number): void {
     const M = this.diffusion.model.mels;
@@ -145,7 +160,9 @@ export class SovitsRefiner {
     const first = T - D;
     let t = performance.now();
     const mel = this.mel.subarray(0, M * D);
-    this.front.frames(inp.audio, first, D, mel, D);
+    // The audio may hold only the newest frames: its sample 0 is then frame T − audio/hop's first sample.
+    const offset = (T - inp.audio.length / this.hop) * this.hop;
+    this.front.frames(inp.audio, first, D, mel, D, offset);
     const U = model.config.units;
     const units = this.units.subarray(0, U * D);
     for (let i = 0; i < D; i++) {

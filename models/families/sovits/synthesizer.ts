@@ -1,5 +1,6 @@
 // One so-vits-svc synthesizer session behind its ONNX form: inputs live in tensors sized once for the largest
-// window; each block fills T frames of them and runs. Output is T·hop samples at the model's rate.
+// window; each block fills T frames of them and runs. Output is the newest `render` frames' audio at the
+// model's rate with the kept-region form (skip_head = T − render), all T frames' with the export forms.
 import { type LoadedSession, ReusableTensor, type Tensor } from '../../runtime.js';
 import { fillNormal } from './frames.js';
 import type { SovitsForm } from './forms.js';
@@ -19,6 +20,8 @@ export class SovitsSynth {
   private noiseT!: ReusableTensor<Float32Array>;
   private sidT!: ReusableTensor<BigInt64Array>;
   private mixT!: ReusableTensor<Float32Array>;
+  private readonly skipT = new ReusableTensor('int64', 1);
+  private readonly lengthT = new ReusableTensor('int64', 1);
   private capacity = { src: 0, frames: 0 };
   private seed = 52468;
 
@@ -62,8 +65,20 @@ export class SovitsSynth {
     return feeds;
   }
 
-  /** Runs T frames over tSrc content frames (c, f0, uv, mel2ph and vol filled by the caller). */
-  async run(tSrc: number, T: number, speaker: number, noiseScale: number): Promise<Float32Array> {
+  /**
+   * Frames the model draws when the caller needs the newest `wanted` to be what a render of all T would give:
+   * with the kept-region form those plus the decoder's context (its left reach: the decoder zero-pads where
+   * the full window has real frames), at most T; with an export form all T.
+   */
+  renderFrames(T: number, wanted: number): number {
+    return this.form.keep ? Math.min(T, wanted + this.form.decoderContext) : T;
+  }
+
+  /**
+   * Runs T frames over tSrc content frames (c, f0, uv, mel2ph and vol filled by the caller); the audio is that
+   * of the newest `render` frames (renderFrames), render·hop samples ending at frame T.
+   */
+  async run(tSrc: number, T: number, speaker: number, noiseScale: number, render = T): Promise<Float32Array> {
     const f = this.form;
     this.seed = fillNormal(this.noiseT.data, f.noiseChannels * T, noiseScale, this.seed);
     const feeds = this.frameFeeds(tSrc, T);
@@ -78,6 +93,12 @@ export class SovitsSynth {
     } else {
       this.sidT.data[0] = BigInt(speaker);
       feeds.sid = this.sidT.view([1]);
+    }
+    if (f.keep) {
+      this.skipT.data[0] = BigInt(T - render);
+      this.lengthT.data[0] = BigInt(render);
+      feeds.skip_head = this.skipT.view([]);
+      feeds.return_length = this.lengthT.view([]);
     }
     const out = await this.session.run(feeds);
     return out[this.session.outputNames[0]!]!.data as Float32Array;

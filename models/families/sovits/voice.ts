@@ -142,7 +142,10 @@ export class SovitsVoice implements VoiceStage {
     if (synth.form.vol || refiner) frameRms(b.audio, first, len, T, synth.vol);
     if (c.autoF0 >= 0.5 && this.parts.f0Predictor) await this.parts.f0Predictor.predict(synth, tSrc, T, c.speaker);
 
-    let audio = await synth.run(tSrc, T, c.speaker, c.noiseScale);
+    // A kept-region synthesizer draws only the newest frames someone reads (the refiner reads more than the
+    // engine keeps: its mel's context), plus its decoder's context; an export form draws all T.
+    const wanted = refiner ? refiner.audioFrames(T, out.length) : Math.ceil(out.length / hop);
+    let audio = await synth.run(tSrc, T, c.speaker, c.noiseScale, synth.renderFrames(T, wanted));
     this.times.synth = performance.now() - t;
     this.stages[0]!.ms = this.times.encoder;
     this.stages[1]!.ms = this.times.synth;
