@@ -30,15 +30,25 @@ after(async () => {
 test('--f0 crepe in live mode: the worker runs CREPE and the voice is shifted within 20 cents', async () => {
   assert.equal(session.f0Method, 'crepe');
   const x = await speech(12, RATE);
-  const rec = env.record('resona_vmic');
-  await new Promise((r) => setTimeout(r, 300));
-  await env.play(x).done;
-  await new Promise((r) => setTimeout(r, 1000));
-  const y = await rec.stop();
-  const f0 = alignedCents(x, y, RATE);
-  const tel = session.telemetry();
-  const msg = `f0 shift ${f0.cents.toFixed(1)} cents over ${f0.paired} frames; underruns ${tel.underruns}, block p95 ${tel.blockMsP95.toFixed(1)} ms`;
-  console.log(`live-f0: ${msg}`);
-  assert.ok(f0.paired > 200, msg);
-  assert.ok(Math.abs(f0.cents - PITCH * 100) <= 20, msg);
+  // One take, judged by the frames it pairs. A take in which the output stalled and caught up (its delay moved,
+  // so input and output frames no longer pair), or that pairs too few frames to judge, is measured once more:
+  // with a busy core one such take paired 318 frames at 297 cents while the engine itself had 0 underruns.
+  const take = async () => {
+    const before = session.telemetry();
+    const rec = env.record('resona_vmic');
+    await new Promise((r) => setTimeout(r, 300));
+    await env.play(x).done;
+    await new Promise((r) => setTimeout(r, 1000));
+    const y = await rec.stop();
+    const f0 = alignedCents(x, y, RATE);
+    const tel = session.telemetry();
+    const moved = tel.catchUps - before.catchUps + (tel.resyncs - before.resyncs);
+    const msg = `f0 shift ${f0.cents.toFixed(1)} cents over ${f0.paired} frames (lag ${f0.lagMs.toFixed(0)} ms); underruns ${tel.underruns - before.underruns}, catch-ups and resyncs ${moved}, block p95 ${tel.blockMsP95.toFixed(1)} ms`;
+    console.log(`live-f0: ${msg}`);
+    return { f0, msg, spoiled: moved > 0 || f0.paired < 400 };
+  };
+  let t = await take();
+  if (t.spoiled) t = await take();
+  assert.ok(t.f0.paired > 200, t.msg);
+  assert.ok(Math.abs(t.f0.cents - PITCH * 100) <= 20, t.msg);
 });
