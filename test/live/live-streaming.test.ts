@@ -49,11 +49,21 @@ test(`${SECONDS} s of speech on the streaming path at buffer ${STREAM_BUFFER}: n
   // (output-mixer trimToJitter, in pauses): speech first, so the take measures the settled state.
   const settle = env.play(x.subarray(0, 12 * RATE));
   await settle.done;
-  const { before, tel, f0 } = await take();
+  let judged = await take();
+  // A take in which PulseAudio stopped the output stream (a device stall: the stream is reopened at once and
+  // primes afresh, which counts a start-up underrun and moves the delay) measures the busy machine's sound
+  // server, not Resona's margin: it is measured once more. Seen once in a full CI run with a busy core.
+  const stalled = judged.tel.deviceStalls - judged.before.deviceStalls;
+  const restarted = judged.tel.underrunCauses.startup - judged.before.underrunCauses.startup;
+  if (stalled > 0 || restarted > 0) {
+    console.log(`live-streaming: the output stream stalled ${stalled}x and primed afresh ${restarted}x during the take (underruns ${judged.tel.underruns - judged.before.underruns}); measuring again`);
+    judged = await take();
+  }
+  const { before, tel, f0 } = judged;
   const msg =
     `f0 shift ${f0.cents.toFixed(1)} cents over ${f0.paired} frames; underruns ${tel.underruns - before.underruns} ` +
     `(inference ${tel.underrunCauses.inference - before.underrunCauses.inference}, device ${tel.underrunCauses.device - before.underrunCauses.device}), ` +
-    `dropped input ${tel.droppedInput - before.droppedInput}, resyncs ${tel.resyncs - before.resyncs}, catch-ups ${tel.catchUps - before.catchUps}, prebuffer trims ${tel.prebufferTrims ?? 0}, ` +
+    `dropped input ${tel.droppedInput - before.droppedInput}, resyncs ${tel.resyncs - before.resyncs}, catch-ups ${tel.catchUps - before.catchUps}, device stalls ${tel.deviceStalls - before.deviceStalls}, start-up underruns ${tel.underrunCauses.startup - before.underrunCauses.startup}, prebuffer trims ${tel.prebufferTrims ?? 0}, ` +
     `rtf ${tel.rtf.toFixed(3)}, algorithmic ${tel.latency.algorithmicMs.toFixed(1)} ms, prebuffer ${tel.latency.prebufferMs.toFixed(1)} ms (least unused in the last second ${tel.latency.spareMs?.toFixed(1) ?? '-'} ms)`;
   t.diagnostic(msg);
   console.log(`live-streaming: ${msg}`);
