@@ -35,7 +35,7 @@ test('--f0 crepe in live mode: the worker runs CREPE and the voice is shifted wi
   // with a busy core one such take paired 318 frames at 297 cents while the engine itself had 0 underruns.
   const take = async () => {
     const before = session.telemetry();
-    const rec = env.record('resona_vmic');
+    const rec = await env.recording('resona_vmic');
     await new Promise((r) => setTimeout(r, 300));
     await env.play(x).done;
     await new Promise((r) => setTimeout(r, 1000));

@@ -38,7 +38,7 @@ test(`${SECONDS} s of speech on the streaming path at buffer ${STREAM_BUFFER}: a
   await new Promise((r) => setTimeout(r, 1500)); // past start-up, where underruns are counted apart
   const take = async () => {
     const before = session.telemetry();
-    const rec = env.record('resona_vmic');
+    const rec = await env.recording('resona_vmic');
     await new Promise((r) => setTimeout(r, 300));
     await env.play(x).done;
     await new Promise((r) => setTimeout(r, 500));

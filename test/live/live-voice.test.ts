@@ -31,7 +31,7 @@ test(`${SECONDS} s of speech through the virtual microphone: f0 ${PITCH} semiton
   const x = await speech(SECONDS, RATE);
   const before = session.telemetry();
   const take = async () => {
-    const rec = env.record('resona_vmic');
+    const rec = await env.recording('resona_vmic');
     await new Promise((r) => setTimeout(r, 300));
     await env.play(x).done;
     await new Promise((r) => setTimeout(r, 1000)); // the tail: latency plus device buffers

@@ -106,9 +106,17 @@ export class PulseEnv {
       bytes += d.length;
       arrivals.push({ frames: bytes >> 2, atMs: performance.now() });
     });
+    // parec takes from a few ms to 1–2 s (a suspended source resuming, a loaded machine) to deliver its first
+    // bytes; a take that starts playing before then loses its head and aligns at the wrong lag. Bounded so a
+    // recorder that never delivers fails the take's own checks instead of hanging it.
     const ready = new Promise<void>((resolve) => {
-      p.stdout!.once('data', () => resolve());
-      p.once('exit', () => resolve());
+      const t = setTimeout(resolve, 5000);
+      const done = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      p.stdout!.once('data', done);
+      p.once('exit', done);
     });
     return {
       ready,
@@ -125,6 +133,13 @@ export class PulseEnv {
         return out;
       },
     };
+  }
+
+  /** A recording that has started delivering, so what is played next is heard from its first sample. */
+  async recording(source: string, rate = RATE): Promise<ReturnType<PulseEnv['record']>> {
+    const r = this.record(source, rate);
+    await r.ready;
+    return r;
   }
 
   async stop(): Promise<void> {

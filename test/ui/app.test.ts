@@ -67,7 +67,7 @@ async function measureShift(seconds: number): Promise<{ cents: number; paired: n
 
 async function measureOnce(seconds: number): Promise<{ cents: number; paired: number }> {
   const x = await speech(seconds, RATE);
-  const rec = env.record('resona_vmic');
+  const rec = await env.recording('resona_vmic');
   await new Promise((r) => setTimeout(r, 300));
   await env.play(x).done;
   await new Promise((r) => setTimeout(r, 800));

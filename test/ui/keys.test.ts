@@ -34,7 +34,7 @@ async function shot(name: string): Promise<void> {
 /** Plays speech into the test microphone and records the virtual microphone meanwhile. */
 async function recordVirtualMic(seconds: number): Promise<Float32Array> {
   const x = await speech(seconds, RATE);
-  const rec = env.record('resona_vmic');
+  const rec = await env.recording('resona_vmic');
   await new Promise((r) => setTimeout(r, 300));
   await env.play(x).done;
   await new Promise((r) => setTimeout(r, 500));
