@@ -110,32 +110,59 @@ export function withFloatTime(bytes: Uint8Array, file: string): Uint8Array | nul
   return onnx.ModelProto.encode(model).finish();
 }
 
+/** One file of a set as read (the bytes) and where it came from (messages, the voice folder's copy). */
+export interface ExportedFile { path: string; bytes: Uint8Array }
+export type ExportedFiles = Partial<Record<ExportedPart, ExportedFile>>;
+
 /**
- * Reads and checks an exported set. `fileOrPrefix`: any of its files or {name}. _encoder and _denoise are
- * required; _pred and _after are used when present (the TypeScript arithmetic stands in otherwise).
+ * Reads a set's files: `from` is any of its files or {name} (the siblings found by that prefix), or each
+ * part's file by name (a voice folder's). _encoder and _denoise are required; _pred and _after are read when
+ * present (named, or found beside the others).
+ */
+export async function readExportedFiles(from: string | Partial<Record<ExportedPart, string>>): Promise<ExportedFiles> {
+  const want = typeof from === 'string' ? exportedSetFiles(from) : from;
+  const out: ExportedFiles = {};
+  for (const part of EXPORTED_PARTS) {
+    const file = want[part];
+    if (!file) continue;
+    let missing = false;
+    try {
+      out[part] = { path: file, bytes: await readRegularFile(file, { what: `diffusion ${part}`, limit: MAX_PART_BYTES, fail: (m, problem) => ((missing = problem === 'missing'), new DiffusionError(m)) }) };
+    } catch (e) {
+      if (!missing) throw e;
+      // Beside the others an absent _pred or _after is no fault; one a voice.json names must be there.
+      if ((part === 'pred' || part === 'after') && typeof from === 'string') continue;
+      throw new DiffusionError(`${file}: no such file; an exported so-vits-svc diffusion set needs ${want.encoder ? path.basename(want.encoder) : '{name}_encoder.onnx'} and ${want.denoise ? path.basename(want.denoise) : '{name}_denoise.onnx'} side by side (_pred and _after are used when present)`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads and checks an exported set. `from`: any of its files or {name}, or each part's file (see readExportedFiles).
  * `config` (the model's diffusion.yaml, when the user has it) supplies k_step_max and is checked against the graphs.
  */
-export async function readExportedDiffusion(fileOrPrefix: string, o: { config?: DiffusionConfig } = {}): Promise<ExportedDiffusion> {
-  const want = exportedSetFiles(fileOrPrefix);
+export async function readExportedDiffusion(from: string | Partial<Record<ExportedPart, string>>, o: { config?: DiffusionConfig } = {}): Promise<ExportedDiffusion> {
+  return exportedDiffusionFrom(await readExportedFiles(from), o);
+}
+
+/** Checks a set read already (readExportedFiles, or an import's bytes): each part by its inputs, then their sizes against each other and the config. */
+export function exportedDiffusionFrom(read: ExportedFiles, o: { config?: DiffusionConfig } = {}): ExportedDiffusion {
   const files: Partial<Record<ExportedPart, string>> = {};
   const bytes: Partial<Record<ExportedPart, Uint8Array>> = {};
   const infos: Partial<Record<ExportedPart, OnnxModelInfo>> = {};
   for (const part of EXPORTED_PARTS) {
-    const file = want[part];
-    let missing = false;
-    let b: Uint8Array;
-    try {
-      b = await readRegularFile(file, { what: `diffusion ${part}`, limit: MAX_PART_BYTES, fail: (m, problem) => ((missing = problem === 'missing'), new DiffusionError(m)) });
-    } catch (e) {
-      if (!missing) throw e;
-      if (part === 'pred' || part === 'after') continue;
-      throw new DiffusionError(`${file}: no such file; an exported so-vits-svc diffusion set needs ${path.basename(want.encoder)} and ${path.basename(want.denoise)} side by side (_pred and _after are used when present)`);
+    const r = read[part];
+    if (!r) {
+      if (part === 'encoder' || part === 'denoise') throw new DiffusionError(`the exported diffusion set has no _${part} file; it needs {name}_encoder.onnx and {name}_denoise.onnx side by side`);
+      continue;
     }
-    const info = parseOnnxInfo(b, file);
+    const file = r.path;
+    const info = parseOnnxInfo(r.bytes, file);
     const got = exportedPart(info, file);
     if (got !== part) throw new DiffusionError(`${file}: its inputs (${describe(info.inputs)}) are those of the _${got} part, not of _${part}; the files of the set are mixed up`);
     files[part] = file;
-    bytes[part] = b;
+    bytes[part] = r.bytes;
     infos[part] = info;
   }
   const enc = infos.encoder!;

@@ -1,6 +1,7 @@
 // What a voice family is to the rest of Resona: data and a few functions, so that the library, the host and
 // the UI handle every family alike. A family is one folder (models/families/<id>/) and one line in
 // registry.ts; nothing outside them tests which family a voice is.
+import type { ExportedPart } from '../diffusion/exported.js';
 import type { VoiceStage } from '../../engine/voices/voice-stage.js';
 import type { NetworkPlacement, RuntimeOptions } from '../../protocol/runtime.js';
 import type { VoiceManifest } from '../../protocol/voice-manifest.js';
@@ -27,6 +28,11 @@ export interface LoadedFamilyVoice {
   release(): Promise<void>;
 }
 
+type FileBytes = { path: string; bytes: Uint8Array };
+
+/** so-vits-svc shallow diffusion as import read it: a model_*.pt with its diffusion.yaml, or an exported ONNX set (its yaml when there is one). */
+export type ImportedDiffusion = { model: FileBytes; config: FileBytes } | { exported: Partial<Record<ExportedPart, FileBytes>>; config: FileBytes | null };
+
 /** A model file being imported, as a family's importer sees it (read already, within its budgets). */
 export interface FamilyImportSource {
   /** Where the model came from, for messages. */
@@ -41,8 +47,8 @@ export interface FamilyImportSource {
   threads: number;
   /** A retrieval file the user named (--cluster / --index), for families that retrieve; null when none. */
   retrieval: { kind: 'cluster' | 'index'; path: string; bytes: Uint8Array } | null;
-  /** so-vits-svc shallow diffusion found or named (--diffusion): its model_*.pt and diffusion.yaml; null when none. */
-  diffusion?: { model: { path: string; bytes: Uint8Array }; config: { path: string; bytes: Uint8Array } } | null;
+  /** so-vits-svc shallow diffusion found or named (--diffusion); null when none. */
+  diffusion?: ImportedDiffusion | null;
   /** The absolute path of the user's vocoder (--vocoder), written to voice.json, never copied. */
   vocoder?: string;
   /** so-vits-svc: the F0 decoder built from a G_*.pth that has one (use_automatic_f0_prediction). */

@@ -10,7 +10,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../protocol/errors.js';
 import { VOICE_MANIFEST_VERSION, type VoiceManifest } from '../../protocol/voice-manifest.js';
-import type { FamilyImporter } from '../families/family.js';
+import type { FamilyImporter, ImportedDiffusion } from '../families/family.js';
+import { readExportedFiles } from '../diffusion/exported.js';
 import { familyIds, findFamily } from '../families/registry.js';
 import { asRvcManifest, RVC_RATES, type RvcManifest } from '../families/rvc/manifest.js';
 import { byteSize, type Limit, overLimit } from '../archive/limit.js';
@@ -221,18 +222,39 @@ async function importFrom(src: VoiceSource, library: string, o: ImportOptions, f
 
 type DiffusionFiles = NonNullable<VoiceParts['diffusion']>;
 
-/** The diffusion model the user named (--diffusion, --diffusion-config or the diffusion.yaml beside it). */
+/**
+ * The diffusion model the user named: a model_*.pt (with --diffusion-config or the diffusion.yaml beside it),
+ * or an exported ONNX set by one of its files or the folder holding it (with the yaml when given or beside it).
+ */
 async function userDiffusion(o: ImportOptions): Promise<DiffusionFiles | undefined> {
   if (!o.diffusion) {
-    if (o.diffusionConfig) throw new VoiceFormatError(`${o.diffusionConfig}: --diffusion-config goes with --diffusion <model_*.pt>`);
+    if (o.diffusionConfig) throw new VoiceFormatError(`${o.diffusionConfig}: --diffusion-config goes with --diffusion <model_*.pt or exported set>`);
     return undefined;
   }
-  const config = o.diffusionConfig ?? path.join(path.dirname(o.diffusion), 'diffusion.yaml');
+  const st = await fs.stat(o.diffusion).catch(() => null);
+  const set = st?.isDirectory() ? await exportedSetIn(o.diffusion) : /\.onnx$/i.test(o.diffusion) ? o.diffusion : null;
+  const beside = path.join(set && st?.isDirectory() ? o.diffusion : path.dirname(o.diffusion), 'diffusion.yaml');
+  const config = o.diffusionConfig ?? beside;
+  const readConfig = async () => ({ path: config, bytes: await readVoiceFile(config, 'diffusion.yaml', VOICE_FILES.manifest, false) });
+  if (set) {
+    // The yaml is optional for a set (its graphs give the sizes), but one named with --diffusion-config must be there.
+    return { exported: await readExportedFiles(set), config: o.diffusionConfig || (await exists(config)) ? await readConfig() : null };
+  }
   if (!(await exists(config))) throw new VoiceFormatError(`${o.diffusion}: no diffusion.yaml beside it; name it with --diffusion-config`);
   return {
     model: { path: o.diffusion, bytes: await readVoiceFile(o.diffusion, 'diffusion model', VOICE_FILES.model, false) },
-    config: { path: config, bytes: await readVoiceFile(config, 'diffusion.yaml', VOICE_FILES.manifest, false) },
+    config: await readConfig(),
   };
+}
+
+/** The one exported set in a folder ({name}_encoder.onnx …), as a file of it. */
+async function exportedSetIn(dir: string): Promise<string> {
+  const names = (await fs.readdir(dir)).filter(isPlainFileName);
+  const prefixes = [...new Set(names.map((f) => /^(.*)_(encoder|denoise|pred|after)\.onnx$/i.exec(f)?.[1]).filter((p) => p !== undefined))];
+  if (prefixes.length !== 1) {
+    throw new VoiceFormatError(`${dir}: ${prefixes.length ? `holds several exported diffusion sets (${prefixes.join(', ')}); name one of its files` : 'holds no exported diffusion set ({name}_encoder.onnx, _denoise.onnx, _pred.onnx, _after.onnx)'} with --diffusion`);
+  }
+  return path.join(dir, prefixes[0]!);
 }
 
 /**
@@ -301,7 +323,7 @@ interface VoiceParts {
   /** A so-vits-svc kmeans_*.pt or feature_and_index.pkl found in a folder or zip. */
   retrieval?: { kind: 'cluster' | 'index'; path: string; bytes: Uint8Array };
   /** so-vits-svc shallow diffusion found beside the voice or named by the user. */
-  diffusion?: { model: { path: string; bytes: Uint8Array }; config: { path: string; bytes: Uint8Array } };
+  diffusion?: ImportedDiffusion;
   /** so-vits-svc: the F0 decoder built from the checkpoint, for the family importer to keep. */
   f0Decoder?: Uint8Array | null;
   /** so-vits-svc: the voice's own content encoder (hubertsoft) built from its checkpoint. */

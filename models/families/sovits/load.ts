@@ -14,15 +14,16 @@ import type { FamilyImportSource, FamilyLoadOptions, LoadedFamilyVoice } from '.
 import { encoderFor } from '../rvc/encoder.js';
 import { parseSovitsConfig, type SovitsConfig } from './config.js';
 import { detectSovitsForm, formVersion, type SovitsForm, SovitsFormError } from './forms.js';
-import { DEFAULT_NOISE_SCALE, type SovitsManifest, type SovitsRetrieval } from './manifest.js';
+import { DEFAULT_NOISE_SCALE, type SovitsDiffusionExported, type SovitsManifest, type SovitsRetrieval } from './manifest.js';
 import { retrievalForSpeakers } from './retrieval-files.js';
 import { F0_DECODER_FILE, SovitsF0Predictor } from './f0-predictor.js';
 import { SovitsSynth } from './synthesizer.js';
 import { SovitsVoice } from './voice.js';
 import { readFaissIndex } from '../../index/faiss-ivf.js';
-import { loadDiffusion } from '../../diffusion/diffusion.js';
-import { parseDiffusionConfig } from '../../diffusion/config.js';
-import { type DiffusionModel, diffusionModelFrom, readDiffusionModel } from '../../diffusion/model.js';
+import { type DiffusionSessions, type DiffusionShape, loadDiffusion, loadExportedDiffusion } from '../../diffusion/diffusion.js';
+import { type DiffusionConfig, parseDiffusionConfig, readDiffusionConfig } from '../../diffusion/config.js';
+import { EXPORTED_PARTS, exportedDiffusionFrom, readExportedDiffusion } from '../../diffusion/exported.js';
+import { diffusionModelFrom, readDiffusionModel } from '../../diffusion/model.js';
 import { readCheckpoint } from '../../torch/checkpoint.js';
 import { Vocoder } from '../../vocoder/vocoder.js';
 import { checkDiffusionFits, checkVocoderFits, SovitsRefiner } from './refiner.js';
@@ -101,18 +102,40 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
   let diffusion: SovitsManifest['diffusion'] = null;
   if (src.diffusion) {
     const d = src.diffusion;
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(d.config.bytes);
-    } catch {
-      throw new SovitsFormError(`${d.config.path} is not UTF-8 text; a diffusion.yaml is`);
+    let yaml: DiffusionConfig | undefined;
+    if (d.config) {
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(d.config.bytes);
+      } catch {
+        throw new SovitsFormError(`${d.config.path} is not UTF-8 text; a diffusion.yaml is`);
+      }
+      yaml = parseDiffusionConfig(text, d.config.path);
     }
-    const model = diffusionModelFrom(readCheckpoint(d.model.bytes, d.model.path), parseDiffusionConfig(text, d.config.path), d.model.path);
-    checkDiffusionFits(model, { featureSize, speakers, sampleRate: rate, hop }, d.model.path);
-    if (src.vocoder) await checkVocoderFile(model, src.vocoder, rate, src.threads);
-    src.addFile('diffusion.pt', d.model.bytes);
-    src.addFile('diffusion.yaml', d.config.bytes);
-    diffusion = { model: 'diffusion.pt', config: 'diffusion.yaml' };
+    if ('exported' in d) {
+      const where = d.exported.denoise?.path ?? d.exported.encoder?.path ?? 'the exported diffusion set';
+      const set = exportedDiffusionFrom(d.exported, yaml ? { config: yaml } : {});
+      checkDiffusionFits(set, { featureSize, speakers, sampleRate: rate, hop }, where);
+      if (src.vocoder) await checkVocoderFile(set, src.vocoder, rate, src.threads);
+      // Opened once: _after and _pred are checked against the normalisation and schedule Resona runs them with.
+      await (await loadExportedDiffusion(set, { provider: 'cpu', threads: src.threads })).release();
+      const exported: Record<string, string> = {};
+      for (const part of EXPORTED_PARTS) {
+        const f = d.exported[part];
+        if (!f) continue;
+        exported[part] = `diffusion_${part}.onnx`;
+        src.addFile(exported[part], f.bytes);
+      }
+      if (d.config) src.addFile('diffusion.yaml', d.config.bytes);
+      diffusion = { exported: exported as SovitsDiffusionExported['exported'], config: d.config ? 'diffusion.yaml' : null };
+    } else {
+      const model = diffusionModelFrom(readCheckpoint(d.model.bytes, d.model.path), yaml!, d.model.path);
+      checkDiffusionFits(model, { featureSize, speakers, sampleRate: rate, hop }, d.model.path);
+      if (src.vocoder) await checkVocoderFile(model, src.vocoder, rate, src.threads);
+      src.addFile('diffusion.pt', d.model.bytes);
+      src.addFile('diffusion.yaml', d.config.bytes);
+      diffusion = { model: 'diffusion.pt', config: 'diffusion.yaml' };
+    }
   }
   // A G_*.pth trained with use_automatic_f0_prediction comes with its F0 decoder, opened once to be sure it runs here.
   if (src.f0Decoder) {
@@ -159,7 +182,7 @@ export async function importSovits(src: FamilyImportSource): Promise<SovitsManif
 }
 
 /** Opens the user's vocoder once to check it renders the diffusion model's mel (import time). */
-async function checkVocoderFile(model: DiffusionModel, file: string, rate: number, threads: number): Promise<void> {
+async function checkVocoderFile(model: DiffusionShape, file: string, rate: number, threads: number): Promise<void> {
   const v = await Vocoder.load(file, { provider: 'cpu', threads });
   try {
     checkVocoderFits(model, v, rate, file);
@@ -172,13 +195,25 @@ async function checkVocoderFile(model: DiffusionModel, file: string, rate: numbe
 async function loadRefiner(dir: string, m: SovitsManifest, runtime: RuntimeOptions): Promise<SovitsRefiner | null> {
   if (!m.diffusion || !m.vocoder) return null;
   const at = (f: string) => (path.isAbsolute(f) ? f : path.join(dir, f));
-  const modelFile = at(m.diffusion.model);
-  const model = await readDiffusionModel(modelFile, at(m.diffusion.config));
-  checkDiffusionFits(model, m, modelFile);
+  const d = m.diffusion;
+  let model: DiffusionShape;
+  let where: string;
+  let open: () => Promise<DiffusionSessions>;
+  if ('exported' in d) {
+    const files = Object.fromEntries(Object.entries(d.exported).map(([part, f]) => [part, at(f)]));
+    const set = await readExportedDiffusion(files, d.config ? { config: await readDiffusionConfig(at(d.config)) } : {});
+    [model, where] = [set, files['denoise']!];
+    open = () => loadExportedDiffusion(set, runtime);
+  } else {
+    const pt = await readDiffusionModel(at(d.model), at(d.config));
+    [model, where] = [pt, at(d.model)];
+    open = () => loadDiffusion(pt, runtime);
+  }
+  checkDiffusionFits(model, m, where);
   const vocoder = await Vocoder.load(m.vocoder, runtime);
   try {
     checkVocoderFits(model, vocoder, m.sampleRate, m.vocoder);
-    return new SovitsRefiner(await loadDiffusion(model, runtime), vocoder);
+    return new SovitsRefiner(await open(), vocoder);
   } catch (e) {
     await vocoder.release();
     throw e;

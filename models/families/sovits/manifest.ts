@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { VoiceManifest } from '../../../protocol/voice-manifest.js';
 import { isPlainFileName, type ManifestFields } from '../../voices/manifest-fields.js';
 import { formVersion, SOVITS_FORMS, type SovitsFormId } from './forms.js';
+import { EXPORTED_PARTS, type ExportedPart } from '../../diffusion/exported.js';
 
 /** so-vits-svc's inference default (infer_tool.py / inference_main.py). */
 export const DEFAULT_NOISE_SCALE = 0.4;
@@ -27,8 +28,9 @@ export interface SovitsManifest extends VoiceManifest {
    */
   retrieval?: SovitsRetrieval | null;
   /**
-   * so-vits-svc 4.1's shallow diffusion: its model_*.pt and diffusion.yaml, each a file of the voice folder
-   * (what import writes: diffusion.pt, diffusion.yaml) or an absolute path; it runs only with `vocoder` set.
+   * so-vits-svc 4.1's shallow diffusion: its model_*.pt and diffusion.yaml, or an exported ONNX set, each
+   * file of the voice folder (what import writes: diffusion.pt, diffusion.yaml, diffusion_<part>.onnx) or an
+   * absolute path; it runs only with `vocoder` set.
    */
   diffusion?: SovitsDiffusion | null;
   /** The F0 decoder's ONNX file (a checkpoint trained with use_automatic_f0_prediction); absent or null: none. */
@@ -40,9 +42,22 @@ export interface SovitsManifest extends VoiceManifest {
   contentEncoder?: string | null;
 }
 
-export interface SovitsDiffusion {
+/** A model_*.pt and its diffusion.yaml (Resona builds the graphs), or an exported ONNX set (../../diffusion/exported.ts). */
+export type SovitsDiffusion = SovitsDiffusionModel | SovitsDiffusionExported;
+
+export interface SovitsDiffusionModel {
   model: string;
   config: string;
+}
+
+export interface SovitsDiffusionExported {
+  /** Each part's file (what import writes: diffusion_encoder.onnx …); _pred and _after are optional. */
+  exported: { encoder: string; denoise: string; pred?: string; after?: string };
+  /**
+   * The model's diffusion.yaml, or null: then the graphs give the sizes, and rate, hop and k_step_max are
+   * so-vits-svc's template values (44.1 kHz, hop 512, the whole 1000-step chain).
+   */
+  config: string | null;
 }
 
 export interface SovitsRetrieval {
@@ -95,10 +110,32 @@ function checkRetrieval(f: ManifestFields, speakers: number): SovitsRetrieval | 
 function checkDiffusion(f: ManifestFields): SovitsDiffusion | null {
   const d = f.raw.diffusion;
   if (d === undefined || d === null) return null;
-  const want = 'null, or {"model": the model_*.pt, "config": its diffusion.yaml}, each a file name in the voice folder or an absolute path';
+  const parts = EXPORTED_PARTS.map((p) => `"${p}"`).join(', ');
+  const want = `null, {"model": the model_*.pt, "config": its diffusion.yaml}, or {"exported": {${parts}: the exported set's ONNX files (encoder and denoise required)}, "config": its diffusion.yaml or null}, each file a file name in the voice folder or an absolute path`;
   if (typeof d !== 'object' || Array.isArray(d)) throw f.bad('diffusion', want);
-  const { model, config } = d as Record<string, unknown>;
   const ok = (x: unknown) => typeof x === 'string' && x.length <= 4096 && !x.includes('\0') && (isPlainFileName(x) || path.isAbsolute(x));
-  if (!ok(model) || !ok(config)) throw f.bad('diffusion', want);
-  return { model: model as string, config: config as string };
+  const { model, config, exported, ...rest } = d as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw f.bad(`diffusion.${extra}`, `no such field; "diffusion" is ${want}`, rest[extra]);
+  if (exported === undefined) {
+    if (!ok(model) || !ok(config)) throw f.bad('diffusion', want);
+    return { model: model as string, config: config as string };
+  }
+  // An exported set: each sub-field by name (a misspelt part would silently run without it).
+  const file = 'a file name in the voice folder or an absolute path';
+  if (model !== undefined) throw f.bad('diffusion.model', 'absent beside "exported": a voice has a model_*.pt or an exported set, not both', model);
+  if (config !== null && config !== undefined && !ok(config)) throw f.bad('diffusion.config', `null, or the set's diffusion.yaml: ${file}`, config);
+  if (typeof exported !== 'object' || exported === null || Array.isArray(exported)) throw f.bad('diffusion.exported', `{${parts}: the exported set's ONNX files}`, exported);
+  const e = exported as Record<string, unknown>;
+  const unknown = Object.keys(e).find((k) => !(EXPORTED_PARTS as readonly string[]).includes(k));
+  if (unknown !== undefined) throw f.bad(`diffusion.exported.${unknown}`, `no part of an exported set; its parts are ${parts}`, e[unknown]);
+  const files: Partial<Record<ExportedPart, string>> = {};
+  for (const p of EXPORTED_PARTS) {
+    const x = e[p];
+    const optional = p === 'pred' || p === 'after';
+    if (x === undefined && optional) continue;
+    if (!ok(x)) throw f.bad(`diffusion.exported.${p}`, `${file} (the set's _${p}.onnx${optional ? ', or absent' : ', required'})`, x);
+    files[p] = x as string;
+  }
+  return { exported: files as SovitsDiffusionExported['exported'], config: (config as string | null | undefined) ?? null };
 }

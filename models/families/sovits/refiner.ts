@@ -32,6 +32,9 @@ export function denoiserContext(model: DiffusionModel): number {
 export function checkDiffusionFits(model: DiffusionModel, voice: { featureSize: number; speakers: number; sampleRate: number; hop: number }, where: string): void {
   const c = model.config;
   const bad = (why: string) => new VoiceFormatError(`${where}: ${why}; it belongs to another voice (so-vits-svc trains the diffusion model on the same features and speakers as the voice)`);
+  // The blocks' left context is n_layers frames per pass (denoiserContext): a set whose graphs do not name their
+  // residual layers needs its diffusion.yaml to say it.
+  if (c.layers < 1) throw new VoiceFormatError(`${where}: the exported graphs do not show how many residual layers the denoiser has, which sets the context each block needs; give the model's diffusion.yaml with it (--diffusion-config)`);
   if (c.units !== voice.featureSize) throw bad(`the diffusion model takes ${c.units}-d units (${c.encoder}), the voice ${voice.featureSize}-d features`);
   if (c.speakers > 1 && c.speakers !== voice.speakers) throw bad(`the diffusion model has n_spk ${c.speakers}, the voice ${voice.speakers} speaker${voice.speakers === 1 ? '' : 's'}`);
   if (c.sampleRate !== voice.sampleRate || c.hop !== voice.hop) throw bad(`the diffusion model works at ${c.sampleRate} Hz, hop ${c.hop}; the voice at ${voice.sampleRate} Hz, hop ${voice.hop}`);
