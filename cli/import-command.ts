@@ -12,6 +12,8 @@ so-vits-svc retrieval: --cluster takes the kmeans centres (picked by the model's
 feature indexes (picked by speaker id); the cluster-ratio knob then blends them in.
 so-vits-svc 4.1 shallow diffusion: --diffusion model_*.pt [--diffusion-config diffusion.yaml] (default: the
 diffusion.yaml beside it; a folder holding model_*.pt + diffusion.yaml, or a diffusion/ folder, is picked up),
+or --diffusion <one file of an exported set {name}_encoder/_denoise/_pred/_after.onnx, or its folder> (the yaml
+optional: without it, 44.1 kHz, hop 512, k_step_max 1000),
 with --vocoder <your NSF-HiFiGAN checkpoint or .onnx> (never bundled: its weights are CC BY-NC-SA; see
 'resona vocoder'). The diffusion model must match the voice (features, speakers) and the vocoder (rate, hop, mels).`;
 

@@ -88,6 +88,23 @@ describe('import', () => {
     assert.equal((await fs.readdir(library)).length, count);
   });
 
+  test('a set whose graphs do not name their residual layers needs its diffusion.yaml, and is taken with it', T_OUT, async () => {
+    const dir = path.join(tmp.dir, 'anon');
+    await fs.mkdir(dir);
+    // Weights renamed as an exporter that folds constants names them (onnx::Conv_<n>): the layer count is no longer visible.
+    const m = onnx.ModelProto.decode(await fs.readFile(fixture('denoise')));
+    const names = new Map(m.graph!.initializer!.map((t, i) => [t.name!, `onnx::Conv_${i}`]));
+    for (const t of m.graph!.initializer!) t.name = names.get(t.name!)!;
+    for (const n of m.graph!.node!) n.input = n.input!.map((x) => names.get(x) ?? x);
+    await fs.writeFile(path.join(dir, 'a_denoise.onnx'), onnx.ModelProto.encode(m).finish());
+    for (const p of ['encoder', 'pred', 'after']) await fs.copyFile(fixture(p), path.join(dir, `a_${p}.onnx`));
+    const count = (await fs.readdir(library)).length;
+    await assert.rejects(importVoice(voiceModel, library, { diffusion: path.join(dir, 'a_denoise.onnx'), vocoder: VOCODER }), /a_denoise\.onnx: the exported graphs do not show how many residual layers the denoiser has.*give the model's diffusion\.yaml with it \(--diffusion-config\)/);
+    assert.equal((await fs.readdir(library)).length, count);
+    const v = (await importVoice(voiceModel, library, { name: 'Anon', diffusion: path.join(dir, 'a_denoise.onnx'), diffusionConfig: path.join(FIXTURES, `${SET}.yaml`), vocoder: VOCODER })) as SovitsManifest;
+    assert.equal(v.diffusion && 'exported' in v.diffusion ? v.diffusion.config : undefined, 'diffusion.yaml');
+  });
+
   test('voice.json\'s diffusion field is checked strictly: field, value and what is expected', T_OUT, async () => {
     const m = await manifestOf(fromSet);
     const check = (diffusion: unknown) => parseManifest(JSON.stringify({ ...m, diffusion }), 'voice.json');

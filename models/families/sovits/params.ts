@@ -31,7 +31,7 @@ export function sovitsParams(m: SovitsManifest): VoiceParam[] {
 export function sovitsNotes(m: SovitsManifest): VoiceNote[] {
   const notes: VoiceNote[] = [];
   if (!m.retrieval) notes.push({ id: 'sovits-no-retrieval', text: 'No cluster or index file with this voice: retrieval is off (import one with --cluster or --index).' });
-  if (!m.diffusion) notes.push({ id: 'sovits-no-diffusion', text: 'No diffusion model with this voice: shallow diffusion is off (import one with --diffusion model_*.pt).' });
+  if (!m.diffusion) notes.push({ id: 'sovits-no-diffusion', text: 'No diffusion model with this voice: shallow diffusion is off (import one with --diffusion model_*.pt or an exported ONNX set).' });
   else if (!m.vocoder) notes.push({ id: 'sovits-no-vocoder', text: 'This voice has a diffusion model but no vocoder: add "vocoder" to its voice.json (see resona vocoder <file>) to use shallow diffusion.' });
   return notes;
 }
