@@ -58,7 +58,8 @@ export function exportedPart(info: OnnxModelInfo, file: string): ExportedPart {
   return shape.part;
 }
 
-const PART_FILE = /^(.*)_(encoder|denoise|pred|after)\.onnx$/i;
+/** A file name of a set: {name}_{part}.onnx (the exporter's names; any case). */
+export const PART_FILE = /^(.*)_(encoder|denoise|pred|after)\.onnx$/i;
 
 /** The set's files from one of them or from the common prefix ({name} of {name}_encoder.onnx). */
 export function exportedSetFiles(fileOrPrefix: string): Record<ExportedPart, string> {

@@ -1,7 +1,7 @@
 // What a voice family is to the rest of Resona: data and a few functions, so that the library, the host and
 // the UI handle every family alike. A family is one folder (models/families/<id>/) and one line in
 // registry.ts; nothing outside them tests which family a voice is.
-import type { ExportedPart } from '../diffusion/exported.js';
+import type { ExportedFiles } from '../diffusion/exported.js';
 import type { VoiceStage } from '../../engine/voices/voice-stage.js';
 import type { NetworkPlacement, RuntimeOptions } from '../../protocol/runtime.js';
 import type { VoiceManifest } from '../../protocol/voice-manifest.js';
@@ -31,7 +31,7 @@ export interface LoadedFamilyVoice {
 type FileBytes = { path: string; bytes: Uint8Array };
 
 /** so-vits-svc shallow diffusion as import read it: a model_*.pt with its diffusion.yaml, or an exported ONNX set (its yaml when there is one). */
-export type ImportedDiffusion = { model: FileBytes; config: FileBytes } | { exported: Partial<Record<ExportedPart, FileBytes>>; config: FileBytes | null };
+export type ImportedDiffusion = { model: FileBytes; config: FileBytes } | { exported: ExportedFiles; config: FileBytes | null };
 
 /** A model file being imported, as a family's importer sees it (read already, within its budgets). */
 export interface FamilyImportSource {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { UserError } from '../../protocol/errors.js';
 import { VOICE_MANIFEST_VERSION, type VoiceManifest } from '../../protocol/voice-manifest.js';
 import type { FamilyImporter, ImportedDiffusion } from '../families/family.js';
-import { readExportedFiles } from '../diffusion/exported.js';
+import { PART_FILE, readExportedFiles } from '../diffusion/exported.js';
 import { familyIds, findFamily } from '../families/registry.js';
 import { asRvcManifest, RVC_RATES, type RvcManifest } from '../families/rvc/manifest.js';
 import { byteSize, type Limit, overLimit } from '../archive/limit.js';
@@ -250,7 +250,7 @@ async function userDiffusion(o: ImportOptions): Promise<DiffusionFiles | undefin
 /** The one exported set in a folder ({name}_encoder.onnx …), as a file of it. */
 async function exportedSetIn(dir: string): Promise<string> {
   const names = (await fs.readdir(dir)).filter(isPlainFileName);
-  const prefixes = [...new Set(names.map((f) => /^(.*)_(encoder|denoise|pred|after)\.onnx$/i.exec(f)?.[1]).filter((p) => p !== undefined))];
+  const prefixes = [...new Set(names.map((f) => PART_FILE.exec(f)?.[1]).filter((p) => p !== undefined))];
   if (prefixes.length !== 1) {
     throw new VoiceFormatError(`${dir}: ${prefixes.length ? `holds several exported diffusion sets (${prefixes.join(', ')}); name one of its files` : 'holds no exported diffusion set ({name}_encoder.onnx, _denoise.onnx, _pred.onnx, _after.onnx)'} with --diffusion`);
   }
