@@ -3,30 +3,22 @@
 // pitch, on the audio the virtual microphone really carries.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PulseEnv, MIC_SINK, RATE } from '../live/pulse-env.js';
 import { alignedCents, speech } from '../live/live-analysis.js';
 import { buildTinyEncoder, buildTinySynth } from '../models/tiny-models.js';
-import { launchBrowser, ProbeClient, screenshot, startServe, until, type Served } from './harness.js';
+import { type ProbeClient, screenshot, UiSession, until } from './harness.js';
 
 const INPUT = `pulse:${MIC_SINK}.monitor`;
+let ui: UiSession;
 let env: PulseEnv;
 let home: string;
-let served: Served;
-let browser: Browser;
 let page: Page;
 let probe: ProbeClient;
 let voiceFile: string;
 const shots: string[] = [];
-
-async function openPage(): Promise<void> {
-  await page.goto(served.url);
-  await page.getByRole('button', { name: /^(Start|Stop)$/ }).waitFor();
-  await until('the UI to connect', async () => (await page.getByTestId('engine-state').textContent()) !== 'disconnected');
-}
 
 /** Drops a file on the library's drop zone as a user's drag and drop would. */
 async function dropFile(name: string, text: string): Promise<void> {
@@ -76,26 +68,22 @@ async function measureOnce(seconds: number): Promise<{ cents: number; paired: nu
 }
 
 before(async () => {
-  env = await PulseEnv.start();
-  home = mkdtempSync(path.join(os.tmpdir(), 'resona-ui-'));
-  // A neural voice needs the shared content encoder: the catalogue's file name in RESONA_HOME/models.
-  mkdirSync(path.join(home, 'models'), { recursive: true });
-  writeFileSync(path.join(home, 'models', 'vec-768-layer-12.onnx'), buildTinyEncoder('vec', 768));
-  voiceFile = path.join(home, 'Tiny Alto.onnx');
-  writeFileSync(voiceFile, buildTinySynth({ contract: 'vcclient-skip', rate: 40000, f0: true, channels: 768 }));
-  served = await startServe(home, [], { PULSE_SERVER: env.server });
-  probe = await ProbeClient.connect(served.url);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await openPage();
+  ui = await UiSession.start({
+    name: 'resona-ui',
+    prepare: (home) => {
+      // A neural voice needs the shared content encoder: the catalogue's file name in RESONA_HOME/models.
+      mkdirSync(path.join(home, 'models'), { recursive: true });
+      writeFileSync(path.join(home, 'models', 'vec-768-layer-12.onnx'), buildTinyEncoder('vec', 768));
+      voiceFile = path.join(home, 'Tiny Alto.onnx');
+      writeFileSync(voiceFile, buildTinySynth({ contract: 'vcclient-skip', rate: 40000, f0: true, channels: 768 }));
+    },
+  });
+  ({ env, home, page, probe } = ui);
+  await ui.openPage();
 });
 
 after(async () => {
-  probe?.close();
-  await browser?.close();
-  await served?.stop();
-  await env?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+  await ui?.close();
   console.log(`ui screenshots: ${shots.join(', ')}`);
 });
 
@@ -146,7 +134,7 @@ test('a built-in voice with pitch +5: the engine settings change and the f0 on t
   t.diagnostic(msg);
   console.log(`ui-pitch: ${msg}`);
   if (!(afterShift.paired > 100)) {
-    console.log('events:', JSON.stringify(probe.events.filter((e) => e.type !== 'state')), 'telemetry:', JSON.stringify(probe.lastTelemetry), 'log:', served.log());
+    console.log('events:', JSON.stringify(probe.events.filter((e) => e.type !== 'state')), 'telemetry:', JSON.stringify(probe.lastTelemetry), 'log:', ui.served.log());
   }
   assert.ok(before.paired > 100 && afterShift.paired > 100, msg);
   assert.ok(Math.abs(before.cents) <= 30, msg);
@@ -296,8 +284,8 @@ test('the latency headline is the sum of its parts, and Measure latency times a 
 
   await page.getByTestId('measure-latency').click();
   await page.getByTestId('latency-measured').waitFor({ timeout: 120_000 });
-  const ui = probe.lastTelemetry!.latency;
-  const uiMeasured = ui.measuredMs!;
+  const lat = probe.lastTelemetry!.latency;
+  const uiMeasured = lat.measuredMs!;
   const h2 = await parts();
   // The same chain timed by the CLI, on another sink so the running app is left alone.
   const { spawnSync } = await import('node:child_process');
@@ -314,7 +302,7 @@ test('the latency headline is the sum of its parts, and Measure latency times a 
   // A fresh CLI session on a busy machine sometimes sits ~20 ms beyond every part it knows of (seen once in three
   // live phases; the unexplained PulseAudio delay of issue 14): a disagreeing CLI take is measured once more.
   let c = cli();
-  if (Math.abs(uiMeasured - ui.prebufferMs - ui.deviceMs - (c[0] - c[2] - c[3])) > 10) {
+  if (Math.abs(uiMeasured - lat.prebufferMs - lat.deviceMs - (c[0] - c[2] - c[3])) > 10) {
     console.log(`ui-latency: the CLI's first take disagreed (measured ${c[0].toFixed(1)}, prebuffer ${c[2].toFixed(1)}, device ${c[3].toFixed(1)}); measuring again`);
     c = cli();
   }
@@ -324,12 +312,12 @@ test('the latency headline is the sum of its parts, and Measure latency times a 
   // latency moves by ±10 ms between opens on a busy machine); each is measured by that session itself, so the
   // chains are compared with each session's own prebuffer and device parts taken out: what remains is the
   // engine's delay as each measurement saw it.
-  const uiChain = uiMeasured - ui.prebufferMs - ui.deviceMs;
+  const uiChain = uiMeasured - lat.prebufferMs - lat.deviceMs;
   const cliChain = cliMeasured - cliPre - cliDev;
-  const msg = `UI: measured ${uiMeasured.toFixed(1)} ms (algorithmic ${ui.algorithmicMs.toFixed(1)}, prebuffer ${ui.prebufferMs.toFixed(1)}, device ${ui.deviceMs.toFixed(1)}); headline ${h2.text}; CLI: measured ${cliMeasured.toFixed(1)} (algorithmic ${cliAlg.toFixed(1)}, prebuffer ${cliPre.toFixed(1)}, device ${cliDev.toFixed(1)}); without prebuffer and device ${uiChain.toFixed(1)} vs ${cliChain.toFixed(1)}`;
+  const msg = `UI: measured ${uiMeasured.toFixed(1)} ms (algorithmic ${lat.algorithmicMs.toFixed(1)}, prebuffer ${lat.prebufferMs.toFixed(1)}, device ${lat.deviceMs.toFixed(1)}); headline ${h2.text}; CLI: measured ${cliMeasured.toFixed(1)} (algorithmic ${cliAlg.toFixed(1)}, prebuffer ${cliPre.toFixed(1)}, device ${cliDev.toFixed(1)}); without prebuffer and device ${uiChain.toFixed(1)} vs ${cliChain.toFixed(1)}`;
   t.diagnostic(msg);
   console.log(`ui-latency: ${msg}`);
-  assert.ok(Math.abs(uiMeasured - ui.totalMs) <= 30, `the measured click matches the headline's parts: ${msg}`);
+  assert.ok(Math.abs(uiMeasured - lat.totalMs) <= 30, `the measured click matches the headline's parts: ${msg}`);
   assert.ok(Math.abs(uiChain - cliChain) <= 10, `the UI's measurement agrees with the CLI's: ${msg}`);
 });
 
@@ -344,11 +332,10 @@ test('import a voice file: it appears, can be chosen, and survives a host restar
   await until('its telemetry', () => probe.lastTelemetry?.voice === 'tiny-alto');
   shots.push(await screenshot(page, '04-imported-voice'));
 
-  probe.close();
-  await served.stop();
-  served = await startServe(home, [], { PULSE_SERVER: env.server });
-  probe = await ProbeClient.connect(served.url);
-  await openPage();
+  await ui.stopHost();
+  await ui.startHost();
+  probe = ui.probe;
+  await ui.openPage();
   await page.locator('[data-voice="tiny-alto"]').waitFor();
   assert.ok((await state()).voices.some((v) => v.id === 'tiny-alto' && v.kind === 'rvc'));
   // The per-voice preset: natural comes back at the pitch it was left at.

@@ -7,18 +7,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { decodeAudio } from '../../host/audio-file.js';
 import { referencePhrase, REFERENCE_RATE } from '../../host/preview/reference-phrase.js';
-import { PulseEnv } from '../live/pulse-env.js';
 import { f0Track } from '../live/live-analysis.js';
 import { pairedMedianCents } from '../helpers.js';
-import { launchBrowser, ProbeClient, REPO, startServe, until, type Served } from './harness.js';
+import { type ProbeClient, REPO, UiSession, until } from './harness.js';
 
 const SHOTS = path.join(REPO, 'out', 'ui-screenshots');
 
@@ -30,10 +28,8 @@ const RMVPE_SHA = createHash('sha256').update(RMVPE).digest('hex');
 const VEC = Buffer.from('not really an encoder, but bytes whose hash the UI must show and pin');
 const VEC_SHA = createHash('sha256').update(VEC).digest('hex');
 
-let env: PulseEnv;
+let ui: UiSession;
 let home: string;
-let served: Served;
-let browser: Browser;
 let page: Page;
 let probe: ProbeClient;
 let files: http.Server;
@@ -83,45 +79,32 @@ function serveFiles(req: http.IncomingMessage, res: http.ServerResponse): void {
   step();
 }
 
-async function openPage(): Promise<void> {
-  await page.goto(served.url);
-  await page.getByTestId('start-stop').waitFor();
-  await until('the UI to connect', async () => !/disconnected|connecting/.test((await page.getByTestId('engine-state').textContent()) ?? ''));
-}
-
-async function startHost(): Promise<void> {
-  served = await startServe(home, [], { PULSE_SERVER: env.server, RESONA_CATALOGUE_OVERRIDES: path.join(home, 'catalogue-overrides.json') });
-  probe = await ProbeClient.connect(served.url);
-}
-
 before(async () => {
-  env = await PulseEnv.start();
-  home = mkdtempSync(path.join(os.tmpdir(), 'resona-ui-cards-'));
   files = http.createServer(serveFiles);
   await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
-  // The catalogue's real URLs are on the internet: point rmvpe and one encoder at the local server instead.
-  writeFileSync(
-    path.join(home, 'catalogue-overrides.json'),
-    JSON.stringify({
-      rmvpe: { url: `${base}/rmvpe.onnx`, size: RMVPE.length, sha256: RMVPE_SHA },
-      'contentvec-768-l12': { url: `${base}/vec.onnx` },
-      'contentvec-256-l9': { url: `${base}/gone.onnx` },
-    }),
-  );
-  await startHost();
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await openPage();
+  ui = await UiSession.start({
+    name: 'resona-ui-cards',
+    prepare: (home) => {
+      const base = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+      // The catalogue's real URLs are on the internet: point rmvpe and one encoder at the local server instead.
+      writeFileSync(
+        path.join(home, 'catalogue-overrides.json'),
+        JSON.stringify({
+          rmvpe: { url: `${base}/rmvpe.onnx`, size: RMVPE.length, sha256: RMVPE_SHA },
+          'contentvec-768-l12': { url: `${base}/vec.onnx` },
+          'contentvec-256-l9': { url: `${base}/gone.onnx` },
+        }),
+      );
+    },
+    serveEnv: (home) => ({ RESONA_CATALOGUE_OVERRIDES: path.join(home, 'catalogue-overrides.json') }),
+  });
+  ({ home, page, probe } = ui);
+  await ui.openPage();
 });
 
 after(async () => {
-  probe?.close();
-  await browser?.close();
-  await served?.stop();
+  await ui?.close();
   await new Promise((r) => (files ? files.close(r) : r(undefined)));
-  await env?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 test('voice cards: each voice is a card with a star and a play button, and its preview plays in the page', { timeout: 60_000 }, async () => {
@@ -156,7 +139,7 @@ test("a preview is rendered by that voice: higher's f0 sits its preset shift abo
   assert.equal(again.renderMs, 0);
   assert.equal(again.url, hi.url);
   const decode = async (url: string) => {
-    const r = await getBytes(new URL(url, served.url).toString());
+    const r = await getBytes(new URL(url, ui.served.url).toString());
     assert.equal(r.status, 200, url);
     assert.equal(r.type, 'audio/wav');
     const a = await decodeAudio(new Uint8Array(r.body), 'preview.wav');
@@ -181,8 +164,8 @@ test("a preview is rendered by that voice: higher's f0 sits its preset shift abo
   assert.ok(Math.abs(natural.cents) <= 30, msg);
   assert.ok(Math.abs(shifted.cents - shift * 100) <= 40, msg);
   // Not any WAV: a name that is not a rendered preview's key is not served.
-  assert.equal((await getBytes(new URL('/voice-sample/..%2Fpresets.json', served.url).toString())).status, 404);
-  assert.equal((await getBytes(new URL(`/voice-sample/${'0'.repeat(64)}.wav`, served.url).toString())).status, 404);
+  assert.equal((await getBytes(new URL('/voice-sample/..%2Fpresets.json', ui.served.url).toString())).status, 404);
+  assert.equal((await getBytes(new URL(`/voice-sample/${'0'.repeat(64)}.wav`, ui.served.url).toString())).status, 404);
 });
 
 test('a named preset saves the current settings, applies them back, and deletes', { timeout: 60_000 }, async () => {
@@ -228,13 +211,13 @@ test('favourites: a star lists the voice first and survives a host restart (with
   await until('robot listed first', async () => (await firstCard()) === 'robot');
   assert.equal(await page.getByTestId('fav-robot').getAttribute('aria-pressed'), 'true');
   // Restart the host on the same RESONA_HOME; the page reconnects to the new address.
-  probe.close();
-  await served.stop();
-  await startHost();
+  await ui.stopHost();
+  await ui.startHost();
+  probe = ui.probe;
   const s = await state();
   assert.deepEqual(s.favourites, ['robot']);
   assert.equal(s.namedPresets.natural?.find((p) => p.name === 'Bright')?.settings.pitch, 7, 'the named preset was kept');
-  await openPage();
+  await ui.openPage();
   await until('robot still first after the restart', async () => (await firstCard()) === 'robot');
   assert.equal(await page.getByTestId('fav-robot').getAttribute('aria-pressed'), 'true');
   await shot('cards-favourite-after-restart');

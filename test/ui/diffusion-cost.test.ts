@@ -4,51 +4,44 @@
 // k_step being typed shows what it would cost before it is applied (the host's settings do not change).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { importVoice } from '../../models/voices/import-voice.js';
-import { PulseEnv, MIC_SINK, RATE } from '../live/pulse-env.js';
+import { type PulseEnv, MIC_SINK, RATE } from '../live/pulse-env.js';
 import { speech } from '../live/live-analysis.js';
 import { buildTinyEncoder, writeModel } from '../models/tiny-models.js';
 import { buildTinySovits } from '../models/tiny-sovits.js';
 import { writeDiffusion } from '../models/tiny-diffusion.js';
 import { ROOT } from '../helpers.js';
-import { launchBrowser, ProbeClient, screenshot, startServe, until, type Served } from './harness.js';
+import { type ProbeClient, screenshot, UiSession, until } from './harness.js';
 
 const INPUT = `pulse:${MIC_SINK}.monitor`;
 const VOCODER = path.join(ROOT, 'test', 'fixtures', 'torch', 'vocoder', 'nsf-hifigan-tiny', 'model.pt');
+let ui: UiSession;
 let env: PulseEnv;
-let home: string;
-let served: Served;
-let browser: Browser;
 let page: Page;
 let probe: ProbeClient;
 let voice: string;
 
 before(async () => {
-  env = await PulseEnv.start();
-  home = mkdtempSync(path.join(os.tmpdir(), 'resona-ui-diff-'));
-  mkdirSync(path.join(home, 'models'), { recursive: true });
-  writeFileSync(path.join(home, 'models', 'vec-768-layer-12.onnx'), buildTinyEncoder('vec', 768));
-  const model = await writeModel(home, 'tiny.onnx', buildTinySovits({ form: 'sovits40' }));
-  const d = await writeDiffusion(path.join(home, 'diff'));
-  voice = (await importVoice(model, path.join(home, 'voices'), { name: 'Diffused', diffusion: d.model, vocoder: VOCODER })).id;
-  served = await startServe(home, [], { PULSE_SERVER: env.server });
-  probe = await ProbeClient.connect(served.url);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(served.url);
-  await page.getByRole('button', { name: /^(Start|Stop)$/ }).waitFor();
+  ui = await UiSession.start({
+    name: 'resona-ui-diff',
+    viewport: { width: 1280, height: 900 },
+    prepare: async (home) => {
+      mkdirSync(path.join(home, 'models'), { recursive: true });
+      writeFileSync(path.join(home, 'models', 'vec-768-layer-12.onnx'), buildTinyEncoder('vec', 768));
+      const model = await writeModel(home, 'tiny.onnx', buildTinySovits({ form: 'sovits40' }));
+      const d = await writeDiffusion(path.join(home, 'diff'));
+      voice = (await importVoice(model, path.join(home, 'voices'), { name: 'Diffused', diffusion: d.model, vocoder: VOCODER })).id;
+    },
+  });
+  ({ env, page, probe } = ui);
+  await ui.openPage();
 });
 
 after(async () => {
-  probe?.close();
-  await browser?.close();
-  await served?.stop();
-  await env?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+  await ui?.close();
 });
 
 const preview = async () => (await page.getByTestId('diffusion-preview').textContent()) ?? '';

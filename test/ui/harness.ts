@@ -2,12 +2,14 @@
 // private PulseAudio, a 16-thread pool), Debian's Chromium driven by playwright-core, and a plain WebSocket
 // client that reads the host's state directly, so assertions never trust the UI about the engine.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { CommandName, ControlCommands, HostEvent, ServerMessage } from '../../protocol/control.js';
+import { PulseEnv } from '../live/pulse-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, '..', '..', '..');
@@ -133,5 +135,72 @@ export async function until<T>(what: string, f: () => Promise<T> | T, timeoutMs 
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface UiSessionOptions {
+  /** The temporary RESONA_HOME's name prefix (which test left it behind, if one is left). */
+  name: string;
+  /** Fills RESONA_HOME before the host starts (models, voices, overrides). */
+  prepare?: (home: string, env: PulseEnv) => void | Promise<void>;
+  /** Environment for `resona serve` beyond the test's PulseAudio server. */
+  serveEnv?: (home: string) => NodeJS.ProcessEnv;
+  viewport?: { width: number; height: number };
+}
+
+/**
+ * One UI test file's world, started and torn down in one order: a private PulseAudio server, a RESONA_HOME, the
+ * real `resona serve` on that server, a probe client, and Chromium with one page. The host can be restarted
+ * (what a user's settings must survive) without the browser.
+ */
+export class UiSession {
+  served!: Served;
+  probe!: ProbeClient;
+  page!: Page;
+  browser!: Browser;
+  private constructor(
+    readonly env: PulseEnv,
+    readonly home: string,
+    private readonly o: UiSessionOptions,
+  ) {}
+
+  static async start(o: UiSessionOptions): Promise<UiSession> {
+    const env = await PulseEnv.start();
+    const ui = new UiSession(env, mkdtempSync(path.join(os.tmpdir(), `${o.name}-`)), o);
+    try {
+      await o.prepare?.(ui.home, env);
+      await ui.startHost();
+      ui.browser = await launchBrowser();
+      ui.page = await ui.browser.newPage({ viewport: o.viewport ?? { width: 1280, height: 800 } });
+    } catch (e) {
+      await ui.close();
+      throw e;
+    }
+    return ui;
+  }
+
+  /** Starts `resona serve` (again, after stopHost) and connects the probe. */
+  async startHost(): Promise<void> {
+    this.served = await startServe(this.home, [], { PULSE_SERVER: this.env.server, ...this.o.serveEnv?.(this.home) });
+    this.probe = await ProbeClient.connect(this.served.url);
+  }
+
+  async stopHost(): Promise<void> {
+    this.probe?.close();
+    await this.served?.stop();
+  }
+
+  /** Loads the page and waits until it has connected to the host. */
+  async openPage(): Promise<void> {
+    await this.page.goto(this.served.url);
+    await this.page.getByTestId('start-stop').waitFor();
+    await until('the UI to connect', async () => !/disconnected|connecting/.test((await this.page.getByTestId('engine-state').textContent()) ?? ''));
+  }
+
+  async close(): Promise<void> {
+    await this.browser?.close();
+    await this.stopHost();
+    await this.env.stop();
+    rmSync(this.home, { recursive: true, force: true });
   }
 }

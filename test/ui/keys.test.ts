@@ -4,23 +4,20 @@
 // while muted is recorded and measured.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { PulseEnv, MIC_SINK, RATE } from '../live/pulse-env.js';
+import type { Page } from 'playwright-core';
+import { type PulseEnv, MIC_SINK, RATE } from '../live/pulse-env.js';
 import { speech } from '../live/live-analysis.js';
 import { sine } from '../helpers.js';
-import { launchBrowser, ProbeClient, REPO, startServe, until, type Served } from './harness.js';
+import { type ProbeClient, REPO, UiSession, until } from './harness.js';
 
 const INPUT = `pulse:${MIC_SINK}.monitor`;
 const SHOTS = path.join(REPO, 'out', 'ui-screenshots');
 /** The issue's bound from key-up to the host muted: about one block, on a loaded 2-core machine. */
 const PTT_RELEASE_BOUND_MS = 150;
+let ui: UiSession;
 let env: PulseEnv;
-let home: string;
-let served: Served;
-let browser: Browser;
 let page: Page;
 let probe: ProbeClient;
 
@@ -56,15 +53,9 @@ async function msUntilMuted(want: boolean, act: () => Promise<void>): Promise<nu
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  env = await PulseEnv.start();
-  home = mkdtempSync(path.join(os.tmpdir(), 'resona-keys-'));
-  served = await startServe(home, [], { PULSE_SERVER: env.server });
-  probe = await ProbeClient.connect(served.url);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(served.url);
-  await page.getByRole('button', { name: /^(Start|Stop)$/ }).waitFor();
-  await until('the UI to connect', async () => (await page.getByTestId('engine-state').textContent()) !== 'disconnected');
+  ui = await UiSession.start({ name: 'resona-keys' });
+  ({ env, page, probe } = ui);
+  await ui.openPage();
   await until('the device list', async () => (await page.getByTestId('device-input').locator('option').count()) > 2);
   await probe.call('setDevice', { role: 'input', spec: INPUT });
   await probe.call('setVoice', { voice: 'natural' });
@@ -74,11 +65,7 @@ before(async () => {
 });
 
 after(async () => {
-  probe?.close();
-  await browser?.close();
-  await served?.stop();
-  await env?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+  await ui?.close();
 });
 
 test('B, M, [ ], + and − (and Alt+↑/↓) change the host’s state; "?" lists the shortcuts', { timeout: 60000 }, async () => {

@@ -5,14 +5,13 @@
 // knobs; the favicon loads. Screenshots of each size go to out/ui-screenshots/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { ALT_SINK, PulseEnv, RATE } from '../live/pulse-env.js';
+import type { Page } from 'playwright-core';
+import { ALT_SINK, type PulseEnv, RATE } from '../live/pulse-env.js';
 import { buildTinyEncoder, buildTinySynth } from '../models/tiny-models.js';
-import { launchBrowser, ProbeClient, REPO, startServe, until, type Served } from './harness.js';
+import { type ProbeClient, REPO, UiSession, until } from './harness.js';
 
 const SHOTS = path.join(REPO, 'out', 'ui-screenshots');
 const SIZES = [
@@ -22,10 +21,8 @@ const SIZES = [
 ] as const;
 const MONITOR = `pulse:${ALT_SINK}`;
 
+let ui: UiSession;
 let env: PulseEnv;
-let home: string;
-let served: Served;
-let browser: Browser;
 let page: Page;
 let probe: ProbeClient;
 /** Responses the page got while loading, for the favicon check. */
@@ -118,37 +115,32 @@ const MEASURE = `(() => {
 })()`;
 
 before(async () => {
-  env = await PulseEnv.start();
-  home = mkdtempSync(path.join(os.tmpdir(), 'resona-ui-layout-'));
-  mkdirSync(path.join(home, 'models'), { recursive: true });
-  writeFileSync(path.join(home, 'models', 'vec-768-layer-12.onnx'), buildTinyEncoder('vec', 768));
-  const voiceFile = path.join(home, 'Tiny Alto.onnx');
-  writeFileSync(voiceFile, buildTinySynth({ contract: 'vcclient-skip', rate: 40000, f0: true, channels: 768 }));
-  served = await startServe(home, [], { PULSE_SERVER: env.server });
-  probe = await ProbeClient.connect(served.url);
+  let voiceFile = '';
+  ui = await UiSession.start({
+    name: 'resona-ui-layout',
+    prepare: (home) => {
+      mkdirSync(path.join(home, 'models'), { recursive: true });
+      writeFileSync(path.join(home, 'models', 'vec-768-layer-12.onnx'), buildTinyEncoder('vec', 768));
+      voiceFile = path.join(home, 'Tiny Alto.onnx');
+      writeFileSync(voiceFile, buildTinySynth({ contract: 'vcclient-skip', rate: 40000, f0: true, channels: 768 }));
+    },
+  });
+  ({ env, page, probe } = ui);
   // An imported neural voice (no index file) beside the built-in ones.
   await probe.call('importVoice', { name: 'Tiny Alto.onnx', path: voiceFile });
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('response', (r) => responses.push({ url: r.url(), status: r.status() }));
-  await page.goto(served.url);
-  await page.getByTestId('start-stop').waitFor();
-  await until('the UI to connect', async () => !/disconnected|connecting/.test(await badge()));
+  await ui.openPage();
   await until('the device list', async () => (await page.getByTestId('device-monitor').locator('option').count()) > 1);
 });
 
 after(async () => {
-  probe?.close();
-  await browser?.close();
-  await served?.stop();
-  await env?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+  await ui?.close();
 });
 
 test('the favicon is linked and loads with 200; nothing the page loads is missing', { timeout: 30_000 }, async () => {
   const href = await page.locator('link[rel="icon"]').getAttribute('href');
   assert.ok(href, 'index.html links an icon');
-  const url = new URL(href, served.url).href;
+  const url = new URL(href, ui.served.url).href;
   const r = await get(url);
   assert.equal(r.status, 200, `${url}: ${r.status}`);
   assert.match(r.type, /^image\/svg\+xml/);
