@@ -7,6 +7,7 @@ import { F0_MAX_HZ, F0_MIN_HZ } from '../pitch.js';
 import { F0_HOP, F0_RATE, type F0Estimator } from './estimator.js';
 import { refineDip } from './dip.js';
 import { CONTINUITY_FRAMES, continuityVoicing, type ContinuityOptions } from './yin-voicing.js';
+import { PyinDecoder, type PyinOptions } from './yin-pyin.js';
 
 export interface YinOptions extends ContinuityOptions {
   rate?: number;
@@ -20,6 +21,11 @@ export interface YinOptions extends ContinuityOptions {
   octaveTolerance?: number;
   /** Frames quieter than this RMS (dBFS) are unvoiced. */
   silenceDb?: number;
+  /**
+   * Probabilistic voicing (yin-pyin.ts, e.g. PYIN_VOICING): voicing and period decided by pYIN's HMM with a
+   * fixed lag instead of `threshold` and continuity (both then ignored).
+   */
+  pyin?: PyinOptions;
 }
 
 export class Yin {
@@ -169,18 +175,28 @@ export class YinEstimator implements F0Estimator {
   private readonly reach: number;
   readonly contextBefore: number;
   readonly contextAfter: number;
+  private readonly pyin: PyinDecoder | null;
+  private readonly row: Float32Array;
+  /** pYIN: the frame the next call is expected to start at, and the next frame its decoder has not seen. */
+  private nextFirst = 0;
+  private nextRow = 0;
 
   constructor(private readonly o: YinOptions = {}) {
     this.yin = new Yin({ ...o, rate: F0_RATE });
     this.frames = new FrameRun(this.yin);
-    this.frames.ensure(32 + 2 * (o.continuityFrames ?? CONTINUITY_FRAMES));
-    // Continuity reads this many frames either side of each one: they are part of its context.
-    this.reach = o.continuityFrames ?? CONTINUITY_FRAMES;
+    this.pyin = o.pyin ? new PyinDecoder(this.yin.tauMin, this.yin.tauMax, o.pyin) : null;
+    this.row = new Float32Array(this.yin.rowLength);
+    this.frames.ensure(this.pyin ? 0 : 32 + 2 * (o.continuityFrames ?? CONTINUITY_FRAMES));
+    // Continuity reads this many frames either side of each one: they are part of its context. pYIN carries
+    // its past in the decoder's state and reads `lag` frames ahead.
+    this.reach = this.pyin ? 0 : o.continuityFrames ?? CONTINUITY_FRAMES;
+    const ahead = this.pyin ? this.pyin.lag : this.reach;
     this.contextBefore = (this.yin.frameLength >> 1) + this.reach * F0_HOP;
-    this.contextAfter = this.yin.frameLength - (this.yin.frameLength >> 1) + this.reach * F0_HOP;
+    this.contextAfter = this.yin.frameLength - (this.yin.frameLength >> 1) + ahead * F0_HOP;
   }
 
   estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array, confidence?: Float32Array): void {
+    if (this.pyin) return this.estimatePyin(audio, audioStart, first, count, out, confidence);
     const rows = count + 2 * this.reach;
     const offset0 = (first - this.reach) * F0_HOP - (this.yin.frameLength >> 1) - audioStart;
     this.frames.run(audio, offset0, F0_HOP, rows, this.o);
@@ -191,6 +207,31 @@ export class YinEstimator implements F0Estimator {
       if (confidence) confidence[i] = this.frames.confidence(i + this.reach);
     }
   }
+
+  /**
+   * The decoder sees every frame once, in order, `lag` frames ahead of the ones it answers for; a call that
+   * does not continue the previous one (a new stream, or a whole-signal run) starts it afresh.
+   */
+  private estimatePyin(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array, confidence?: Float32Array): void {
+    const dec = this.pyin!;
+    if (first !== this.nextFirst || dec.frames === 0) {
+      dec.reset();
+      this.nextRow = first;
+    }
+    const y = this.yin;
+    const last = first + count - 1 + dec.lag;
+    for (let r = this.nextRow; r <= last; r++) {
+      const offset = r * F0_HOP - (y.frameLength >> 1) - audioStart;
+      const ok = offset >= 0 && offset + y.frameLength <= audio.length && y.cmnd(audio, offset, this.row);
+      dec.push(this.row, 0, !ok);
+      const i = dec.decidedFrame - first;
+      if (i < 0 || i >= count) continue;
+      out[i] = dec.period > 0 ? F0_RATE / dec.period : 0;
+      if (confidence) confidence[i] = Math.max(0, Math.min(1, 1 - dec.depth));
+    }
+    this.nextRow = last + 1;
+    this.nextFirst = first + count;
+  }
 }
 
 /** Whole-signal f0 track at `hop` seconds per frame (analysis and tests; allocates). */
@@ -199,11 +240,22 @@ export function yinTrack(x: Float32Array, rate: number, hopSec = 0.01, o: YinOpt
   const hop = Math.round(rate * hopSec);
   const half = yin.frameLength >> 1;
   const frames = Math.floor(x.length / hop) + 1;
-  const padded = new Float32Array(x.length + yin.frameLength + hop);
+  const lag = o.pyin?.lagFrames ?? 0;
+  const padded = new Float32Array(x.length + yin.frameLength + hop * (1 + (o.pyin ? lag : 0)));
   padded.set(x, half);
+  const out = new Float32Array(frames);
+  if (o.pyin) {
+    const dec = new PyinDecoder(yin.tauMin, yin.tauMax, o.pyin);
+    const row = new Float32Array(yin.rowLength);
+    for (let r = 0; r < frames + dec.lag; r++) {
+      dec.push(row, 0, !yin.cmnd(padded, r * hop, row));
+      const f = dec.decidedFrame;
+      if (f >= 0 && f < frames) out[f] = dec.period > 0 ? rate / dec.period : 0;
+    }
+    return out;
+  }
   const run = new FrameRun(yin);
   run.run(padded, 0, hop, frames, o);
-  const out = new Float32Array(frames);
   for (let f = 0; f < frames; f++) out[f] = run.period[f]! > 0 ? rate / run.period[f]! : 0;
   return out;
 }
