@@ -16,33 +16,37 @@
 // the newest frames, so the audio's own latency does not change). Everything is allocated in the constructor.
 //
 // Measured on the 20 shared speech clips against CREPE (bench/f0-accuracy.ts; CREPE's voiced frames YIN voices /
-// frames neither network voices that YIN voices): PYIN_VOICING 95.3 / 22.6 % at 20 ms of added look-ahead,
-// the first rule here to reach 95 % under 30 ms. For comparison: one threshold 0.3 (YIN's default) 83.8 / 7.8,
-// 0.5: 93.5 / 22.2, 0.6: 96.0 / 33.4; continuity EDGE_VOICING 95.2 / 21.7 at 30 ms. What the decoder
-// buys is look-ahead, not a better trade: over ~200 settings (prior mean 0.15–0.5, strength 4–20, trust, switch
-// probability, pitch step, unvoiced weight) no setting at ≥ 95 % voiced under 21.5 % of the unvoiced frames; the
-// frames CREPE voices and YIN misses are as periodic as the frames it would add (the README has the detail).
-// Lag 0 (forward-only, with the switch cost acting as hysteresis) tops out near 92.6 % at 22 %, since it cannot
-// voice the onset frames before the evidence; lag 1 reaches 94.4 / 21.4; lags 3–5 add nothing over 2.
-// Giving all of a frame's probability to YIN's octave-guarded pick instead of sharing it by the first-dip rule
-// lowered recall at the same false voicing (93.2 / 18.8 against 95.0 / 21.6): the HMM needs the alternatives.
-// pYIN's own small mass for the deepest dip when no threshold reaches it (absentProb) voiced white noise
-// (4 of 200 frames at amplitude 0.03) and cost 0.2 points of false voicing for the same recall: off.
+// frames both networks leave unvoiced that YIN voices / agreement within 50 cents on the frames both voice):
+//   one threshold per frame: 0.3 (YIN's default) 83.8 / 7.8 / 94.6; 0.5: 93.5 / 22.2; 0.6: 96.0 / 33.4
+//   continuity EDGE_VOICING (yin-voicing.ts):   95.2 / 21.7 / 91.2 at 30 ms of added look-ahead
+//   PYIN_VOICING, lag 1:                         95.2 / 22.9 / 89.8 at 10 ms   (lag 2: 95.2 / 22.3 / 90.4 at 20 ms)
+// What the decoder buys is look-ahead, not a better trade: over ~250 settings (prior mean 0.15–0.5, strength
+// 4–20, trust, switch probability, pitch step, unvoiced weight, lag 0–5) none voiced ≥ 95 % under 21.5 % extra;
+// the frames CREPE voices and YIN misses are as periodic as the frames it would add (README). Lag 0
+// (forward-only: the switch cost acts as hysteresis) tops out near 92.6 % at 21.6 %, since it cannot voice the
+// onset frames before the evidence arrives; lags 3–5 gain under a point of extra voicing over lag 1.
+// Pure first-dip sharing (pYIN's) picked dips 50–300 cents off CREPE on edge frames (agreement 89.0); giving
+// the whole probability to YIN's octave-guarded pick lost recall (93.2 / 18.8: no alternatives to continue a
+// track through); moving 60 % of it to the guarded pick (guardShare) keeps both. pYIN's small mass for the
+// deepest dip when no threshold reaches it (absentProb) voiced white noise (4 of 200 frames at amplitude 0.03)
+// and cost false voicing for the same recall: off.
 import { refineDip } from './dip.js';
 
 /**
- * The measured setting: 2 frames of lag (20 ms of f0 look-ahead), a wide prior (mean 0.25, α + β = 8: YIN's
- * textbook 0.1–0.15 voices too little of speech against CREPE), a per-bin unvoiced weight of 0.0003 and a voiced
- * ↔ unvoiced switch of 0.003 per frame, trusting 90 % of a frame's candidate probability, no absent mass.
+ * The measured setting: 1 frame of lag (10 ms of f0 look-ahead, the least that reaches 95 %), a wide prior
+ * (mean 0.25, α + β = 8: YIN's textbook 0.1–0.15 voices too little of speech against CREPE), a per-bin unvoiced
+ * weight of 0.0002, a voiced ↔ unvoiced switch of 0.003 per frame, 90 % of a frame's candidate probability
+ * trusted, 60 % of it on the octave-guarded pick, no absent mass.
  */
 export const PYIN_VOICING: PyinOptions = {
-  lagFrames: 2,
+  lagFrames: 1,
   priorMean: 0.25,
   priorStrength: 8,
-  unvoicedWeight: 0.0003,
+  unvoicedWeight: 0.0002,
   switchProb: 0.003,
   trust: 0.9,
   absentProb: 0,
+  guardShare: 0.6,
 };
 
 export interface PyinOptions {
@@ -61,6 +65,12 @@ export interface PyinOptions {
   maxStepCents?: number;
   /** Probability mass (× the thresholds' share) a frame's deepest dip gets when no dip is under a threshold. */
   absentProb?: number;
+  /**
+   * Share of a frame's voiced probability moved to YIN's octave-guarded pick (the first dip within
+   * `guardTolerance` of the deepest, as Yin.period picks) from the dips the first-dip rule shares it among.
+   */
+  guardShare?: number;
+  guardTolerance?: number;
 }
 
 const BIN_CENTS = 20;
@@ -79,13 +89,17 @@ export class PyinDecoder {
   private readonly switchProb: number;
   private readonly absentProb: number;
   private readonly logMinLag: number;
+  private readonly guardShare: number;
+  private readonly guardTolerance: number;
   private delta: Float64Array;
   private next: Float64Array;
   private readonly obs: Float64Array;
   private readonly psi: Int16Array;
-  // Ring of the last lag + 1 frames: their candidates (refined period, bin, CMND depth) and deepest dip.
+  // Ring of the last lag + 1 frames: their candidates (refined period, bin, integer lag, probability, CMND
+  // depth) and deepest dip.
   private readonly cPeriod: Float64Array;
   private readonly cBin: Int16Array;
+  private readonly cLag: Int16Array;
   private readonly cProb: Float64Array;
   private readonly cDepth: Float32Array;
   private readonly cCount: Int32Array;
@@ -106,6 +120,8 @@ export class PyinDecoder {
     this.trust = o.trust ?? 0.5;
     this.switchProb = o.switchProb ?? 0.01;
     this.absentProb = o.absentProb ?? 0.01;
+    this.guardShare = o.guardShare ?? 0;
+    this.guardTolerance = o.guardTolerance ?? 0.05;
     // Bins run from the lowest pitch (longest lag) up; lag τ lies 1200·log2(tauMax/τ) cents above it.
     this.logMinLag = Math.log2(tauMax + 1);
     this.bins = Math.ceil((1200 * (this.logMinLag - Math.log2(tauMin - 1))) / BIN_CENTS) + 1;
@@ -124,6 +140,7 @@ export class PyinDecoder {
     this.psi = new Int16Array(ring * this.states);
     this.cPeriod = new Float64Array(ring * MAX_CANDIDATES);
     this.cBin = new Int16Array(ring * MAX_CANDIDATES);
+    this.cLag = new Int16Array(ring * MAX_CANDIDATES);
     this.cProb = new Float64Array(ring * MAX_CANDIDATES);
     this.cDepth = new Float32Array(ring * MAX_CANDIDATES);
     this.cCount = new Int32Array(ring);
@@ -183,11 +200,24 @@ export class PyinDecoder {
         this.addCandidate(c0 + n++, d, base, t, v, p);
         voicedP += p;
       }
+      if (this.guardShare > 0 && n > 0) {
+        // The first-dip rule gives a shallow dip before the true period (a formant's, or half the period) the
+        // mass of every threshold above it; YIN's octave guard would have passed it over.
+        let t = this.tauMin;
+        while (!(d[base + t]! <= deepest + this.guardTolerance && d[base + t]! <= d[base + t - 1]! && d[base + t]! <= d[base + t + 1]!)) t++;
+        let k = 0;
+        for (let j = 0; j < n; j++) {
+          this.cProb[c0 + j]! *= 1 - this.guardShare;
+          if (this.cLag[c0 + j] === t) k = j + 1;
+        }
+        if (k > 0) this.cProb[c0 + k - 1]! += this.guardShare * voicedP;
+        else if (n < MAX_CANDIDATES) this.addCandidate(c0 + n++, d, base, t, d[base + t]!, this.guardShare * voicedP);
+      }
       // Thresholds under every dip: pYIN still gives the deepest dip a little of their mass.
       if (deepestT > 0 && this.absentProb > 0) {
         const p = this.absentProb * this.below(deepest);
         let k = 0;
-        while (k < n && Math.round(this.cPeriod[c0 + k]!) !== deepestT) k++;
+        while (k < n && this.cLag[c0 + k] !== deepestT) k++;
         if (k < n) this.cProb[c0 + k]! += p;
         else if (n < MAX_CANDIDATES) this.addCandidate(c0 + n++, d, base, deepestT, deepest, p);
         voicedP += p;
@@ -285,6 +315,7 @@ export class PyinDecoder {
   private addCandidate(i: number, d: Float32Array, base: number, t: number, v: number, p: number): void {
     const tau = refineDip(d, base, t);
     this.cPeriod[i] = tau;
+    this.cLag[i] = t;
     this.cBin[i] = this.binOf(tau);
     this.cProb[i] = p;
     this.cDepth[i] = v;
