@@ -169,7 +169,8 @@ class FrameRun {
 
 /** YIN on the tracker's 10 ms grid: the default f0 method, needing no model file. */
 export class YinEstimator implements F0Estimator {
-  readonly id = 'yin';
+  /** 'pyin' with probabilistic voicing (the f0 method of that name), else 'yin'. */
+  readonly id: 'yin' | 'pyin';
   private readonly yin: Yin;
   private readonly frames: FrameRun;
   private readonly reach: number;
@@ -185,6 +186,7 @@ export class YinEstimator implements F0Estimator {
     this.yin = new Yin({ ...o, rate: F0_RATE });
     this.frames = new FrameRun(this.yin);
     this.pyin = o.pyin ? new PyinDecoder(this.yin.tauMin, this.yin.tauMax, o.pyin) : null;
+    this.id = this.pyin ? 'pyin' : 'yin';
     this.row = new Float32Array(this.yin.rowLength);
     this.frames.ensure(this.pyin ? 0 : 32 + 2 * (o.continuityFrames ?? CONTINUITY_FRAMES));
     // Continuity reads this many frames either side of each one: they are part of its context. pYIN carries
