@@ -4,7 +4,9 @@
 // Its figures on real speech are asserted in test/models/f0/accuracy.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { StreamingEngine } from '../../engine/engine.js';
 import { YinEstimator, yinTrack } from '../../engine/f0/yin.js';
+import { createBuiltinVoice } from '../../engine/voices/builtin.js';
 import { PYIN_VOICING, PyinDecoder } from '../../engine/f0/yin-pyin.js';
 import { sine } from '../helpers.js';
 import { cents, streamRun, wholeRun } from '../models/f0/helpers.js';
@@ -70,4 +72,38 @@ test('streamed through F0Tracker in blocks of 100, 20 and 5 ms, pYIN gives exact
     for (const block of [100, 20, 5]) assert.deepEqual(await streamRun(est, x, block), whole, `lag ${lagFrames}, ${block} ms blocks`);
     assert.deepEqual(await wholeRun(est, x), whole, `lag ${lagFrames}: a second whole run`);
   }
+});
+
+test('a built-in voice (pitch −5) streaming with pyin: output independent of how the input is split, and a 220 Hz pulse train comes out 5 semitones down within 10 cents', { timeout: 60000 }, async () => {
+  const rate = 48000;
+  const x = new Float32Array(rate * 2);
+  for (let i = 0; i < x.length; i++) {
+    const ph = ((i * 220) / rate) % 1;
+    x[i] = 0.3 * (Math.exp(-ph * 12) - 0.08);
+  }
+  const outputs: Float32Array[] = [];
+  for (const quanta of [7, 64]) {
+    const engine = await StreamingEngine.create({ streamRate: rate, voice: createBuiltinVoice('deeper'), f0: new YinEstimator({ pyin: PYIN_VOICING }), settings: { pitch: -5 } });
+    try {
+      assert.ok(engine.streaming);
+      assert.equal(engine.f0Method, 'pyin');
+      const q = engine.blockSize;
+      const y = new Float32Array(x.length - (x.length % q));
+      const out = new Float32Array(engine.maxOutput);
+      for (let p = 0; p < y.length; ) {
+        const n = Math.min(quanta * q, y.length - p);
+        assert.equal(await engine.processBlock(x.subarray(p, p + n), out), n);
+        y.set(out.subarray(0, n), p);
+        p += n;
+      }
+      outputs.push(y);
+    } finally {
+      engine.destroy();
+    }
+  }
+  assert.deepEqual(outputs[0], outputs[1], 'calls of 7 and 64 quanta give the same output');
+  const f = Array.from(yinTrack(outputs[0]!.subarray(rate / 2), rate)).filter((v) => v > 0).sort((a, b) => a - b);
+  assert.ok(f.length > 50, `only ${f.length} voiced frames`);
+  const expected = 220 * 2 ** (-5 / 12);
+  assert.ok(Math.abs(cents(f[f.length >> 1]!, expected)) <= 10, `median ${f[f.length >> 1]} Hz against ${expected}`);
 });
