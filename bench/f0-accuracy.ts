@@ -2,7 +2,7 @@
 // and voicing on the 20 shared speech clips against CREPE (share of CREPE's voiced frames each method
 // voices, agreement within 50 cents on those, and how many frames both networks leave unvoiced it voices).
 // The last column is each method's f0 look-ahead (contextAfter): what its voicing rule costs in pitch lag.
-//   node dist/bench/f0-accuracy.js [--methods yin,yin-edge,yin-pyin,swiftf0,crepe]
+//   node dist/bench/f0-accuracy.js [--methods yin,yin-edge,pyin,swiftf0,crepe]
 import { parseArgs } from 'node:util';
 import type { F0Estimator } from '../engine/f0/estimator.js';
 import { YinEstimator } from '../engine/f0/yin.js';
@@ -14,16 +14,16 @@ import { readClip, sharedPath, to16k } from '../test/helpers.js';
 import { SINE_HZ, type CentsStats, quantile, sineAccuracy, sweepAccuracy, voicing } from '../test/models/f0/accuracy.js';
 import { CREPE_FILE, LIBRI_CLIPS, LJ_CLIPS, SWIFTF0_FILE, wholeRun } from '../test/models/f0/helpers.js';
 
-const { values } = parseArgs({ options: { methods: { type: 'string', default: 'yin,yin-edge,yin-pyin,swiftf0,crepe' } } });
+const { values } = parseArgs({ options: { methods: { type: 'string', default: 'yin,yin-edge,pyin,swiftf0,crepe' } } });
 const methods = values.methods!.split(',');
 
 async function open(m: string): Promise<F0Estimator> {
   if (m === 'yin') return new YinEstimator();
   if (m === 'yin-edge') return new YinEstimator(EDGE_VOICING);
-  if (m === 'yin-pyin') return new YinEstimator({ pyin: PYIN_VOICING });
+  if (m === 'pyin') return new YinEstimator({ pyin: PYIN_VOICING });
   if (m === 'swiftf0') return SwiftF0Estimator.load(sharedPath(...SWIFTF0_FILE), { maxFrames: 1024 });
   if (m === 'crepe') return CrepeEstimator.load(sharedPath(...CREPE_FILE), { maxFrames: 1024 });
-  throw new Error(`unknown method ${m} (yin, yin-edge, yin-pyin, swiftf0, crepe)`);
+  throw new Error(`unknown method ${m} (yin, yin-edge, pyin, swiftf0, crepe)`);
 }
 
 const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');

@@ -1,8 +1,10 @@
 // YIN f0 estimator (de Cheveigné & Kawahara 2002): cumulative-mean-normalised difference (CMND), absolute
 // threshold, parabolic refinement. Chosen as the built-in method because it needs no model file, is
 // accurate to a few cents on clean voiced speech, and costs ~0.1 ms per 10 ms frame in plain JS.
-// Which frames are voiced is decided over a run of frames (continuity voicing, yin-voicing.ts): a single
-// frame's threshold alone misses the edges of voiced sounds, which then pass through a voice unshifted.
+// Which frames are voiced can be decided over a run of frames: a single frame's threshold alone misses the
+// edges of voiced sounds, which then pass through a voice unshifted. Two opt-in rules do that: continuity
+// (yin-voicing.ts, EDGE_VOICING) and pYIN's probabilistic voicing with a fixed-lag HMM (yin-pyin.ts,
+// PYIN_VOICING, the f0 method 'pyin'); the default stays the single threshold (figures in both modules).
 import { F0_MAX_HZ, F0_MIN_HZ } from '../pitch.js';
 import { F0_HOP, F0_RATE, type F0Estimator } from './estimator.js';
 import { refineDip } from './dip.js';
