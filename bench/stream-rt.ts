@@ -2,12 +2,14 @@
 // buffer at a time, exactly as the inference worker calls it. Prints per-call time (median, p99, p99.9, worst),
 // the part of one device buffer that leaves spare, per-stage time per quantum, and what the calls allocate:
 // heap bytes per 1 ms quantum (measured between collections) and the collections seen during the run.
-//   npm run bench:stream [-- --buffers 64,128,256 --voice deeper --seconds 60]
+//   npm run bench:stream [-- --buffers 64,128,256 --voice deeper --seconds 60 --f0 yin|pyin]
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { StreamingEngine } from '../engine/engine.js';
 import { createBuiltinVoice } from '../engine/voices/builtin.js';
+import { YinEstimator } from '../engine/f0/yin.js';
+import { PYIN_VOICING } from '../engine/f0/yin-pyin.js';
 import { speech } from '../test/live/live-analysis.js';
 
 const { values } = parseArgs({
@@ -15,6 +17,8 @@ const { values } = parseArgs({
     buffers: { type: 'string', default: '64,128,256' },
     voice: { type: 'string', default: 'deeper' },
     seconds: { type: 'string', default: '60' },
+    // pyin: YIN with the probabilistic voicing (PYIN_VOICING), to compare its cost per quantum.
+    f0: { type: 'string', default: 'yin' },
   },
 });
 const RATE = 48000;
@@ -28,10 +32,12 @@ const obs = new PerformanceObserver((l) => {
 obs.observe({ entryTypes: ['gc'] });
 
 const q = (a: Float64Array, p: number) => a[Math.min(a.length - 1, Math.floor(p * a.length))]!;
-console.log(`streaming path, voice ${values.voice}, ${seconds} s of speech at ${RATE} Hz, one call per device buffer (times in ms)`);
+console.log(`streaming path, voice ${values.voice}, f0 ${values.f0}, ${seconds} s of speech at ${RATE} Hz, one call per device buffer (times in ms)`);
 console.log('buffer | buffer ms | call median | p99 | p99.9 | worst | worst/buffer | per quantum: gate f0 voice loudness | heap B/quantum | GCs (minor/major) | GC ms total, worst');
 for (const n of values.buffers!.split(',').map(Number)) {
-  const engine = await StreamingEngine.create({ streamRate: RATE, voice: createBuiltinVoice(values.voice!) });
+  const f0 = values.f0 === 'pyin' ? new YinEstimator({ pyin: PYIN_VOICING }) : values.f0 === 'yin' ? undefined : null;
+  if (f0 === null) throw new Error(`--f0 must be yin or pyin, got ${values.f0}`);
+  const engine = await StreamingEngine.create({ streamRate: RATE, voice: createBuiltinVoice(values.voice!), f0 });
   const quantum = engine.blockSize;
   const calls = Math.floor((seconds * RATE) / n);
   const inBuf = new Float32Array(n);

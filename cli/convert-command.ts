@@ -12,7 +12,8 @@ export const CONVERT_USAGE = `usage: resona convert <input> <output.wav> [option
   --voice <id|path>   voice: a built-in or imported id, or an RVC .onnx / .zip / folder
                       (default ${DEFAULT_VOICE}; see 'resona voices')
   --encoder <file>    content encoder ONNX for neural voices (default: the catalogue's, see 'resona models')
-  --f0 <method|file>  pitch estimator: yin (built-in), swiftf0, crepe, rmvpe, or an ONNX pitch network
+  --f0 <method|file>  pitch estimator: yin (built-in), pyin (built-in, probabilistic voicing), swiftf0, crepe,
+                      rmvpe, or an ONNX pitch network
   --index-ratio <r>   neural voices with an index: retrieval share, 0..1 (default ${DEFAULT_SETTINGS.indexRatio})
   --protect <p>       neural voices: keep unvoiced sounds from retrieval, 0..0.5 (default ${DEFAULT_SETTINGS.protect})
   --speaker <n>       speaker id of a multi-speaker voice (default 0)

@@ -2,7 +2,8 @@ import { pitchTrack } from '../host/pitch-track.js';
 import { numberOption, parse, UsageError } from './args.js';
 
 export const PITCH_USAGE = `usage: resona pitch <input> [options]
-  --f0 <method|file>  pitch estimator: yin (built-in, default), swiftf0, crepe, rmvpe, or an ONNX pitch network
+  --f0 <method|file>  pitch estimator: yin (built-in, default), pyin (built-in, probabilistic voicing), swiftf0, crepe,
+                      rmvpe, or an ONNX pitch network
   --model <file>      the network file for --f0 swiftf0/crepe/rmvpe (default: the models folder's, see 'resona models')
   --threads <n>       inference threads, 1..16 (default 1)
 Prints the f0 track as CSV on stdout, one row per 10 ms frame: time (s), hz (0 when unvoiced), voiced (1/0),
@@ -25,7 +26,7 @@ export async function pitchCommand(argv: string[]): Promise<number> {
   const model = values.model as string | undefined;
   // A lone --model names the network; its inputs and outputs say which method it is.
   const f0 = (values.f0 as string | undefined) ?? model;
-  if (model !== undefined && f0 === 'yin') throw new UsageError('--model is for network f0 methods; yin needs no file');
+  if (model !== undefined && (f0 === 'yin' || f0 === 'pyin')) throw new UsageError(`--model is for network f0 methods; ${f0} needs no file`);
   const track = await pitchTrack(positionals[0]!, { f0, model, threads });
   for (const w of track.warnings) console.error(`resona: warning: ${w}`);
   // One write: a long file is tens of thousands of rows.

@@ -9,7 +9,7 @@ import { readAudioFile, toMono } from './audio-file.js';
 import { createF0 } from './f0.js';
 
 export interface PitchTrackOptions {
-  /** yin (default), swiftf0, crepe, rmvpe, or an .onnx path. */
+  /** yin (default), pyin, swiftf0, crepe, rmvpe, or an .onnx path. */
   f0?: string;
   /** The network file for a method that needs one, instead of the models folder's. */
   model?: string;

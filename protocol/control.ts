@@ -11,7 +11,7 @@ import type { DownloadProgress, DownloadResultInfo, NetworkInfo } from './models
 export type DeviceRole = 'input' | 'output' | 'monitor';
 
 /** The engine's pitch estimators the UI offers (a path to an ONNX pitch network is CLI-only). */
-export const F0_METHODS = ['yin', 'swiftf0', 'crepe', 'rmvpe'] as const;
+export const F0_METHODS = ['yin', 'pyin', 'swiftf0', 'crepe', 'rmvpe'] as const;
 export type F0Method = (typeof F0_METHODS)[number];
 
 /** One choosable device: `spec` is what the host resolves ("pulse:name", "3", "default"). */

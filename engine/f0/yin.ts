@@ -1,12 +1,15 @@
 // YIN f0 estimator (de Cheveigné & Kawahara 2002): cumulative-mean-normalised difference (CMND), absolute
 // threshold, parabolic refinement. Chosen as the built-in method because it needs no model file, is
 // accurate to a few cents on clean voiced speech, and costs ~0.1 ms per 10 ms frame in plain JS.
-// Which frames are voiced is decided over a run of frames (continuity voicing, yin-voicing.ts): a single
-// frame's threshold alone misses the edges of voiced sounds, which then pass through a voice unshifted.
+// Which frames are voiced can be decided over a run of frames: a single frame's threshold alone misses the
+// edges of voiced sounds, which then pass through a voice unshifted. Two opt-in rules do that: continuity
+// (yin-voicing.ts, EDGE_VOICING) and pYIN's probabilistic voicing with a fixed-lag HMM (yin-pyin.ts,
+// PYIN_VOICING, the f0 method 'pyin'); the default stays the single threshold (figures in both modules).
 import { F0_MAX_HZ, F0_MIN_HZ } from '../pitch.js';
 import { F0_HOP, F0_RATE, type F0Estimator } from './estimator.js';
 import { refineDip } from './dip.js';
 import { CONTINUITY_FRAMES, continuityVoicing, type ContinuityOptions } from './yin-voicing.js';
+import { PyinDecoder, type PyinOptions } from './yin-pyin.js';
 
 export interface YinOptions extends ContinuityOptions {
   rate?: number;
@@ -20,6 +23,11 @@ export interface YinOptions extends ContinuityOptions {
   octaveTolerance?: number;
   /** Frames quieter than this RMS (dBFS) are unvoiced. */
   silenceDb?: number;
+  /**
+   * Probabilistic voicing (yin-pyin.ts, e.g. PYIN_VOICING): voicing and period decided by pYIN's HMM with a
+   * fixed lag instead of `threshold` and continuity (both then ignored).
+   */
+  pyin?: PyinOptions;
 }
 
 export class Yin {
@@ -163,24 +171,36 @@ class FrameRun {
 
 /** YIN on the tracker's 10 ms grid: the default f0 method, needing no model file. */
 export class YinEstimator implements F0Estimator {
-  readonly id = 'yin';
+  /** 'pyin' with probabilistic voicing (the f0 method of that name), else 'yin'. */
+  readonly id: 'yin' | 'pyin';
   private readonly yin: Yin;
   private readonly frames: FrameRun;
   private readonly reach: number;
   readonly contextBefore: number;
   readonly contextAfter: number;
+  private readonly pyin: PyinDecoder | null;
+  private readonly row: Float32Array;
+  /** pYIN: the frame the next call is expected to start at, and the next frame its decoder has not seen. */
+  private nextFirst = 0;
+  private nextRow = 0;
 
   constructor(private readonly o: YinOptions = {}) {
     this.yin = new Yin({ ...o, rate: F0_RATE });
     this.frames = new FrameRun(this.yin);
-    this.frames.ensure(32 + 2 * (o.continuityFrames ?? CONTINUITY_FRAMES));
-    // Continuity reads this many frames either side of each one: they are part of its context.
-    this.reach = o.continuityFrames ?? CONTINUITY_FRAMES;
+    this.pyin = o.pyin ? new PyinDecoder(this.yin.tauMin, this.yin.tauMax, o.pyin) : null;
+    this.id = this.pyin ? 'pyin' : 'yin';
+    this.row = new Float32Array(this.yin.rowLength);
+    this.frames.ensure(this.pyin ? 0 : 32 + 2 * (o.continuityFrames ?? CONTINUITY_FRAMES));
+    // Continuity reads this many frames either side of each one: they are part of its context. pYIN carries
+    // its past in the decoder's state and reads `lag` frames ahead.
+    this.reach = this.pyin ? 0 : o.continuityFrames ?? CONTINUITY_FRAMES;
+    const ahead = this.pyin ? this.pyin.lag : this.reach;
     this.contextBefore = (this.yin.frameLength >> 1) + this.reach * F0_HOP;
-    this.contextAfter = this.yin.frameLength - (this.yin.frameLength >> 1) + this.reach * F0_HOP;
+    this.contextAfter = this.yin.frameLength - (this.yin.frameLength >> 1) + ahead * F0_HOP;
   }
 
   estimate(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array, confidence?: Float32Array): void {
+    if (this.pyin) return this.estimatePyin(audio, audioStart, first, count, out, confidence);
     const rows = count + 2 * this.reach;
     const offset0 = (first - this.reach) * F0_HOP - (this.yin.frameLength >> 1) - audioStart;
     this.frames.run(audio, offset0, F0_HOP, rows, this.o);
@@ -191,6 +211,31 @@ export class YinEstimator implements F0Estimator {
       if (confidence) confidence[i] = this.frames.confidence(i + this.reach);
     }
   }
+
+  /**
+   * The decoder sees every frame once, in order, `lag` frames ahead of the ones it answers for; a call that
+   * does not continue the previous one (a new stream, or a whole-signal run) starts it afresh.
+   */
+  private estimatePyin(audio: Float32Array, audioStart: number, first: number, count: number, out: Float32Array, confidence?: Float32Array): void {
+    const dec = this.pyin!;
+    if (first !== this.nextFirst || dec.frames === 0) {
+      dec.reset();
+      this.nextRow = first;
+    }
+    const y = this.yin;
+    const last = first + count - 1 + dec.lag;
+    for (let r = this.nextRow; r <= last; r++) {
+      const offset = r * F0_HOP - (y.frameLength >> 1) - audioStart;
+      const ok = offset >= 0 && offset + y.frameLength <= audio.length && y.cmnd(audio, offset, this.row);
+      dec.push(this.row, 0, !ok);
+      const i = dec.decidedFrame - first;
+      if (i < 0 || i >= count) continue;
+      out[i] = dec.period > 0 ? F0_RATE / dec.period : 0;
+      if (confidence) confidence[i] = Math.max(0, Math.min(1, 1 - dec.depth));
+    }
+    this.nextRow = last + 1;
+    this.nextFirst = first + count;
+  }
 }
 
 /** Whole-signal f0 track at `hop` seconds per frame (analysis and tests; allocates). */
@@ -199,11 +244,22 @@ export function yinTrack(x: Float32Array, rate: number, hopSec = 0.01, o: YinOpt
   const hop = Math.round(rate * hopSec);
   const half = yin.frameLength >> 1;
   const frames = Math.floor(x.length / hop) + 1;
-  const padded = new Float32Array(x.length + yin.frameLength + hop);
+  const lag = o.pyin?.lagFrames ?? 0;
+  const padded = new Float32Array(x.length + yin.frameLength + hop * (1 + (o.pyin ? lag : 0)));
   padded.set(x, half);
+  const out = new Float32Array(frames);
+  if (o.pyin) {
+    const dec = new PyinDecoder(yin.tauMin, yin.tauMax, o.pyin);
+    const row = new Float32Array(yin.rowLength);
+    for (let r = 0; r < frames + dec.lag; r++) {
+      dec.push(row, 0, !yin.cmnd(padded, r * hop, row));
+      const f = dec.decidedFrame;
+      if (f >= 0 && f < frames) out[f] = dec.period > 0 ? rate / dec.period : 0;
+    }
+    return out;
+  }
   const run = new FrameRun(yin);
   run.run(padded, 0, hop, frames, o);
-  const out = new Float32Array(frames);
   for (let f = 0; f < frames; f++) out[f] = run.period[f]! > 0 ? rate / run.period[f]! : 0;
   return out;
 }

@@ -78,7 +78,9 @@ async function main(): Promise<void> {
   const noiseDelayMs = () => (noise && noiseOn ? noise.delaySec * 1000 : 0);
   const publishGeometry = () => {
     ctl.stats[STATS.BLOCK_FRAMES] = cur.engine.blockSize;
-    ctl.set(CTRL.STREAMING, !cur.engine.streaming ? 0 : cur.engine.f0Method === 'yin' ? 1 : STREAMING_NETWORK_F0);
+    // The built-in YIN (with either voicing) answers within the quantum; only a network has late calls.
+    const builtinF0 = cur.engine.f0Method === 'yin' || cur.engine.f0Method === 'pyin';
+    ctl.set(CTRL.STREAMING, !cur.engine.streaming ? 0 : builtinF0 ? 1 : STREAMING_NETWORK_F0);
     ctl.stats[STATS.ALGORITHMIC_MS] = cur.engine.latency().totalMs + outputDelayMs() + noiseDelayMs();
   };
   const readyOf = (v: LoadedVoice): VoiceReady => ({

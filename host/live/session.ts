@@ -32,7 +32,7 @@ import { type NetworkPlacement, type RuntimeOptions, stageReports } from '../../
 
 export interface LiveOptions {
   voice: string;
-  /** Pitch estimator: yin (default), swiftf0, crepe, rmvpe or a network file; as `resona convert --f0`. */
+  /** Pitch estimator: yin (default), pyin, swiftf0, crepe, rmvpe or a network file; as `resona convert --f0`. */
   f0?: string;
   /** Content encoder file for neural voices (default: the catalogue's). */
   encoder?: string;

@@ -4,12 +4,13 @@
 import { existsSync } from 'node:fs';
 import type { F0Estimator } from '../../engine/f0/estimator.js';
 import { YinEstimator } from '../../engine/f0/yin.js';
+import { PYIN_VOICING } from '../../engine/f0/yin-pyin.js';
 import { loadSession, type LoadedSession, type ProviderChoice } from '../runtime.js';
 import { CrepeEstimator, isCrepeSession } from './crepe.js';
 import { RMVPE_FORMS, RmvpeEstimator, describeSessionIo, detectRmvpeIo } from './rmvpe.js';
 import { SwiftF0Estimator, isSwiftF0Session } from './swiftf0.js';
 
-export type F0MethodId = 'yin' | 'swiftf0' | 'crepe' | 'rmvpe';
+export type F0MethodId = 'yin' | 'pyin' | 'swiftf0' | 'crepe' | 'rmvpe';
 
 export interface F0MethodInfo {
   id: F0MethodId;
@@ -22,6 +23,7 @@ export interface F0MethodInfo {
 
 export const F0_METHODS: readonly F0MethodInfo[] = [
   { id: 'yin', description: 'built-in YIN in TypeScript: no model file, cheapest, 23 ms of f0 look-ahead', needsFile: false },
+  { id: 'pyin', description: "built-in YIN with pYIN's probabilistic voicing: voices 95 % of speech CREPE voices (yin: 84 %), more false voicing, 33 ms of f0 look-ahead", needsFile: false },
   { id: 'swiftf0', description: 'SwiftF0 network (0.4 MB): robust on speech, ~4 ms per block, but 186 ms of f0 look-ahead', needsFile: true, file: 'swiftf0.onnx' },
   { id: 'crepe', description: 'CREPE network (tiny, 2 MB): one 64 ms window per 10 ms frame, 32 ms of f0 look-ahead', needsFile: true, file: 'crepe_tiny.onnx' },
   { id: 'rmvpe', description: "RMVPE network (RVC's default; 181 MB .pt, 361 MB .onnx): the costliest per block, 72 ms of f0 look-ahead", needsFile: true, file: 'rmvpe.onnx' },
@@ -46,6 +48,7 @@ const KNOWN_NETWORKS =
 export async function createF0Estimator(spec: string, o: F0MethodOptions = {}): Promise<F0Estimator> {
   const method = F0_METHODS.find((m) => m.id === spec);
   if (method?.id === 'yin') return new YinEstimator();
+  if (method?.id === 'pyin') return new YinEstimator({ pyin: PYIN_VOICING });
   if (!method && !/\.onnx$/i.test(spec)) {
     throw new Error(`unknown f0 method "${spec}": use one of ${F0_METHODS.map((m) => m.id).join(', ')}, or the path of an .onnx f0 network`);
   }

@@ -27,10 +27,10 @@ function rows(csv: string): number[][] {
   return lines.slice(1).map((l) => l.split(',').map(Number));
 }
 
-test('a 1 s 220 Hz sine at 22.05 kHz: one row per 10 ms, voiced at 220 Hz (±10 cents) away from the edges', { timeout: 120000 }, async () => {
+test('a 1 s 220 Hz sine at 22.05 kHz (yin, pyin, crepe): one row per 10 ms, voiced at 220 Hz (±10 cents) away from the edges', { timeout: 120000 }, async () => {
   const file = path.join(dir, 'sine.wav');
   await writeWavAtomic(file, sine(220, 22050, 1), 22050);
-  for (const args of [[], ['--f0', 'crepe', '--model', sharedPath('models', 'f0', 'crepe_tiny.onnx')]]) {
+  for (const args of [[], ['--f0', 'pyin'], ['--f0', 'crepe', '--model', sharedPath('models', 'f0', 'crepe_tiny.onnx')]]) {
     const r = await pitch(file, ...args);
     assert.equal(r.code, 0, r.stderr);
     const t = rows(r.stdout);
@@ -63,6 +63,9 @@ test('errors: one line, non-zero exit', { timeout: 60000 }, async () => {
   assert.match(usage.stderr, /pitch needs one input file/);
   const yinModel = await pitch(path.join(dir, 'silence.wav'), '--f0', 'yin', '--model', 'x.onnx');
   assert.equal(yinModel.code, 2);
+  const pyinModel = await pitch(path.join(dir, 'silence.wav'), '--f0', 'pyin', '--model', 'x.onnx');
+  assert.equal(pyinModel.code, 2);
+  assert.match(pyinModel.stderr, /pyin needs no file/);
   const help = await pitch('--help');
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--f0 <method\|file>/);

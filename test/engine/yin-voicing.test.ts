@@ -5,22 +5,7 @@ import assert from 'node:assert/strict';
 import { YinEstimator, yinTrack } from '../../engine/f0/yin.js';
 import { EDGE_VOICING } from '../../engine/f0/yin-voicing.js';
 import { cents, streamRun, wholeRun } from '../models/f0/helpers.js';
-
-/** A 150 Hz vowel-like tone (five harmonics) under breath noise, whose level ramps in and out over 80 ms. */
-function breathyVowel(): Float32Array {
-  const n = 16000;
-  const x = new Float32Array(n);
-  let seed = 3;
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1664525 + 1013904223) >>> 0;
-    const t = i / 16000;
-    const env = Math.min(1, Math.max(0, (t - 0.2) / 0.08), Math.max(0, (0.8 - t) / 0.08));
-    let v = 0;
-    for (let h = 1; h <= 5; h++) v += Math.sin(2 * Math.PI * 150 * h * t) / h;
-    x[i] = 0.3 * env * v + 0.01 * (seed / 2 ** 32 - 0.5);
-  }
-  return x;
-}
+import { breathyVowel } from './breathy-vowel.js';
 
 test('continuity voices more of a ramped, breathy vowel than a frame-by-frame threshold, at its pitch', { timeout: 60000 }, () => {
   const x = breathyVowel();

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { YinEstimator } from '../../../engine/f0/yin.js';
 import { EDGE_VOICING } from '../../../engine/f0/yin-voicing.js';
+import { PYIN_VOICING } from '../../../engine/f0/yin-pyin.js';
 import { CrepeEstimator } from '../../../models/f0/crepe.js';
 import { SwiftF0Estimator } from '../../../models/f0/swiftf0.js';
 import { readClip, sharedPath, to16k } from '../../helpers.js';
@@ -61,10 +62,15 @@ describe('sines 80–1000 Hz and the sweep', () => {
   });
 });
 
-test('speech: YIN with EDGE_VOICING voices ≥ 95 % of the frames CREPE voices, agrees within 50 cents on ≥ 90 % of them, and voices ≤ 25 % of the frames neither network voices', TIMEOUT, async (t) => {
-  const est = new YinEstimator(EDGE_VOICING);
+// Both opt-in voicing rules against CREPE on the same clips. Measured: EDGE_VOICING 95.2 % voiced / 91.2 %
+// within 50 cents / 21.7 % extra; PYIN_VOICING 95.2 / 89.8 / 22.9 (bench/f0-accuracy.ts). The extra-voicing
+// bounds are those figures plus about 2 points; the 95 % holds with 13 frames (0.2 point) to spare.
+test('speech: YIN with EDGE_VOICING or PYIN_VOICING voices ≥ 95 % of the frames CREPE voices, agrees within 50 cents on ≥ 88 % of them, and voices ≤ 24 / 25 % of the frames neither network voices', TIMEOUT, async (t) => {
+  const rules = [
+    { name: 'EDGE_VOICING', est: new YinEstimator(EDGE_VOICING), agree: 90, extra: 24, pairs: [] as { track: Float32Array; ref: Float32Array; other: Float32Array }[] },
+    { name: 'PYIN_VOICING', est: new YinEstimator({ pyin: PYIN_VOICING }), agree: 88, extra: 25, pairs: [] as { track: Float32Array; ref: Float32Array; other: Float32Array }[] },
+  ];
   const strict = new YinEstimator({ threshold: 0.3, continuityFrames: 0 });
-  const pairs = [];
   const plain = [];
   const voicedSwift = await SwiftF0Estimator.load(sharedPath(...SWIFTF0_FILE), { maxFrames: 1024 });
   try {
@@ -73,18 +79,20 @@ test('speech: YIN with EDGE_VOICING voices ≥ 95 % of the frames CREPE voices, 
       const x = await to16k(x0, rate);
       const ref = await wholeRun(crepe, x);
       const other = await wholeRun(voicedSwift, x);
-      pairs.push({ track: await wholeRun(est, x), ref, other });
+      for (const r of rules) r.pairs.push({ track: await wholeRun(r.est, x), ref, other });
       plain.push({ track: await wholeRun(strict, x), ref, other });
     }
   } finally {
     await voicedSwift.dispose();
   }
-  const v = voicing(pairs);
-  const p = voicing(plain);
-  const fmt = (a: typeof v) => `voices ${a.recallPct.toFixed(1)} % of CREPE's ${a.refVoiced}, agrees on ${a.agreePct.toFixed(1)} %, extra ${a.extraPct.toFixed(1)} % of ${a.refUnvoiced}`;
-  t.diagnostic(`YIN: ${fmt(v)}; frame-by-frame YIN at 0.3: ${fmt(p)}`);
-  assert.ok(v.refVoiced > 5000, `only ${v.refVoiced} frames voiced by CREPE`);
-  assert.ok(v.recallPct >= 95, fmt(v));
-  assert.ok(v.agreePct >= 90, fmt(v));
-  assert.ok(v.extraPct <= 25, fmt(v));
+  const fmt = (a: ReturnType<typeof voicing>) => `voices ${a.recallPct.toFixed(1)} % of CREPE's ${a.refVoiced}, agrees on ${a.agreePct.toFixed(1)} %, extra ${a.extraPct.toFixed(1)} % of ${a.refUnvoiced}`;
+  t.diagnostic(`frame-by-frame YIN at 0.3: ${fmt(voicing(plain))}`);
+  for (const r of rules) {
+    const v = voicing(r.pairs);
+    t.diagnostic(`YIN ${r.name}: ${fmt(v)}`);
+    assert.ok(v.refVoiced > 5000, `only ${v.refVoiced} frames voiced by CREPE`);
+    assert.ok(v.recallPct >= 95, `${r.name}: ${fmt(v)}`);
+    assert.ok(v.agreePct >= r.agree, `${r.name}: ${fmt(v)}`);
+    assert.ok(v.extraPct <= r.extra, `${r.name}: ${fmt(v)}`);
+  }
 });

@@ -15,14 +15,18 @@ before(() => {
 });
 after(() => dir.cleanup());
 
-test('the list: yin needs no file, the networks do', () => {
-  assert.deepEqual(F0_METHODS.map((m) => [m.id, m.needsFile]), [['yin', false], ['swiftf0', true], ['crepe', true], ['rmvpe', true]]);
+test('the list: yin and pyin need no file, the networks do', () => {
+  assert.deepEqual(F0_METHODS.map((m) => [m.id, m.needsFile]), [['yin', false], ['pyin', false], ['swiftf0', true], ['crepe', true], ['rmvpe', true]]);
   for (const m of F0_METHODS) assert.ok(m.description.length > 10);
 });
 
 test('ids give their estimators; contexts are the ones each network needs', async () => {
   const yin = await createF0Estimator('yin');
   assert.equal(yin.id, 'yin');
+  // pyin is YIN with its probabilistic voicing, decided one frame (160 samples) later.
+  const pyin = await createF0Estimator('pyin');
+  assert.equal(pyin.id, 'pyin');
+  assert.deepEqual([pyin.contextBefore, pyin.contextAfter], [yin.contextBefore, yin.contextAfter + 160]);
   const swift = await createF0Estimator('swiftf0', { modelPath: sharedPath(...SWIFTF0_FILE) });
   const crepe = await createF0Estimator('crepe', { modelPath: sharedPath(...CREPE_FILE) });
   try {
@@ -61,7 +65,7 @@ test('an .onnx path is recognised from its inputs and outputs: SwiftF0, CREPE an
 });
 
 test('errors say what is wrong and what to do', async () => {
-  await assert.rejects(createF0Estimator('pyin'), /unknown f0 method "pyin": use one of yin, swiftf0, crepe, rmvpe, or the path of an \.onnx/);
+  await assert.rejects(createF0Estimator('harvest'), /unknown f0 method "harvest": use one of yin, pyin, swiftf0, crepe, rmvpe, or the path of an \.onnx/);
   await assert.rejects(createF0Estimator('crepe'), /f0 method "crepe" needs its network file \(crepe_tiny\.onnx\): pass its path as modelPath/);
   const missing = path.join(dir.dir, 'nowhere', 'rmvpe.onnx');
   await assert.rejects(createF0Estimator('rmvpe', { modelPath: missing }), (e: Error) => {
