@@ -13,6 +13,8 @@ import { conditionFor, type DiffusionInputs, type DiffusionSessions, loadDiffusi
 import { buildConditionEncoder, buildDenoiser } from '../../models/diffusion/graph.js';
 import { type DiffusionModel, readDiffusionModel } from '../../models/diffusion/model.js';
 import { fillNormal } from '../../models/families/sovits/frames.js';
+import { GraphBuilder } from '../../models/onnx/graph-builder.js';
+import { conv1d } from '../../models/onnx/layers.js';
 import { describePlacement, nodePlacement } from '../../models/node-placement.js';
 import { mulberry32 } from '../../models/random.js';
 import { loadSession, probeProvider } from '../../models/runtime.js';
@@ -32,8 +34,9 @@ after(() => tmp.cleanup());
 const TORCH = path.join(ROOT, 'test', 'fixtures', 'torch');
 /**
  * Max |Δ| over max(1, max |CPU output|): SwiftShader's shaders and the CPU kernels sum in other orders and take
- * sin/tanh from other approximations; float32 rounding of that kind stays below 1e-4 of the signal here, and a
- * wrong kernel (a dropped bias, a shifted tap) moves outputs by ≥ 1e-2.
+ * sin/tanh from other approximations; measured, that stays ≤ 4.1e-4 (the denoiser at fractional steps, whose
+ * step embedding takes sin of large arguments), ≤ 6e-5 for the vocoder and ≤ 2e-7 for the condition encoder,
+ * while a wrong kernel (the canary's Conv, a dropped bias, a shifted tap) moves outputs by ≥ 1e-2.
  */
 const TOLERANCE = 1e-3;
 
@@ -65,6 +68,15 @@ before(async () => {
   assert.ok(existsSync(SWIFTSHADER), `${SWIFTSHADER} is missing: scripts/setup.sh installs chromium (and libvulkan1)`);
   assert.equal(await probeProvider('webgpu'), null);
 });
+
+/**
+ * onnxruntime-node 1.30's WebGPU Conv computes a wrong result for 6 input channels with a kernel ≥ 3 and an output
+ * channel count that is a multiple of 4 (6 → 8 or 12; 4, 5, 7, 8, 10, 12, 14 and 512 inputs, 6 → 6, and k 1 are
+ * right; measured on SwiftShader, see the canary below). tiny-full-3spk's denoiser (n_chans 6: its dilated conv
+ * is 6 → 12, k 3) falls on it, so its denoiser is compared here on tiny-shallow's (n_chans 8) alone; every real
+ * so-vits-svc diffusion model has n_chans 512 (or another multiple of 4) and is not affected.
+ */
+const DENOISER_ON_WEBGPU = new Set(['tiny-shallow']);
 
 for (const name of ['tiny-shallow', 'tiny-full-3spk']) {
   describe(`diffusion ${name} on WebGPU`, { timeout: 300_000 }, () => {
@@ -102,7 +114,7 @@ for (const name of ['tiny-shallow', 'tiny-full-3spk']) {
       compare(`${name} condition encoder (cond_proj)`, cpu.condProj.data as Float32Array, gpu.condProj.data as Float32Array);
     });
 
-    test(`the denoiser gives the CPU's ε within ${TOLERANCE} at integer and fractional steps`, async () => {
+    if (DENOISER_ON_WEBGPU.has(name)) test(`the denoiser gives the CPU's ε within ${TOLERANCE} at integer and fractional steps`, async () => {
       const { condProj } = await conditionFor(s.cpu!, inp);
       const x = new ort.Tensor('float32', arr(fx.denoiser.x), [1, fx.mels, fx.frames]);
       for (const r of fx.denoiser.runs) {
@@ -112,7 +124,7 @@ for (const name of ['tiny-shallow', 'tiny-full-3spk']) {
       }
     });
 
-    test(`a whole shallow refinement (dpm-solver++, k 20, speedup 5; same noise) gives the CPU's mel within ${TOLERANCE}`, async () => {
+    if (DENOISER_ON_WEBGPU.has(name)) test(`a whole shallow refinement (dpm-solver++, k 20, speedup 5; same noise) gives the CPU's mel within ${TOLERANCE}`, async () => {
       const out: Record<string, Float32Array> = {};
       for (const p of ['cpu', 'webgpu']) {
         let seed = 5;
@@ -127,6 +139,30 @@ for (const name of ['tiny-shallow', 'tiny-full-3spk']) {
     });
   });
 }
+
+test("canary: onnxruntime's WebGPU Conv 6 → 12 channels, k 3 is still wrong (when it passes, compare tiny-full-3spk's denoiser too)", { timeout: 120_000 }, async () => {
+  const r = mulberry32(1);
+  const rnd = (n: number) => Float32Array.from({ length: n }, () => r() - 0.5);
+  const err: Record<string, number> = {};
+  for (const [ci, co] of [[6, 12], [8, 12]] as const) {
+    const g = new GraphBuilder('conv');
+    const x = g.input('x', 'float32', [1, ci, 'T']);
+    g.op('Identity', [conv1d(g, x, { shape: [co, ci, 3], data: rnd(co * ci * 3) }, { shape: [co], data: rnd(co) }, { padding: 1 })], {}, 'y');
+    g.output('y', 'float32', [1, co, 'T']);
+    const bytes = g.toBytes();
+    const feeds = { x: new ort.Tensor('float32', rnd(ci * 17), [1, ci, 17]) };
+    const out: Float32Array[] = [];
+    for (const provider of ['cpu', 'webgpu'] as const) {
+      const s = await loadSession(bytes, { provider });
+      out.push((await s.run(feeds))['y']!.data as Float32Array);
+      await s.release();
+    }
+    err[`${ci}→${co}`] = relErr(out[1]!, out[0]!);
+  }
+  console.log(`# WebGPU Conv k3 vs CPU: 6→12 relative error ${err['6→12']!.toExponential(2)}, 8→12 ${err['8→12']!.toExponential(2)}`);
+  assert.ok(err['8→12']! < TOLERANCE);
+  assert.ok(err['6→12']! > 0.1, 'onnxruntime fixed its 6-channel Conv: drop DENOISER_ON_WEBGPU and this canary');
+});
 
 describe('NSF-HiFiGAN on WebGPU', { timeout: 300_000 }, () => {
   const DIR = path.join(TORCH, 'vocoder');
