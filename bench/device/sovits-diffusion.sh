@@ -2,7 +2,8 @@
 # The so-vits-svc diffusion + NSF-HiFiGAN stage benchmarks (issue 13) on CPU and WebGPU, in one command, on a GPU
 # machine lent for a few minutes: bench:vocoder, bench:diffusion and bench:sovits-diffusion, each building its
 # real-size random-weight networks with Resona's own builders and running every stage on each provider (with
-# the node placement of each graph on WebGPU). Logs go to $OUT (the device tool brings that folder back).
+# the node placement of each graph on WebGPU); WebGPU first, so a bench cut off at its budget keeps its GPU
+# rows. Logs go to $OUT (the device tool brings that folder back).
 #   Here first: bash bench/device/pack.sh; then the device tool: carry [".device"], command
 #     bash bench/device/sovits-diffusion.sh
 #   Options (environment): ICD=<Vulkan driver JSON> (default NVIDIA's), SIZE=tiny (the smallest sizes: proves
@@ -46,14 +47,14 @@ if [ "$SIZE" = tiny ]; then
   SD=(--tiny --blocks 0.25 --runs 1)
 else
   VOC=(--blocks 0.1,0.2,0.5 --context 0,8 --runs 10)
-  DIF=(--repeats 3 --grid 0.1,0.2,0.3,0.5,1)
+  DIF=(--repeats 2 --grid 0.1,0.2,0.5,1)
   SD=(--blocks 0.25,0.5,1 --runs 2)
 fi
 status=0
 run() { # name, args…: one bench, its log in $OUT, cut off at BUDGET seconds so the next still runs
   local name=$1; shift
   echo "== $name $*" | tee "$OUT/$name.log"
-  timeout "$BUDGET" "$NODE" "dist/bench/$name.js" --providers cpu,webgpu "$@" 2>&1 | tee -a "$OUT/$name.log"
+  timeout "$BUDGET" "$NODE" "dist/bench/$name.js" --providers webgpu,cpu "$@" 2>&1 | tee -a "$OUT/$name.log"
   local rc=${PIPESTATUS[0]}
   [ "$rc" = 0 ] || { echo "== $name: exit $rc$([ "$rc" = 124 ] && echo " (over its ${BUDGET} s budget)")" | tee -a "$OUT/$name.log"; status=1; }
 }
