@@ -8,14 +8,15 @@
 #     bash bench/device/sovits-diffusion.sh
 #   Options (environment): ICD=<Vulkan driver JSON> (default NVIDIA's), SIZE=tiny (the smallest sizes: proves
 #   the chain runs, e.g. with ICD=/usr/lib/chromium/vk_swiftshader_icd.json on a machine without a GPU; the
-#   figures then mean nothing), BUDGET=<seconds per bench> (default 170: three fit in a 10-minute call).
+#   figures then mean nothing), BUDGET=<seconds per bench> (default 160: the agreement check's 60 s and the
+#   three benches fit in a 10-minute call).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$(mktemp -d /tmp/resona-device-out.XXXXXX)}
 mkdir -p "$OUT"
 ICD=${ICD:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
 SIZE=${SIZE:-real}
-BUDGET=${BUDGET:-170}
+BUDGET=${BUDGET:-160}
 NODE=node
 if [ -d .device ]; then
   # The packed Node, dependencies, build and Vulkan loader (bench/device/pack.sh), unpacked outside this tree
@@ -58,6 +59,9 @@ run() { # name, args…: one bench, its log in $OUT, cut off at BUDGET seconds s
   local rc=${PIPESTATUS[0]}
   [ "$rc" = 0 ] || { echo "== $name: exit $rc$([ "$rc" = 124 ] && echo " (over its ${BUDGET} s budget)")" | tee -a "$OUT/$name.log"; status=1; }
 }
+# First the agreement of each network with CPU on the GPU (seconds), then the timings.
+AGR=(); [ "$SIZE" = tiny ] && AGR=(--tiny)
+BUDGET_ALL=$BUDGET; BUDGET=60; run provider-agreement "${AGR[@]}"; BUDGET=$BUDGET_ALL
 run vocoder "${VOC[@]}"
 run diffusion "${DIF[@]}"
 run sovits-diffusion "${SD[@]}"
