@@ -26,7 +26,8 @@
 // No setting is real time on one CPU core up to 2 s blocks (RTF off 1.09 at 2 s; 100/10 2.85; 50/10 2.45;
 // 20/5 2.41): the so-vits synthesizer renders its whole window, and the diffusion + vocoder add 1.2–2.7× it.
 // With 0.5 s of context the refined span (kept + 8 + 40 frames) already covers the whole window, so the crop
-// saves only with longer context. GPU (WebGPU) figures: not measured (no device in this session).
+// saves only with longer context. GPU (WebGPU) figures: not measured yet (no device in that session);
+// bench/device/sovits-diffusion.sh measures them on a lent GPU machine in one command.
 import os from 'node:os';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';

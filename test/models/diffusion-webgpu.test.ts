@@ -12,6 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { conditionFor, type DiffusionInputs, type DiffusionSessions, loadDiffusion, refineMel } from '../../models/diffusion/diffusion.js';
 import { buildConditionEncoder, buildDenoiser } from '../../models/diffusion/graph.js';
 import { type DiffusionModel, readDiffusionModel } from '../../models/diffusion/model.js';
+import { randomDiffusionModel, templateDiffusionConfig } from '../../models/diffusion/random.js';
 import { fillNormal } from '../../models/families/sovits/frames.js';
 import { GraphBuilder } from '../../models/onnx/graph-builder.js';
 import { conv1d } from '../../models/onnx/layers.js';
@@ -139,6 +140,28 @@ for (const name of ['tiny-shallow', 'tiny-full-3spk']) {
     });
   });
 }
+
+test('a denoiser of the real depth (20 layers; random weights, 8 channels) runs on WebGPU and gives the CPU\'s ε', { timeout: 300_000 }, async () => {
+  // The depth is what matters here: one node that hands the projected condition to all 20 layers at once (a
+  // 20-way Split) needs more storage buffers in one shader than WebGPU adapters give (SwiftShader: 12), and
+  // onnxruntime then fails the run; the fixtures' 2 and 3 layers do not reach that limit.
+  const model = randomDiffusionModel(templateDiffusionConfig({ layers: 20, channels: 8, hidden: 8 }), 16);
+  const T = 9;
+  const r = mulberry32(4);
+  const x = new ort.Tensor('float32', Float32Array.from({ length: 16 * T }, () => r() - 0.5), [1, 16, T]);
+  const condProj = new ort.Tensor('float32', Float32Array.from({ length: 20 * 16 * T }, () => r() - 0.5), [1, 20 * 16, T]);
+  const t = new ort.Tensor('float32', Float32Array.of(57.3), [1]);
+  const bytes = buildDenoiser(model);
+  const out: Record<string, Float32Array> = {};
+  for (const provider of ['cpu', 'webgpu'] as const) {
+    const s = await loadSession(bytes, { provider, name: 'deep denoiser' });
+    assert.equal(s.provider, provider);
+    out[provider] = Float32Array.from((await s.run({ x, t, cond_proj: condProj }))['eps']!.data as Float32Array);
+    await s.release();
+  }
+  compare('20-layer denoiser', out.cpu!, out.webgpu!);
+  await assertAllOnWebGpu('20-layer denoiser', bytes);
+});
 
 test("canary: onnxruntime's WebGPU Conv 6 → 12 channels, k 3 is still wrong (when it passes, compare tiny-full-3spk's denoiser too)", { timeout: 120_000 }, async () => {
   const r = mulberry32(1);
