@@ -16,8 +16,8 @@ import { parseArgs } from 'node:util';
 import { StreamingEngine } from '../engine/engine.js';
 import { StreamResampler } from '../engine/resampler.js';
 import { resolveVoice } from '../host/voices.js';
-import { probeProvider } from '../models/runtime.js';
-import { isProviderChoice, PROVIDER_LABELS, type Provider } from '../protocol/runtime.js';
+import { PROVIDER_LABELS } from '../protocol/runtime.js';
+import { benchProviders, PROVIDERS_OPTION } from './providers.js';
 import { HUBERT_BASE } from '../models/torch/hubert-config.js';
 import { buildHubertEncoder } from '../models/torch/hubert-graph.js';
 import { randomHubertWeights } from '../models/torch/hubert-random.js';
@@ -30,7 +30,7 @@ import { readClip } from '../test/helpers.js';
 
 const { values } = parseArgs({
   options: {
-    providers: { type: 'string', default: 'cpu,webgpu' },
+    providers: PROVIDERS_OPTION,
     blocks: { type: 'string', default: '100,250,500' },
     contexts: { type: 'string', default: '300' },
     voices: { type: 'string', default: 'rvc,sovits' },
@@ -91,13 +91,7 @@ const speech = Float32Array.from(rs.process(clip.x));
 const x = new Float32Array(Math.round(Number(values.seconds) * STREAM));
 for (let i = 0; i < x.length; i++) x[i] = speech[i % speech.length]!;
 
-const providers: Provider[] = [];
-for (const p of values.providers!.split(',')) {
-  if (!isProviderChoice(p) || p === 'auto') throw new Error(`--providers: ${p} is not a provider (cpu, webgpu, cuda, dml, coreml)`);
-  const why = await probeProvider(p);
-  if (why) console.log(`${PROVIDER_LABELS[p]}: skipped (${why})`);
-  else providers.push(p);
-}
+const providers = await benchProviders(values.providers);
 
 console.log(`\nstream ${STREAM} Hz, ${values.seconds} s of LJ Speech per row, f0 yin; medians in ms per block; RTF = median / block`);
 console.log('provider voice            threads block context   encoder   synth    total     p95   worst    RTF  worst RTF');

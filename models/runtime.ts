@@ -248,14 +248,19 @@ export function providerFor(role: NetworkRole, choice: ProviderChoice): Provider
   return role === 'f0' && choice === 'auto' ? 'cpu' : choice;
 }
 
-function create(source: string | Uint8Array, provider: Provider, threads: number): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = {
+/** The options every session is made with (also by ./node-placement-child.ts, which must place nodes alike). */
+export function sessionOptions(provider: Provider, threads: number): ort.InferenceSession.SessionOptions {
+  return {
     executionProviders: provider === 'cpu' ? ['cpu'] : [SPECS[provider].ort, 'cpu'],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
+}
+
+function create(source: string | Uint8Array, provider: Provider, threads: number): Promise<ort.InferenceSession> {
+  const options = sessionOptions(provider, threads);
   return typeof source === 'string' ? ort.InferenceSession.create(source, options) : ort.InferenceSession.create(source, options);
 }
 

@@ -81,7 +81,10 @@ export function buildDenoiser(m: DiffusionModel, o: DenoiserOptions = {}): Uint8
   let cond = '';
   if ((o.condition ?? 'projected') === 'projected') {
     const proj = g.input('cond_proj', 'float32', [1, L * 2 * C, 'T']);
-    condParts = L === 1 ? [proj] : g.nodeMulti('Split', [proj, g.i64(new Array(L).fill(2 * C))], L, { axis: 1 });
+    // One Slice per layer rather than one L-way Split: onnxruntime's WebGPU Split binds every output to one
+    // shader, and 20 outputs pass the storage buffers an adapter allows per shader (SwiftShader's 12, WebGPU's
+    // default 8), which fails the run. L Slices cost the CPU the same copies.
+    condParts = L === 1 ? [proj] : Array.from({ length: L }, (_, i) => g.op('Slice', [proj, g.i64([i * 2 * C]), g.i64([(i + 1) * 2 * C]), g.i64([1])]));
   } else cond = g.input('cond', 'float32', [1, H, 'T']);
 
   const half = C / 2;

@@ -24,6 +24,11 @@ export interface NsfSourceOptions {
   noiseStd: number;
   /** f0 above this (Hz) is voiced. */
   voicedThreshold: number;
+  /**
+   * The harmonics' random initial phases: a function that declares a graph input of [1, 1, dim] U[0, 1) values
+   * and returns its name; absent, RandomUniformLike draws them in the graph (a CPU-only node on WebGPU).
+   */
+  initialPhase?: (dim: number) => string;
 }
 
 /**
@@ -107,7 +112,7 @@ export function nsfSource(g: GraphBuilder, w: GeneratorWeights, f0: string, o: N
   if (dim > 1) phase = g.op('Mul', [phase, g.f32(Array.from({ length: dim }, (_, h) => h + 1), [1, 1, dim])]);
   if (dim > 1 && !deterministic) {
     // A random initial phase per harmonic, none for the fundamental.
-    const u = g.op('RandomUniformLike', [g.f32(new Array(dim).fill(0), [1, 1, dim])], { dtype: 1 });
+    const u = o.initialPhase ? o.initialPhase(dim) : g.op('RandomUniformLike', [g.f32(new Array(dim).fill(0), [1, 1, dim])], { dtype: 1 });
     phase = g.op('Add', [phase, g.op('Mul', [u, g.f32([0, ...new Array(dim - 1).fill(1)], [1, 1, dim])])]);
   }
   let sine = g.op('Mul', [g.op('Sin', [g.op('Mul', [phase, g.f32([2 * Math.PI])])]), g.f32([o.sineAmp])]);

@@ -110,7 +110,18 @@ export function nsfHifiganParameters(c: NsfHifiganConfig): ParamSpec[] {
 export interface VocoderBuildOptions {
   /** No noise and no random initial phases: for reference tests. */
   deterministic?: boolean;
+  /**
+   * Where the source's randomness comes from (default 'inputs'): 'inputs' declares VOCODER_NOISE.noise
+   * [1, ≥ T·hop, harmonics + 1] N(0, 1) and VOCODER_NOISE.phase [1, 1, harmonics + 1] U[0, 1) values that the
+   * caller draws (../vocoder/vocoder.ts, seeded); 'graph' draws them with RandomNormalLike and RandomUniformLike
+   * as upstream's export does. onnxruntime's WebGPU provider has no kernel for either and runs them on the CPU
+   * in the middle of the graph, with a copy back to the GPU on every block (measured with ../node-placement.ts).
+   */
+  noise?: 'inputs' | 'graph';
 }
+
+/** The names of the fed noise inputs of Resona's vocoder graph. */
+export const VOCODER_NOISE = { noise: 'rnd_nsf', phase: 'rnd_phase' } as const;
 
 /** The generator state dict + its config as ONNX bytes (mel, f0 → audio). */
 export function buildNsfHifigan(weights: ReadonlyMap<string, TensorLike>, config: NsfHifiganConfig, opts: VocoderBuildOptions = {}): Uint8Array {
@@ -120,12 +131,14 @@ export function buildNsfHifigan(weights: ReadonlyMap<string, TensorLike>, config
   const g = new GraphBuilder('nsf-hifigan');
   const mel = g.input('mel', 'float32', [1, c.num_mels, 'T']);
   const f0 = g.input('f0', 'float32', [1, 'T']);
-  const noise: NsfNoise = opts.deterministic ? null : 'draw';
+  const fed = !opts.deterministic && (opts.noise ?? 'inputs') === 'inputs';
+  const noise: NsfNoise = opts.deterministic ? null : fed ? (dim) => g.input(VOCODER_NOISE.noise, 'float32', [1, 'S', dim]) : 'draw';
   const source = nsfSource(g, w, f0, {
     sampleRate: c.sampling_rate,
     sineAmp: c.sine_amp ?? NSF_HIFIGAN.sineAmp,
     noiseStd: c.noise_std ?? NSF_HIFIGAN.noiseStd,
     voicedThreshold: c.voiced_threshold ?? NSF_HIFIGAN.voicedThreshold,
+    ...(fed ? { initialPhase: (dim: number) => g.input(VOCODER_NOISE.phase, 'float32', [1, 1, dim]) } : {}),
   }, c.hop_size, noise);
   const x = conv1d(g, mel, w('conv_pre.weight'), w('conv_pre.bias'), { padding: 3 });
   const audio = upsampleStack(g, w, c, x, source, w('conv_post.bias'));

@@ -11,7 +11,9 @@ import { readCheckpointFile, stateDict } from '../torch/checkpoint.js';
 import { type OnnxModelInfo, parseOnnxInfo } from '../onnx/model-info.js';
 import { readRegularFile } from '../regular-file.js';
 import { loadSession, type LoadedSession, ReusableTensor, type RuntimeOptions } from '../runtime.js';
-import { buildNsfHifigan, type NsfHifiganConfig, parseVocoderConfig, VocoderError, type VocoderBuildOptions } from './nsf-hifigan.js';
+import { buildNsfHifigan, type NsfHifiganConfig, parseVocoderConfig, VocoderError, type VocoderBuildOptions, VOCODER_NOISE } from './nsf-hifigan.js';
+import { fillNormal } from '../families/sovits/frames.js';
+import { mulberry32 } from '../random.js';
 import { VOCODER_MEL } from './mel.js';
 import { VOICE_FILES } from '../voices/voice-limits.js';
 
@@ -25,6 +27,11 @@ export interface VocoderContract {
   bands: number;
   f0: string;
   output: string;
+  /** Resona's graph (../vocoder/nsf-hifigan.ts): the source's N(0, 1) noise [1, ≥ T·hop, channels], fed per run; null: drawn in the graph or none. */
+  noise: string | null;
+  noiseChannels: number;
+  /** Resona's graph: the harmonics' U[0, 1) initial phases [1, 1, noiseChannels], fed per run; null when it has none. */
+  phase: string | null;
 }
 
 const fmt = (d: readonly (number | string)[]) => `[${d.join(', ')}]`;
@@ -34,8 +41,10 @@ export function detectVocoderContract(info: Pick<OnnxModelInfo, 'inputs' | 'outp
   const names = info.inputs.map((i) => i.name).join(', ') || 'none';
   const mel = info.inputs.find((i) => i.name === 'mel' || i.name === 'c');
   const f0 = info.inputs.find((i) => i.name === 'f0');
-  if (!mel || !f0 || info.inputs.length !== 2) {
-    throw new VocoderError(`${name}: not a vocoder Resona can run: it takes ${names}; an NSF-HiFiGAN vocoder takes a mel ("mel" or "c") and "f0"`);
+  const noise = info.inputs.find((i) => i.name === VOCODER_NOISE.noise);
+  const phase = info.inputs.find((i) => i.name === VOCODER_NOISE.phase);
+  if (!mel || !f0 || info.inputs.length !== 2 + (noise ? 1 : 0) + (phase ? 1 : 0) || (phase && !noise)) {
+    throw new VocoderError(`${name}: not a vocoder Resona can run: it takes ${names}; an NSF-HiFiGAN vocoder takes a mel ("mel" or "c") and "f0" (and in Resona's own graph its source noise "${VOCODER_NOISE.noise}" and phases "${VOCODER_NOISE.phase}")`);
   }
   if (mel.type !== 'float32' || f0.type !== 'float32') throw new VocoderError(`${name}: its mel and f0 inputs must be float32 (they are ${mel.type} and ${f0.type})`);
   if (mel.dims.length !== 3 || f0.dims.length !== 2) throw new VocoderError(`${name}: mel ${fmt(mel.dims)} and f0 ${fmt(f0.dims)}: [1, bands, T] (or [1, T, bands]) and [1, T] expected`);
@@ -47,7 +56,14 @@ export function detectVocoderContract(info: Pick<OnnxModelInfo, 'inputs' | 'outp
   if (bands !== VOCODER_MEL.bands) throw new VocoderError(`${name}: takes ${bands} mel bands; Resona's vocoder mel has ${VOCODER_MEL.bands} (openvpi's 44.1 kHz NSF-HiFiGAN)`);
   const output = info.outputs[0]?.name;
   if (!output) throw new VocoderError(`${name}: declares no output`);
-  return { mel: mel.name, layout, bands, f0: f0.name, output };
+  const channels = noise?.dims[2];
+  if (noise && (noise.type !== 'float32' || noise.dims.length !== 3 || typeof channels !== 'number' || channels < 1)) {
+    throw new VocoderError(`${name}: its noise input "${noise.name}" ${noise.type} ${fmt(noise.dims)}: float32 [1, samples, channels] with a fixed channel count expected`);
+  }
+  if (phase && (phase.type !== 'float32' || fmt(phase.dims) !== fmt([1, 1, channels!]))) {
+    throw new VocoderError(`${name}: its phase input "${phase.name}" ${phase.type} ${fmt(phase.dims)}: float32 [1, 1, ${channels}] expected`);
+  }
+  return { mel: mel.name, layout, bands, f0: f0.name, output, noise: noise?.name ?? null, noiseChannels: noise ? (channels as number) : 0, phase: phase?.name ?? null };
 }
 
 /** An openvpi checkpoint's generator and config.json (the one beside it unless given). */
@@ -88,7 +104,12 @@ export async function vocoderBytes(file: string, o: VocoderBuildOptions = {}): P
 export class Vocoder {
   private melT!: ReusableTensor<Float32Array>;
   private f0T!: ReusableTensor<Float32Array>;
+  private noiseT!: ReusableTensor<Float32Array>;
+  private phaseT!: ReusableTensor<Float32Array>;
   private capacity = 0;
+  // Seeded, a fresh draw every run as upstream's torch.randn / torch.rand: renders are reproducible.
+  private noiseState = 0x5eed;
+  private readonly uniform = mulberry32(0x9a5e);
 
   private constructor(readonly session: LoadedSession, readonly contract: VocoderContract, readonly hop: number) {}
 
@@ -104,6 +125,9 @@ export class Vocoder {
     this.capacity = maxFrames;
     this.melT = new ReusableTensor('float32', this.contract.bands * maxFrames);
     this.f0T = new ReusableTensor('float32', maxFrames);
+    const C = this.contract.noiseChannels;
+    if (this.contract.noise) this.noiseT = new ReusableTensor('float32', maxFrames * this.hop * C);
+    if (this.contract.phase) this.phaseT = new ReusableTensor('float32', C);
   }
 
   /** mel is [bands, frames] band-major (the contract of ./mel.ts); f0 in Hz per frame. Returns frames · hop samples. */
@@ -115,7 +139,17 @@ export class Vocoder {
     else for (let b = 0; b < B; b++) for (let t = 0; t < frames; t++) m[t * B + b] = mel[b * frames + t]!;
     this.f0T.data.set(f0.subarray(0, frames));
     const dims = this.contract.layout === 'bands-first' ? [1, B, frames] : [1, frames, B];
-    const out = await this.session.run({ [this.contract.mel]: this.melT.view(dims), [this.contract.f0]: this.f0T.view([1, frames]) });
+    const feeds = { [this.contract.mel]: this.melT.view(dims), [this.contract.f0]: this.f0T.view([1, frames]) };
+    const { noise, phase, noiseChannels: C } = this.contract;
+    if (noise) {
+      this.noiseState = fillNormal(this.noiseT.data, frames * this.hop * C, 1, this.noiseState);
+      feeds[noise] = this.noiseT.view([1, frames * this.hop, C]);
+    }
+    if (phase) {
+      for (let i = 0; i < C; i++) this.phaseT.data[i] = this.uniform();
+      feeds[phase] = this.phaseT.view([1, 1, C]);
+    }
+    const out = await this.session.run(feeds);
     const audio = out[this.contract.output]!.data as Float32Array;
     if (audio.length !== frames * this.hop) throw new VocoderError(`${this.session.name}: rendered ${audio.length} samples for ${frames} frames; ${frames * this.hop} expected (hop ${this.hop})`);
     return audio;

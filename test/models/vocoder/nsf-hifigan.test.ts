@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 
 import { GraphBuilder } from '../../../models/onnx/graph-builder.js';
 import { loadSession } from '../../../models/runtime.js';
-import { buildNsfHifigan, nsfHifiganParameters, parseVocoderConfig } from '../../../models/vocoder/nsf-hifigan.js';
+import { fillNormal } from '../../../models/families/sovits/frames.js';
+import { mulberry32 } from '../../../models/random.js';
+import { buildNsfHifigan, nsfHifiganParameters, parseVocoderConfig, VOCODER_NOISE } from '../../../models/vocoder/nsf-hifigan.js';
 import { detectVocoderContract, readVocoderCheckpoint, Vocoder, VocoderError } from '../../../models/vocoder/vocoder.js';
 import { UserError } from '../../../protocol/errors.js';
 import { type BlobRef, readBlobArray, readBlobFixture, ROOT, tempDir } from '../../helpers.js';
@@ -38,10 +40,20 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 const tmp = tempDir();
 after(() => tmp.cleanup());
 
-async function runBytes(bytes: Uint8Array, mel: Float32Array, f0: Float32Array, T: number): Promise<Float32Array> {
+/** Runs a vocoder graph; one that declares the fed source noise gets N(0, 1) noise and U[0, 1) phases of this seed. */
+async function runBytes(bytes: Uint8Array, mel: Float32Array, f0: Float32Array, T: number, seed = 1): Promise<Float32Array> {
   const s = await loadSession(bytes, { ...CPU, name: 'vocoder' });
   try {
-    const out = await s.run({ mel: new ort.Tensor('float32', mel, [1, 128, T]), f0: new ort.Tensor('float32', f0, [1, T]) });
+    const feeds: Record<string, ort.Tensor> = { mel: new ort.Tensor('float32', mel, [1, 128, T]), f0: new ort.Tensor('float32', f0, [1, T]) };
+    const C = 9; // harmonic_num 8 + the fundamental
+    if (s.inputNames.includes(VOCODER_NOISE.noise)) {
+      const n = new Float32Array(T * 512 * C);
+      fillNormal(n, n.length, 1, seed);
+      feeds[VOCODER_NOISE.noise] = new ort.Tensor('float32', n, [1, T * 512, C]);
+      const u = mulberry32(seed);
+      feeds[VOCODER_NOISE.phase] = new ort.Tensor('float32', Float32Array.from({ length: C }, u), [1, 1, C]);
+    }
+    const out = await s.run(feeds);
     assert.deepEqual(out['audio']!.dims, [1, 1, T * 512]);
     return out['audio']!.data as Float32Array;
   } finally {
@@ -60,9 +72,15 @@ for (const name of NAMES) {
     assert.ok(d < TOLERANCE, `max |Δ| ${d}`);
     assert.ok(l.fx.rms > 0.1, 'the reference is not faint');
     assert.ok(l.fx.legacySineMaxDiff < TOLERANCE, 'the older sine formulation agrees too');
-    // The graph in use draws the source's noise (0.003 voiced, 0.033 unvoiced): the comparison above would catch it.
-    const noisy = await runBytes(buildNsfHifigan(weights, config), l.mel, l.f0, T);
+    // The graph in use adds the source's noise (0.003 voiced, 0.033 unvoiced) and random initial phases, fed as
+    // inputs (default) or drawn in the graph: the comparison above would catch either. Fed, the same draws give
+    // the same audio and other draws other audio.
+    const fed = buildNsfHifigan(weights, config);
+    const noisy = await runBytes(fed, l.mel, l.f0, T, 1);
     assert.ok(maxDiff(noisy, l.audio) > 10 * TOLERANCE);
+    assert.equal(maxDiff(await runBytes(fed, l.mel, l.f0, T, 1), noisy), 0);
+    assert.ok(maxDiff(await runBytes(fed, l.mel, l.f0, T, 2), noisy) > 10 * TOLERANCE);
+    assert.ok(maxDiff(await runBytes(buildNsfHifigan(weights, config, { noise: 'graph' }), l.mel, l.f0, T), l.audio) > 10 * TOLERANCE);
     // A wrong f0 (a semitone up) or a shifted mel fails the comparison: the source and the mel both reach the output.
     const det = buildNsfHifigan(weights, config, { deterministic: true });
     assert.ok(maxDiff(await runBytes(det, l.mel, l.f0.map((v) => v * 1.0595), T), l.audio) > 10 * TOLERANCE);
@@ -84,6 +102,18 @@ test('the Vocoder stage runs a checkpoint and the same graph as .onnx alike; fra
   assert.equal(fromOnnx.contract.layout, 'bands-first');
   assert.ok(maxDiff(await fromOnnx.run(l.mel, l.f0, T), l.audio) < TOLERANCE);
   await fromOnnx.release();
+  // The graph as built for use takes its source noise and phases as inputs, which the stage draws (seeded) each
+  // run: two runs differ by the noise alone, and stay near the noise-free reference.
+  const noisy = await Vocoder.load(l.model, CPU);
+  assert.deepEqual([noisy.contract.noise, noisy.contract.noiseChannels, noisy.contract.phase], [VOCODER_NOISE.noise, 9, VOCODER_NOISE.phase]);
+  const r1 = (await noisy.run(l.mel, l.f0, T)).slice();
+  const r2 = await noisy.run(l.mel, l.f0, T);
+  assert.ok(maxDiff(r1, r2) > 10 * TOLERANCE, 'a fresh draw every run');
+  // The harmonics' random phases reshape the wave, not its level: the loudness stays the reference's.
+  const rms = (x: Float32Array) => Math.sqrt(x.reduce((q, v) => q + v * v, 0) / x.length);
+  console.log(`# fed-noise render rms ${rms(r1).toFixed(3)} vs the noise-free reference's ${rms(l.audio).toFixed(3)}`);
+  assert.ok(Math.abs(rms(r1) / rms(l.audio) - 1) < 0.25, `rms ${rms(r1)} vs ${rms(l.audio)}`);
+  await noisy.release();
 
   // DiffSinger's export takes mel [1, T, 128]: a small graph whose sample t·512 + i is mean_b(mel[b, t]) + f0[t]
   // shows the band-major contract transposed on the way in.
@@ -106,7 +136,7 @@ test('the Vocoder stage runs a checkpoint and the same graph as .onnx alike; fra
   await v.release();
 
   const c = detectVocoderContract({ inputs: [{ name: 'c', type: 'float32', dims: [1, 128, 'n'] }, { name: 'f0', type: 'float32', dims: [1, 'n'] }], outputs: [{ name: 'audio', type: 'float32', dims: [1, 1, 'L'] }] }, 'moevs.onnx');
-  assert.deepEqual(c, { mel: 'c', layout: 'bands-first', bands: 128, f0: 'f0', output: 'audio' });
+  assert.deepEqual(c, { mel: 'c', layout: 'bands-first', bands: 128, f0: 'f0', output: 'audio', noise: null, noiseChannels: 0, phase: null });
 });
 
 test('refusals: other networks, wrong configs and checkpoints that do not match them, each with a clear message', async () => {
