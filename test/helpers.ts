@@ -1,7 +1,7 @@
 // Shared helpers for tests: where things are, real clips, and f0 comparisons.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,20 @@ export function pairedMedianCents(a: Float32Array, b: Float32Array): { cents: nu
   const m = c.length >> 1;
   const cents = c.length === 0 ? NaN : c.length % 2 ? c[m]! : (c[m - 1]! + c[m]!) / 2;
   return { cents, paired: c.length };
+}
+
+/** Chromium's software Vulkan driver, which onnxruntime-node's Dawn accepts (Debian's lavapipe it refuses). */
+export const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * Points this process's WebGPU at SwiftShader (correct, not fast) with a private XDG_RUNTIME_DIR inside `dir`.
+ * Call before Dawn first starts in the process: the software adapter is then the only one it may find.
+ */
+export function useSwiftShader(dir: string): void {
+  const runtimeDir = path.join(dir, 'xdg');
+  mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+  process.env.XDG_RUNTIME_DIR = runtimeDir;
 }
 
 export function tempDir(): { dir: string; cleanup: () => void } {

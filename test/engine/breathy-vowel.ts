@@ -1,4 +1,4 @@
-// A test signal shared by the YIN voicing tests: a voiced sound with quiet edges and noise around it.
+// Test signals shared by the YIN voicing tests: a voiced sound with quiet edges and noise around it; noise alone.
 
 /** A 150 Hz vowel-like tone (five harmonics) under breath noise, whose level ramps in and out over 80 ms. */
 export function breathyVowel(): Float32Array {
@@ -14,4 +14,17 @@ export function breathyVowel(): Float32Array {
     x[i] = 0.3 * env * v + 0.01 * (seed / 2 ** 32 - 0.5);
   }
   return x;
+}
+
+/** White noise at four levels, from near-silence to almost full scale (2 s each at 16 kHz, one seeded stream). */
+export function noiseLevels(): { amp: number; x: Float32Array }[] {
+  let seed = 11;
+  return [0.001, 0.03, 0.3, 0.9].map((amp) => {
+    const x = new Float32Array(32000);
+    for (let i = 0; i < x.length; i++) {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      x[i] = amp * (seed / 2 ** 32 - 0.5);
+    }
+    return { amp, x };
+  });
 }

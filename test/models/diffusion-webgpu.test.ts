@@ -6,7 +6,7 @@
 // in-graph random draws are the counter-check: their draws are what falls back.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { conditionFor, type DiffusionInputs, type DiffusionSessions, loadDiffusion, refineMel } from '../../models/diffusion/diffusion.js';
@@ -21,15 +21,10 @@ import { mulberry32 } from '../../models/random.js';
 import { loadSession, probeProvider } from '../../models/runtime.js';
 import { buildNsfHifigan, VOCODER_NOISE } from '../../models/vocoder/nsf-hifigan.js';
 import { readVocoderCheckpoint } from '../../models/vocoder/vocoder.js';
-import { type BlobRef, readBlobArray, readBlobFixture, relErr, ROOT, tempDir } from '../helpers.js';
+import { type BlobRef, readBlobArray, readBlobFixture, relErr, ROOT, SWIFTSHADER, tempDir, useSwiftShader } from '../helpers.js';
 
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const tmp = tempDir();
-const runtimeDir = path.join(tmp.dir, 'xdg');
-mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
-// Before Dawn first starts in this process: the software adapter is the only one it may find.
-process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-process.env.XDG_RUNTIME_DIR = runtimeDir;
+useSwiftShader(tmp.dir);
 after(() => tmp.cleanup());
 
 const TORCH = path.join(ROOT, 'test', 'fixtures', 'torch');

@@ -5,7 +5,7 @@
 // back to CPU with one line that says why and what to do.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readAudioFile, writeWavAtomic } from '../../host/audio-file.js';
@@ -17,16 +17,11 @@ import { buildHubertEncoder } from '../../models/torch/hubert-graph.js';
 import type { WeightTensor } from '../../models/torch/hubert-ops.js';
 import { readRvcCheckpoint } from '../../models/torch/rvc-checkpoint.js';
 import { buildRvcSynthesizer } from '../../models/torch/rvc-graph.js';
-import { resonaLines, ROOT, rng, runResona, sine, tempDir } from '../helpers.js';
+import { resonaLines, ROOT, rng, runResona, sine, SWIFTSHADER, tempDir, useSwiftShader } from '../helpers.js';
 import { buildTinyEncoder, buildTinySynth, writeModel } from './tiny-models.js';
 
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const tmp = tempDir();
-const runtimeDir = path.join(tmp.dir, 'xdg');
-mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
-// Before Dawn first starts in this process: the software adapter is the only one it may find.
-process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-process.env.XDG_RUNTIME_DIR = runtimeDir;
+useSwiftShader(tmp.dir);
 
 const RATE = 48000;
 /** SwiftShader and the CPU kernels sum in different orders; float32 rounding stays far below audibility. */
