@@ -3,13 +3,11 @@
 // pitch, on the audio the virtual microphone really carries.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { PulseEnv, MIC_SINK, RATE } from '../live/pulse-env.js';
+import { type PulseEnv, MIC_SINK, RATE } from '../live/pulse-env.js';
 import { alignedCents, speech } from '../live/live-analysis.js';
-import { buildTinyEncoder, buildTinySynth } from '../models/tiny-models.js';
-import { type ProbeClient, screenshot, UiSession, until } from './harness.js';
+import { type ProbeClient, screenshot, UiSession, until, writeTinyAlto } from './harness.js';
 
 const INPUT = `pulse:${MIC_SINK}.monitor`;
 let ui: UiSession;
@@ -71,11 +69,7 @@ before(async () => {
   ui = await UiSession.start({
     name: 'resona-ui',
     prepare: (home) => {
-      // A neural voice needs the shared content encoder: the catalogue's file name in RESONA_HOME/models.
-      mkdirSync(path.join(home, 'models'), { recursive: true });
-      writeFileSync(path.join(home, 'models', 'vec-768-layer-12.onnx'), buildTinyEncoder('vec', 768));
-      voiceFile = path.join(home, 'Tiny Alto.onnx');
-      writeFileSync(voiceFile, buildTinySynth({ contract: 'vcclient-skip', rate: 40000, f0: true, channels: 768 }));
+      voiceFile = writeTinyAlto(home);
     },
   });
   ({ env, home, page, probe } = ui);

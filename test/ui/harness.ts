@@ -2,7 +2,7 @@
 // private PulseAudio, a 16-thread pool), Debian's Chromium driven by playwright-core, and a plain WebSocket
 // client that reads the host's state directly, so assertions never trust the UI about the engine.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { CommandName, ControlCommands, HostEvent, ServerMessage } from '../../protocol/control.js';
 import { PulseEnv } from '../live/pulse-env.js';
+import { buildTinyEncoder, buildTinySynth } from '../models/tiny-models.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, '..', '..', '..');
@@ -203,4 +204,16 @@ export class UiSession {
     await this.env.stop();
     rmSync(this.home, { recursive: true, force: true });
   }
+}
+
+/**
+ * A tiny RVC voice file ("Tiny Alto.onnx", not yet imported) in RESONA_HOME, and the shared content encoder it
+ * needs under the catalogue's file name in RESONA_HOME/models. Returns the voice file's path.
+ */
+export function writeTinyAlto(home: string): string {
+  mkdirSync(path.join(home, 'models'), { recursive: true });
+  writeFileSync(path.join(home, 'models', 'vec-768-layer-12.onnx'), buildTinyEncoder('vec', 768));
+  const voiceFile = path.join(home, 'Tiny Alto.onnx');
+  writeFileSync(voiceFile, buildTinySynth({ contract: 'vcclient-skip', rate: 40000, f0: true, channels: 768 }));
+  return voiceFile;
 }

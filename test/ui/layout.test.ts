@@ -5,13 +5,12 @@
 // knobs; the favicon loads. Screenshots of each size go to out/ui-screenshots/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ALT_SINK, type PulseEnv, RATE } from '../live/pulse-env.js';
-import { buildTinyEncoder, buildTinySynth } from '../models/tiny-models.js';
-import { type ProbeClient, REPO, UiSession, until } from './harness.js';
+import { type ProbeClient, REPO, UiSession, until, writeTinyAlto } from './harness.js';
 
 const SHOTS = path.join(REPO, 'out', 'ui-screenshots');
 const SIZES = [
@@ -119,10 +118,7 @@ before(async () => {
   ui = await UiSession.start({
     name: 'resona-ui-layout',
     prepare: (home) => {
-      mkdirSync(path.join(home, 'models'), { recursive: true });
-      writeFileSync(path.join(home, 'models', 'vec-768-layer-12.onnx'), buildTinyEncoder('vec', 768));
-      voiceFile = path.join(home, 'Tiny Alto.onnx');
-      writeFileSync(voiceFile, buildTinySynth({ contract: 'vcclient-skip', rate: 40000, f0: true, channels: 768 }));
+      voiceFile = writeTinyAlto(home);
     },
   });
   ({ env, page, probe } = ui);
