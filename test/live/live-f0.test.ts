@@ -35,11 +35,7 @@ test('--f0 crepe in live mode: the worker runs CREPE and the voice is shifted wi
   // with a busy core one such take paired 318 frames at 297 cents while the engine itself had 0 underruns.
   const take = async () => {
     const before = session.telemetry();
-    const rec = await env.recording('resona_vmic');
-    await new Promise((r) => setTimeout(r, 300));
-    await env.play(x).done;
-    await new Promise((r) => setTimeout(r, 1000));
-    const y = await rec.stop();
+    const y = await env.playAndRecord('resona_vmic', x, 1000);
     const f0 = alignedCents(x, y, RATE);
     const tel = session.telemetry();
     const moved = tel.catchUps - before.catchUps + (tel.resyncs - before.resyncs);

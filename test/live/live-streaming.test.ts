@@ -38,11 +38,7 @@ test(`${SECONDS} s of speech on the streaming path at buffer ${STREAM_BUFFER}: a
   await new Promise((r) => setTimeout(r, 1500)); // past start-up, where underruns are counted apart
   const take = async () => {
     const before = session.telemetry();
-    const rec = await env.recording('resona_vmic');
-    await new Promise((r) => setTimeout(r, 300));
-    await env.play(x).done;
-    await new Promise((r) => setTimeout(r, 500));
-    const y = await rec.stop();
+    const y = await env.playAndRecord('resona_vmic', x, 500);
     return { before, tel: session.telemetry(), f0: alignedCents(x, y, RATE) };
   };
   // The prebuffer starts at the host's guess from the warm-up and settles to the measured jitter within seconds

@@ -32,11 +32,7 @@ test(`${SECONDS} s of speech through the virtual microphone: f0 ${PITCH} semiton
   // Each take counts its own underruns (telemetry before and after it).
   const take = async () => {
     const before = session.telemetry();
-    const rec = await env.recording('resona_vmic');
-    await new Promise((r) => setTimeout(r, 300));
-    await env.play(x).done;
-    await new Promise((r) => setTimeout(r, 1000)); // the tail: latency plus device buffers
-    const y = await rec.stop();
+    const y = await env.playAndRecord('resona_vmic', x, 1000);
     // The chain's delay here is the 300 ms pre-roll plus at most a few hundred ms: a search of 1 s cannot latch
     // onto the speech's own rhythm two seconds away, as a 2 s search did in 2 of 5 fresh runs.
     return { before, y, f0: alignedCents(x, y, RATE, 1) };

@@ -135,11 +135,17 @@ export class PulseEnv {
     };
   }
 
-  /** A recording that has started delivering, so what is played next is heard from its first sample. */
-  async recording(source: string, rate = RATE): Promise<ReturnType<PulseEnv['record']>> {
-    const r = this.record(source, rate);
-    await r.ready;
-    return r;
+  /**
+   * One take: records `source` from the moment it delivers, plays `x` into the test microphone after 300 ms of
+   * pre-roll, waits `tailMs` (latency plus device buffers) and returns the recording.
+   */
+  async playAndRecord(source: string, x: Float32Array, tailMs: number): Promise<Float32Array> {
+    const rec = this.record(source);
+    await rec.ready;
+    await new Promise((r) => setTimeout(r, 300));
+    await this.play(x).done;
+    await new Promise((r) => setTimeout(r, tailMs));
+    return rec.stop();
   }
 
   async stop(): Promise<void> {

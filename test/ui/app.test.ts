@@ -57,11 +57,7 @@ async function measureShift(seconds: number): Promise<{ cents: number; paired: n
 
 async function measureOnce(seconds: number): Promise<{ cents: number; paired: number }> {
   const x = await speech(seconds, RATE);
-  const rec = await env.recording('resona_vmic');
-  await new Promise((r) => setTimeout(r, 300));
-  await env.play(x).done;
-  await new Promise((r) => setTimeout(r, 800));
-  const y = await rec.stop();
+  const y = await env.playAndRecord('resona_vmic', x, 800);
   return alignedCents(x, y, RATE);
 }
 

@@ -31,11 +31,7 @@ async function shot(name: string): Promise<void> {
 /** Plays speech into the test microphone and records the virtual microphone meanwhile. */
 async function recordVirtualMic(seconds: number): Promise<Float32Array> {
   const x = await speech(seconds, RATE);
-  const rec = await env.recording('resona_vmic');
-  await new Promise((r) => setTimeout(r, 300));
-  await env.play(x).done;
-  await new Promise((r) => setTimeout(r, 500));
-  return rec.stop();
+  return env.playAndRecord('resona_vmic', x, 500);
 }
 
 /** Time from `act` until the host reports `want` (polled every 2 ms on the pushed state events). */
