@@ -92,6 +92,8 @@ function onInput(x: Float32Array, arrivedMs: number): void {
   inPeak = peak;
   const pushed = ss.inRing.push(x, n);
   if (pushed < n) ctl.add(CTRL.DROPPED_INPUT, n - pushed);
+  ctl.stats[STATS.INPUT_FRAMES_BEFORE] = ctl.stats[STATS.INPUT_FRAMES]!;
+  ctl.stats[STATS.INPUT_ARRIVED_AT] = arrivedMs;
   ctl.stats[STATS.INPUT_FRAMES] = ctl.stats[STATS.INPUT_FRAMES]! + pushed;
   ctl.signalInput();
   ss.dry.push(x, n);

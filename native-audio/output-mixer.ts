@@ -20,7 +20,7 @@ import { CTRL, STATS } from '../protocol/rings.js';
 import { dbToGain } from '../protocol/live-settings.js';
 import { fadeIn, fadeOut } from './fades.js';
 import type { Fifo } from './fifo.js';
-import type { AudioRing, Control } from './rings.js';
+import { type AudioRing, type Control, wallMs } from './rings.js';
 
 export interface MixerOptions {
   inputRate: number;
@@ -34,12 +34,22 @@ export interface MixerOptions {
   maxPrebufferMs?: number;
 }
 
-/** Streaming prebuffer trim (trimToJitter): window, least margin kept, most given back per window. */
+/** Streaming prebuffer trim (trimToJitter): window, least margin kept, most given back (or taken) per window. */
 const TRIM_WINDOW_SEC = 4;
 const TRIM_MARGIN_MS = 15;
 const TRIM_STEP_MS = 24;
+/**
+ * A window whose least spare fell under this grows the prebuffer back to what it used plus TRIM_MARGIN_MS. The
+ * jitter is not stationary: PulseAudio delivers input in bursts of 1–3 buffers, and after its output stream was
+ * reopened (a device stall) the bursts met the output's requests in a new phase; the spare fell from 15 to 4.3 ms
+ * in 5.3 ms steps and stayed there until a 15 ms input gap underran (buffer 256, a busy core, 240 s).
+ */
+const GROW_BELOW_MS = 10;
 /** A buffer this quiet (a pause between words) may be spliced unheard: −30 dBFS peak (−40 gave 2 trims in 57 s of speech). */
 const QUIET = 0.03;
+
+/** Input younger than this at an underrun is not yet the inference worker's to have converted (see underrunCause). */
+const INFERENCE_GRACE_MS = 2;
 
 /** Mute fade, ms: raised cosine, click-free, and over well within one device buffer's worth of reaction. */
 export const MUTE_FADE_MS = 5;
@@ -70,7 +80,9 @@ export class OutputMixer {
   private trimLag = 0; // frames of lag to drop with the next trim (no schedule change)
   private trimFrames = 0;
   private trimHeld = false; // an underrun after a trim: the prebuffer stops shrinking
-  private trimFadeIn = false; // the buffer after a trim fades in
+  private trimFadeIn = false; // the buffer after a trim (or a pad) fades in
+  private padPending = 0; // frames of silence to insert at the next quiet buffer (the prebuffer grows back)
+  private padLeft = 0; // silence still to play before the ring is read again
   private recovering = false;
   /** Output frames played since the voice (re)started from scratch; underruns in its first second are 'startup'. */
   private sinceStart = 0;
@@ -128,6 +140,8 @@ export class OutputMixer {
 
   /** Prime again after a late block, keeping the start-up clock. */
   private reprime(): void {
+    this.padLeft = 0;
+    this.padPending = 0;
     this.behindMin = Infinity;
     this.behindFrames = 0;
     this.state = Wet.Priming;
@@ -261,6 +275,18 @@ export class OutputMixer {
       this.trimPending = 0;
       this.trimLag = 0;
     }
+    // Growing back: silence goes out in place of ring audio (after a quiet buffer that faded out), so the ring
+    // keeps what the device did not take; the schedule moved with growthMs already.
+    if (this.padLeft > 0 && avail >= reserve && avail <= tooMuch) {
+      const k = Math.min(n, this.padLeft);
+      this.padLeft -= k;
+      wet.fill(0, 0, k);
+      if (k < n) {
+        this.take(wet.subarray(k, n), n - k);
+        fadeIn(wet.subarray(k, n), Math.min(n - k, n >> 1));
+      }
+      return;
+    }
     if (avail >= reserve && avail <= tooMuch) {
       this.noteSpare(avail - reserve, n);
       // Behind schedule by more than input-arrival jitter (two device buffers and 10 ms): the device stalled,
@@ -282,6 +308,8 @@ export class OutputMixer {
       if (this.trimFadeIn) {
         fadeIn(wet, n >> 1);
         this.trimFadeIn = false;
+      } else if (this.padPending > 0) {
+        this.applyPad(wet, n);
       } else if (this.trimPending + this.trimLag > 0 && avail - n - this.trimPending - this.trimLag >= reserve) {
         this.applyTrim(wet, n);
       }
@@ -347,9 +375,19 @@ export class OutputMixer {
     this.trimSpareMin = Infinity;
     this.trimBehindMin = Infinity;
     this.trimFrames = 0;
-    // Start-up is not yet the steady state; after an underrun the level that held is known (no more trims).
-    if (this.sinceStart < rate || this.trimHeld) return;
+    // Start-up is not yet the steady state.
+    if (this.sinceStart < rate) return;
     const usedMs = Math.max(0, this.prebufferMs() - spareMs);
+    if (spareMs < GROW_BELOW_MS) {
+      // The jitter grew into the margin: take back what it used plus the margin (lag is no spare: none is taken).
+      const padMs = Math.min(TRIM_STEP_MS, usedMs + TRIM_MARGIN_MS - this.prebufferMs(), Math.max(0, this.maxPrebufferMs - this.prebufferMs()));
+      this.padPending = padMs >= 1 ? Math.floor((padMs * rate) / 1000) : 0;
+      this.trimPending = 0;
+      this.trimLag = 0;
+      return;
+    }
+    // After an underrun the level that held is known: no more trims.
+    if (this.trimHeld) return;
     const keepMs = usedMs + Math.max(TRIM_MARGIN_MS, usedMs);
     const giveMs = Math.min(TRIM_STEP_MS, this.prebufferMs() - keepMs);
     this.trimPending = giveMs >= 1 ? Math.floor((giveMs * rate) / 1000) : 0;
@@ -371,6 +409,20 @@ export class OutputMixer {
     this.trimPending = 0;
     this.trimLag = 0;
     this.ctl.add(CTRL.PREBUFFER_TRIMS, 1);
+  }
+
+  /**
+   * Inserts the planned pad after the buffer just taken, when it is quiet (as applyTrim: its second half fades
+   * out, the audio after the silence fades in): a pause lengthened by a few ms, where a trim shortened one.
+   */
+  private applyPad(wet: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) if (wet[i]! > QUIET || wet[i]! < -QUIET) return;
+    const half = n >> 1;
+    fadeOut(wet.subarray(half, n), n - half);
+    this.padLeft = this.padPending;
+    this.growthMs += (this.padPending * 1000) / this.o.outputRate;
+    this.padPending = 0;
+    this.ctl.add(CTRL.PREBUFFER_GROWS, 1);
   }
 
   /** Tracks the jitter margin (WET_SPARE_MS): the minimum spare over each second of playing. */
@@ -401,12 +453,16 @@ export class OutputMixer {
   /**
    * Why the voice ran dry. A whole block of input waiting unconverted means the inference worker was late;
    * otherwise the block was on time by the input's clock and the output device took audio faster than the
-   * input delivered it (a device burst or late input). The first second after a fresh start is counted apart.
+   * input delivered it (a device burst or late input). Input that arrived under INFERENCE_GRACE_MS ago is not
+   * counted as waiting: the worker has not had the time to wake. (Traced with a busy core: 2 "inference"
+   * underruns came 0.2–0.6 ms after an input buffer that had itself come late, the worker idle and on time.)
+   * The first second after a fresh start is counted apart.
    */
   private underrunCause(): number {
     const s = this.ctl.stats;
     if (this.sinceStart < this.o.outputRate) return CTRL.UNDERRUN_STARTUP;
-    const waiting = s[STATS.INPUT_FRAMES]! - s[STATS.LAST_BLOCK_INPUT_END]!;
+    const justArrived = wallMs() - s[STATS.INPUT_ARRIVED_AT]! < INFERENCE_GRACE_MS;
+    const waiting = s[justArrived ? STATS.INPUT_FRAMES_BEFORE : STATS.INPUT_FRAMES]! - s[STATS.LAST_BLOCK_INPUT_END]!;
     // A streaming voice's block is a quantum shorter than a device buffer: input a buffer long is normal there.
     const late = Math.max(s[STATS.BLOCK_FRAMES]!, (this.lastN * this.o.inputRate) / this.o.outputRate + 1);
     return waiting >= late ? CTRL.UNDERRUN_INFERENCE : CTRL.UNDERRUN_DEVICE;

@@ -76,8 +76,10 @@ export const CTRL = {
   STREAMING: 22,
   /** [audio] times a streaming voice's prebuffer was trimmed to the measured jitter (output-mixer trimToJitter). */
   PREBUFFER_TRIMS: 23,
+  /** [audio] times a streaming voice's prebuffer grew back because the jitter used its margin (trimToJitter). */
+  PREBUFFER_GROWS: 24,
 } as const;
-export const CTRL_SLOTS = 24;
+export const CTRL_SLOTS = 25;
 /** CTRL.STREAMING's value for a streaming voice whose f0 comes from a pitch network. */
 export const STREAMING_NETWORK_F0 = 2;
 
@@ -129,6 +131,12 @@ export const STATS = {
    * actually used. What is left here is latency that could be given back.
    */
   WET_SPARE_MS: 20,
+  /**
+   * [audio] wall time (wallMs) of the newest input buffer, and INPUT_FRAMES before it was pushed: an underrun
+   * right behind an input buffer is the input's lateness, not the inference worker's (see underrunCause).
+   */
+  INPUT_ARRIVED_AT: 21,
+  INPUT_FRAMES_BEFORE: 22,
   /**
    * [inference] the running voice's network stages, ms of the last block each: slots STAGE_MS … STAGE_MS +
    * MAX_VOICE_STAGES − 1, in the order of the stage names the worker's ready message carries.

@@ -57,6 +57,8 @@ export interface LiveTelemetry {
   catchUps: number;
   /** Times a streaming voice's prebuffer was trimmed to the jitter measured while it played. */
   prebufferTrims?: number;
+  /** Times it grew back because the jitter came to use its margin (a pause lengthened by a few ms). */
+  prebufferGrows?: number;
   concealedMs: number;
   blocks: number;
   blockMs: number;

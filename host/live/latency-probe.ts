@@ -71,10 +71,11 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
     let voiceRun: Awaited<ReturnType<AudioIO['measure']>> | null = null;
     let deviceRuns: number[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
-      // A streaming voice's prebuffer steps down to the measured jitter in quiet buffers, which the gaps between
-      // clicks are: a trim during the run times clicks against a prebuffer the result no longer reports (a fresh
-      // CLI session measured 20 ms over its parts so). Such a run is measured again; the steps end within seconds.
-      const trims = h.ctl.get(CTRL.PREBUFFER_TRIMS);
+      // A streaming voice's prebuffer steps to the measured jitter in quiet buffers, which the gaps between clicks
+      // are: a step during the run times clicks against a prebuffer the result no longer reports (a fresh CLI
+      // session measured 20 ms over its parts so). Such a run is measured again; the steps end within seconds.
+      const steps = () => h.ctl.get(CTRL.PREBUFFER_TRIMS) + h.ctl.get(CTRL.PREBUFFER_GROWS);
+      const trims = steps();
       h.setBypass(true);
       await sleep(300);
       const d1 = await h.audio.measure(clicks, intervalMs, Boolean(click));
@@ -98,9 +99,9 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
       const [m1, m2] = [median(d1.latenciesMs) - dryMs, median(d2.latenciesMs) - dryMs];
       deviceRuns = [...d1.latenciesMs, ...d2.latenciesMs];
       device = (m1 + m2) / 2;
-      const trimmed = h.ctl.get(CTRL.PREBUFFER_TRIMS) !== trims;
+      const trimmed = steps() !== trims;
       if (Math.abs(m1 - m2) <= 5 && !trimmed) break;
-      if (trimmed) h.emit('info', 'the prebuffer was trimmed to the measured jitter during the measurement; measuring again');
+      if (trimmed) h.emit('info', 'the prebuffer stepped to the measured jitter during the measurement; measuring again');
       else h.emit('warning', `device latency moved from ${m1.toFixed(1)} to ${m2.toFixed(1)} ms during the measurement; measuring again`);
     }
     h.setBypass(wasBypass);

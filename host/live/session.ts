@@ -447,6 +447,7 @@ export class LiveSession {
       resyncs: c.get(CTRL.RESYNCS),
       catchUps: c.get(CTRL.CATCH_UPS),
       prebufferTrims: c.get(CTRL.PREBUFFER_TRIMS),
+      prebufferGrows: c.get(CTRL.PREBUFFER_GROWS),
       concealedMs: (s[STATS.CONCEALED_FRAMES]! / this.outputRate) * 1000,
       blocks: c.get(CTRL.BLOCKS),
       blockMs: s[STATS.BLOCK_MS]!,

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Fifo } from '../../native-audio/fifo.js';
 import { OutputMixer } from '../../native-audio/output-mixer.js';
-import { AudioRing, Control, createSharedBuffers } from '../../native-audio/rings.js';
+import { AudioRing, Control, createSharedBuffers, wallMs } from '../../native-audio/rings.js';
 import { CTRL, STATS, STREAMING_NETWORK_F0 } from '../../protocol/rings.js';
 
 const RATE = 48000;
@@ -160,6 +160,39 @@ test('underruns are counted by cause: start-up, inference late, device ahead of 
   assert.equal(m.ctl.get(CTRL.UNDERRUNS) - before, 2);
 });
 
+test('an underrun right behind late input is the input’s, not the inference worker’s: it had no time to wake', () => {
+  const m = setup(10);
+  m.ctl.stats[STATS.BLOCK_FRAMES] = 48;
+  m.ctl.set(CTRL.STREAMING, 1);
+  for (let i = 0; i < 400; i++) {
+    m.advance(B);
+    m.block(0.25, B);
+    m.advance(-B);
+    m.tick();
+  }
+  const out = new Float32Array(B);
+  /** The output drains the ring with no input; then two buffers arrive together, `ageMs` before it runs dry. */
+  const lateInput = (ageMs: number) => {
+    while (m.wet.availableRead() >= 2 * B) m.mixer.render(out, B);
+    m.ctl.stats[STATS.INPUT_FRAMES_BEFORE] = m.frames();
+    m.advance(2 * B);
+    m.ctl.stats[STATS.INPUT_ARRIVED_AT] = wallMs() - ageMs;
+    for (let i = 0; i < 4; i++) m.mixer.render(out, B);
+  };
+  lateInput(0);
+  assert.equal(m.ctl.get(CTRL.UNDERRUN_DEVICE), 1, 'input just arrived: the input was late');
+  assert.equal(m.ctl.get(CTRL.UNDERRUN_INFERENCE), 0);
+  // The same input left unconverted for 10 ms is the worker's.
+  for (let i = 0; i < 400; i++) {
+    m.advance(B);
+    m.block(0.25, B);
+    m.advance(-B);
+    m.tick();
+  }
+  lateInput(10);
+  assert.equal(m.ctl.get(CTRL.UNDERRUN_INFERENCE), 1, 'input 10 ms old and unconverted: the worker was late');
+});
+
 test('with the dry fallback chosen, a worker down cross-fades to the dry input and back to the voice once it is primed', () => {
   const m = setup(20);
   m.ctl.set(CTRL.FALLBACK_DRY, 1);
@@ -310,6 +343,34 @@ test('a streaming voice whose output device stalls for 60 ms catches up to its s
   assert.ok(m.ctl.get(CTRL.CATCH_UPS) >= 1, 'no catch-up');
   assert.ok(m.wet.availableRead() <= level + B, `still ${m.wet.availableRead() - level} frames behind`);
   assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
+});
+
+test('a streaming voice whose input starts coming in bursts grows its trimmed prebuffer back, in quiet buffers, before it underruns', () => {
+  const m = setup(40);
+  m.ctl.stats[STATS.BLOCK_FRAMES] = 48;
+  m.ctl.set(CTRL.STREAMING, 1);
+  const out = new Float32Array(B);
+  /** The device takes one buffer per render; the input comes `burst` buffers at a time, the first of them late. */
+  const run = (seconds: number, burst: number) => {
+    for (let i = 0; i < Math.round((seconds * RATE) / (burst * B)); i++) {
+      for (let k = 0; k < burst; k++) m.mixer.render(out, B);
+      m.advance(burst * B);
+      m.block(0, burst * B);
+    }
+  };
+  run(20, 1);
+  const trimmed = m.ctl.stats[STATS.PREBUFFER_IN_USE_MS]!;
+  assert.ok(m.ctl.get(CTRL.PREBUFFER_TRIMS) >= 1 && trimmed < 26, `trimmed to ${trimmed.toFixed(1)} ms`);
+  // PulseAudio's monitor sources deliver 1–3 buffers at a time; after an output restart the bursts met the
+  // output in a new phase. Bursts of 3 use 10.7 ms more of the margin, bursts of 4 16 ms: more than the 15 kept.
+  run(10, 3);
+  run(10, 4);
+  const grown = m.ctl.stats[STATS.PREBUFFER_IN_USE_MS]!;
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0, `underran (prebuffer ${grown.toFixed(1)} ms, grows ${m.ctl.get(CTRL.PREBUFFER_GROWS)})`);
+  assert.ok(m.ctl.get(CTRL.PREBUFFER_GROWS) >= 1, 'never grew back');
+  assert.ok(grown >= trimmed + 10, `prebuffer ${trimmed.toFixed(1)} → ${grown.toFixed(1)} ms`);
+  assert.ok(m.ctl.stats[STATS.WET_SPARE_MS]! >= 10, `spare ${m.ctl.stats[STATS.WET_SPARE_MS]!.toFixed(1)} ms`);
+  assert.equal(m.ctl.get(CTRL.CATCH_UPS), 0, 'a grow is no stall: the schedule moves with it');
 });
 
 test('a streaming voice gives back the prebuffer its measured jitter never used, only in quiet buffers, and never underruns for it', () => {
