@@ -39,12 +39,20 @@ const TRIM_WINDOW_SEC = 4;
 const TRIM_MARGIN_MS = 15;
 const TRIM_STEP_MS = 24;
 /**
- * A window whose least spare fell under this grows the prebuffer back to what it used plus TRIM_MARGIN_MS. The
- * jitter is not stationary: PulseAudio delivers input in bursts of 1–3 buffers, and after its output stream was
- * reopened (a device stall) the bursts met the output's requests in a new phase; the spare fell from 15 to 4.3 ms
- * in 5.3 ms steps and stayed there until a 15 ms input gap underran (buffer 256, a busy core, 240 s).
+ * A window whose least spare (on schedule, drift aside) fell under this grows the prebuffer back to what it used
+ * plus TRIM_MARGIN_MS. The jitter is not stationary: PulseAudio delivers input in bursts of 1–3 buffers, whose
+ * phase against the output's requests moves (an output reopened after a stall, drift), and a trimmed margin
+ * stayed at 4.3 ms until a 15 ms input gap underran (buffer 256, a busy core, traced). Under half the margin, so
+ * that one buffer's step (5.3 ms at 256) from a margin of 15 does not grow it.
  */
-const GROW_BELOW_MS = 10;
+const GROW_BELOW_MS = 7;
+/**
+ * Ahead of the schedule by this much over a whole trim window, the output plays that much silence in a quiet buffer.
+ * An input and an output device each run on their own clock: two PulseAudio null sinks drifted by about 0.01 %
+ * (the output faster), 10 ms per 100 s, which ate a trimmed margin in a few minutes (buffer 256, 300 s traced).
+ * The other way (input faster) is lag, which the trims and the catch-up drop.
+ */
+const DRIFT_PAD_MS = 2;
 /** A buffer this quiet (a pause between words) may be spliced unheard: −30 dBFS peak (−40 gave 2 trims in 57 s of speech). */
 const QUIET = 0.03;
 
@@ -77,11 +85,13 @@ export class OutputMixer {
   private trimPending = 0; // frames to give back at the next quiet buffer
   private trimSpareMin = Infinity; // least spare over the current trim window, frames
   private trimBehindMin = Infinity; // least lag behind schedule over it, frames
+  private trimBehindMax = -Infinity; // most lag behind schedule over it (negative: ahead all window), frames
   private trimLag = 0; // frames of lag to drop with the next trim (no schedule change)
   private trimFrames = 0;
   private trimHeld = false; // an underrun after a trim: the prebuffer stops shrinking
   private trimFadeIn = false; // the buffer after a trim (or a pad) fades in
-  private padPending = 0; // frames of silence to insert at the next quiet buffer (the prebuffer grows back)
+  private padPending = 0; // frames of silence to insert at the next quiet buffer (drift, and the prebuffer grown back)
+  private padGrow = 0; // the part of padPending that grows the prebuffer (moves the schedule)
   private padLeft = 0; // silence still to play before the ring is read again
   private recovering = false;
   /** Output frames played since the voice (re)started from scratch; underruns in its first second are 'startup'. */
@@ -142,6 +152,12 @@ export class OutputMixer {
   private reprime(): void {
     this.padLeft = 0;
     this.padPending = 0;
+    this.padGrow = 0;
+    // A new schedule: the trim window measures it afresh.
+    this.trimSpareMin = Infinity;
+    this.trimBehindMin = Infinity;
+    this.trimBehindMax = -Infinity;
+    this.trimFrames = 0;
     this.behindMin = Infinity;
     this.behindFrames = 0;
     this.state = Wet.Priming;
@@ -356,7 +372,10 @@ export class OutputMixer {
    * (prebuffer the schedule never needed) is measured; the prebuffer then keeps what was used plus a margin
    * (as much again, at least TRIM_MARGIN_MS) and gives back the rest, at most TRIM_STEP_MS per window
    * so every level is measured before the next step. The frames are dropped in a quiet buffer (see applyTrim),
-   * so no one hears the step. An underrun grows the prebuffer again (growthMs) and ends the trimming. Measured at
+   * so no one hears the step. It follows the jitter back up too: a window whose spare fell under GROW_BELOW_MS
+   * takes back what was used plus the margin, as silence in a quiet buffer (applyPad), and a window spent ahead
+   * of the schedule (clock drift) is made up the same way without moving the schedule. An underrun grows the
+   * prebuffer again (growthMs) and ends the trimming (not the growing). Measured at
    * buffer 128 with a busy core: half of what was used as the margin trimmed to 4 ms and underran once in 45 s;
    * a 6 ms floor left 9 ms unused and still underran once in 45 s (CREPE and the streaming test, full CI run with
    * a busy core), because a 4 s window does not see the rarer scheduling spikes: the floor is 15 ms.
@@ -364,6 +383,7 @@ export class OutputMixer {
   private trimToJitter(spare: number, behind: number, n: number): void {
     if (spare < this.trimSpareMin) this.trimSpareMin = spare;
     if (behind < this.trimBehindMin) this.trimBehindMin = behind;
+    if (behind > this.trimBehindMax) this.trimBehindMax = behind;
     this.trimFrames += n;
     const rate = this.o.outputRate;
     if (this.trimFrames < TRIM_WINDOW_SEC * rate) return;
@@ -371,27 +391,35 @@ export class OutputMixer {
     // below the catch-up's threshold (two buffers + 10 ms) it stays. That part is dropped too, but it is no
     // prebuffer given back (the schedule does not move): at buffer 64 it left the click 12 ms over the model.
     const lag = Math.max(0, Math.floor(this.trimBehindMin - n));
-    const spareMs = ((this.trimSpareMin - lag) * 1000) / rate;
+    // Ahead of the schedule the whole window: the output's clock runs faster than the input's (see DRIFT_PAD_MS).
+    // The ring is that much emptier than the schedule keeps it; silence of that length restores it, and the
+    // schedule does not move.
+    const ahead = Math.max(0, Math.floor(-this.trimBehindMax));
+    const spareMs = ((this.trimSpareMin - lag + ahead) * 1000) / rate;
     this.trimSpareMin = Infinity;
     this.trimBehindMin = Infinity;
+    this.trimBehindMax = -Infinity;
     this.trimFrames = 0;
+    this.trimPending = 0;
+    this.trimLag = 0;
+    this.padPending = 0;
+    this.padGrow = 0;
     // Start-up is not yet the steady state.
     if (this.sinceStart < rate) return;
     const usedMs = Math.max(0, this.prebufferMs() - spareMs);
-    if (spareMs < GROW_BELOW_MS) {
-      // The jitter grew into the margin: take back what it used plus the margin (lag is no spare: none is taken).
-      const padMs = Math.min(TRIM_STEP_MS, usedMs + TRIM_MARGIN_MS - this.prebufferMs(), Math.max(0, this.maxPrebufferMs - this.prebufferMs()));
-      this.padPending = padMs >= 1 ? Math.floor((padMs * rate) / 1000) : 0;
-      this.trimPending = 0;
-      this.trimLag = 0;
+    // The jitter grew into the margin: the prebuffer takes back what it used plus the margin.
+    const growMs = spareMs < GROW_BELOW_MS ? Math.min(TRIM_STEP_MS, usedMs + TRIM_MARGIN_MS - this.prebufferMs(), this.maxPrebufferMs - this.prebufferMs()) : 0;
+    const grow = growMs >= 1 ? Math.floor((growMs * rate) / 1000) : 0;
+    if (grow > 0 || (ahead * 1000) / rate >= DRIFT_PAD_MS) {
+      this.padPending = ahead + grow;
+      this.padGrow = grow;
       return;
     }
-    // After an underrun the level that held is known: no more trims.
-    if (this.trimHeld) return;
+    // After an underrun the level that held is known: no more trims (lag is still dropped).
     const keepMs = usedMs + Math.max(TRIM_MARGIN_MS, usedMs);
-    const giveMs = Math.min(TRIM_STEP_MS, this.prebufferMs() - keepMs);
+    const giveMs = this.trimHeld ? 0 : Math.min(TRIM_STEP_MS, this.prebufferMs() - keepMs);
     this.trimPending = giveMs >= 1 ? Math.floor((giveMs * rate) / 1000) : 0;
-    this.trimLag = this.trimPending + lag > 0 ? lag : 0;
+    this.trimLag = lag;
   }
 
   /**
@@ -420,9 +448,11 @@ export class OutputMixer {
     const half = n >> 1;
     fadeOut(wet.subarray(half, n), n - half);
     this.padLeft = this.padPending;
-    this.growthMs += (this.padPending * 1000) / this.o.outputRate;
+    this.growthMs += (this.padGrow * 1000) / this.o.outputRate;
+    if (this.padGrow > 0) this.ctl.add(CTRL.PREBUFFER_GROWS, 1);
+    else this.ctl.add(CTRL.DRIFT_PADS, 1);
     this.padPending = 0;
-    this.ctl.add(CTRL.PREBUFFER_GROWS, 1);
+    this.padGrow = 0;
   }
 
   /** Tracks the jitter margin (WET_SPARE_MS): the minimum spare over each second of playing. */

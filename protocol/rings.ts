@@ -78,8 +78,13 @@ export const CTRL = {
   PREBUFFER_TRIMS: 23,
   /** [audio] times a streaming voice's prebuffer grew back because the jitter used its margin (trimToJitter). */
   PREBUFFER_GROWS: 24,
+  /**
+   * [audio] times a streaming voice played a few ms of silence in a pause because its output device's clock ran
+   * ahead of the input's (the ring emptied below the schedule): drift compensation, the schedule unmoved.
+   */
+  DRIFT_PADS: 25,
 } as const;
-export const CTRL_SLOTS = 25;
+export const CTRL_SLOTS = 26;
 /** CTRL.STREAMING's value for a streaming voice whose f0 comes from a pitch network. */
 export const STREAMING_NETWORK_F0 = 2;
 

@@ -59,6 +59,8 @@ export interface LiveTelemetry {
   prebufferTrims?: number;
   /** Times it grew back because the jitter came to use its margin (a pause lengthened by a few ms). */
   prebufferGrows?: number;
+  /** Times the output ran ahead of the input's clock and a pause was lengthened to keep the schedule (drift). */
+  driftPads?: number;
   concealedMs: number;
   blocks: number;
   blockMs: number;

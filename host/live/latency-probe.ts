@@ -74,7 +74,7 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
       // A streaming voice's prebuffer steps to the measured jitter in quiet buffers, which the gaps between clicks
       // are: a step during the run times clicks against a prebuffer the result no longer reports (a fresh CLI
       // session measured 20 ms over its parts so). Such a run is measured again; the steps end within seconds.
-      const steps = () => h.ctl.get(CTRL.PREBUFFER_TRIMS) + h.ctl.get(CTRL.PREBUFFER_GROWS);
+      const steps = () => h.ctl.get(CTRL.PREBUFFER_TRIMS) + h.ctl.get(CTRL.PREBUFFER_GROWS) + h.ctl.get(CTRL.DRIFT_PADS);
       const trims = steps();
       h.setBypass(true);
       await sleep(300);

@@ -448,6 +448,7 @@ export class LiveSession {
       catchUps: c.get(CTRL.CATCH_UPS),
       prebufferTrims: c.get(CTRL.PREBUFFER_TRIMS),
       prebufferGrows: c.get(CTRL.PREBUFFER_GROWS),
+      driftPads: c.get(CTRL.DRIFT_PADS),
       concealedMs: (s[STATS.CONCEALED_FRAMES]! / this.outputRate) * 1000,
       blocks: c.get(CTRL.BLOCKS),
       blockMs: s[STATS.BLOCK_MS]!,

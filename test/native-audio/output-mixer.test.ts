@@ -369,8 +369,36 @@ test('a streaming voice whose input starts coming in bursts grows its trimmed pr
   assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0, `underran (prebuffer ${grown.toFixed(1)} ms, grows ${m.ctl.get(CTRL.PREBUFFER_GROWS)})`);
   assert.ok(m.ctl.get(CTRL.PREBUFFER_GROWS) >= 1, 'never grew back');
   assert.ok(grown >= trimmed + 10, `prebuffer ${trimmed.toFixed(1)} → ${grown.toFixed(1)} ms`);
-  assert.ok(m.ctl.stats[STATS.WET_SPARE_MS]! >= 10, `spare ${m.ctl.stats[STATS.WET_SPARE_MS]!.toFixed(1)} ms`);
+  // It keeps more than a buffer (5.3 ms) unused at the worst moment of the bursts.
+  assert.ok(m.ctl.stats[STATS.WET_SPARE_MS]! >= 7, `spare ${m.ctl.stats[STATS.WET_SPARE_MS]!.toFixed(1)} ms`);
   assert.equal(m.ctl.get(CTRL.CATCH_UPS), 0, 'a grow is no stall: the schedule moves with it');
+});
+
+test('a streaming voice whose output clock runs faster than its input’s keeps its schedule: pauses lengthened, no underrun, no growth', () => {
+  const m = setup(40);
+  m.ctl.stats[STATS.BLOCK_FRAMES] = 48;
+  m.ctl.set(CTRL.STREAMING, 1);
+  const out = new Float32Array(B);
+  let renders = 0;
+  /** One input buffer arrives and is converted; the output takes one, and one more every `extraEvery`. */
+  const run = (seconds: number, extraEvery: number) => {
+    for (let i = 0; i < Math.round((seconds * RATE) / B); i++) {
+      m.advance(B);
+      m.block(0, B);
+      m.mixer.render(out, B);
+      if (++renders % extraEvery === 0) m.mixer.render(out, B);
+    }
+  };
+  run(20, Infinity);
+  const settled = m.ctl.stats[STATS.PREBUFFER_IN_USE_MS]!;
+  // 0.05 % fast (five times the drift of two PulseAudio null sinks here): 5.3 ms lost every 10.7 s, 30 ms a minute.
+  run(60, 2000);
+  const tel = `prebuffer ${settled.toFixed(1)} → ${m.ctl.stats[STATS.PREBUFFER_IN_USE_MS]!.toFixed(1)} ms, drift pads ${m.ctl.get(CTRL.DRIFT_PADS)}, grows ${m.ctl.get(CTRL.PREBUFFER_GROWS)}`;
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0, tel);
+  assert.ok(m.ctl.get(CTRL.DRIFT_PADS) >= 3, tel);
+  assert.equal(m.ctl.get(CTRL.PREBUFFER_GROWS), 0, `drift is no jitter: ${tel}`);
+  // The margin kept, less at most the one buffer of drift not yet made up (drift left alone drained it to 0).
+  assert.ok(m.ctl.stats[STATS.WET_SPARE_MS]! >= 8, `spare ${m.ctl.stats[STATS.WET_SPARE_MS]!.toFixed(1)} ms: ${tel}`);
 });
 
 test('a streaming voice gives back the prebuffer its measured jitter never used, only in quiet buffers, and never underruns for it', () => {
