@@ -88,6 +88,9 @@ export class OutputMixer {
   private trimBehindMax = -Infinity; // most lag behind schedule over it (negative: ahead all window), frames
   private trimLag = 0; // frames of lag to drop with the next trim (no schedule change)
   private trimFrames = 0;
+  private secSpareMin = Infinity; // the same, over the current second: growing back does not wait for a window
+  private secBehindMax = -Infinity;
+  private secFrames = 0;
   private trimHeld = false; // an underrun after a trim: the prebuffer stops shrinking
   private trimFadeIn = false; // the buffer after a trim (or a pad) fades in
   private padPending = 0; // frames of silence to insert at the next quiet buffer (drift, and the prebuffer grown back)
@@ -158,6 +161,9 @@ export class OutputMixer {
     this.trimBehindMin = Infinity;
     this.trimBehindMax = -Infinity;
     this.trimFrames = 0;
+    this.secSpareMin = Infinity;
+    this.secBehindMax = -Infinity;
+    this.secFrames = 0;
     this.behindMin = Infinity;
     this.behindFrames = 0;
     this.state = Wet.Priming;
@@ -384,8 +390,29 @@ export class OutputMixer {
     if (spare < this.trimSpareMin) this.trimSpareMin = spare;
     if (behind < this.trimBehindMin) this.trimBehindMin = behind;
     if (behind > this.trimBehindMax) this.trimBehindMax = behind;
+    if (spare < this.secSpareMin) this.secSpareMin = spare;
+    if (behind > this.secBehindMax) this.secBehindMax = behind;
     this.trimFrames += n;
+    this.secFrames += n;
     const rate = this.o.outputRate;
+    if (this.secFrames >= rate) {
+      // Growing back is checked every second (less margin is the risk; more latency is not): at start-up the
+      // host's guess at buffer 128 underran 5 and 8 s in, within the first 4 s window (busy core).
+      const ahead = Math.max(0, Math.floor(-this.secBehindMax));
+      const spareMs = ((this.secSpareMin + ahead) * 1000) / rate;
+      this.secSpareMin = Infinity;
+      this.secBehindMax = -Infinity;
+      this.secFrames = 0;
+      if (this.sinceStart >= rate && this.padPending === 0 && this.padLeft === 0 && spareMs < GROW_BELOW_MS) {
+        const grow = this.growFrames(spareMs);
+        if (grow > 0) {
+          this.padPending = ahead + grow;
+          this.padGrow = grow;
+          this.trimPending = 0;
+          this.trimLag = 0;
+        }
+      }
+    }
     if (this.trimFrames < TRIM_WINDOW_SEC * rate) return;
     // Part of the spare may be lag, not prebuffer: a device stall leaves the ring fuller than the schedule, and
     // below the catch-up's threshold (two buffers + 10 ms) it stays. That part is dropped too, but it is no
@@ -407,9 +434,7 @@ export class OutputMixer {
     // Start-up is not yet the steady state.
     if (this.sinceStart < rate) return;
     const usedMs = Math.max(0, this.prebufferMs() - spareMs);
-    // The jitter grew into the margin: the prebuffer takes back what it used plus the margin.
-    const growMs = spareMs < GROW_BELOW_MS ? Math.min(TRIM_STEP_MS, usedMs + TRIM_MARGIN_MS - this.prebufferMs(), this.maxPrebufferMs - this.prebufferMs()) : 0;
-    const grow = growMs >= 1 ? Math.floor((growMs * rate) / 1000) : 0;
+    const grow = spareMs < GROW_BELOW_MS ? this.growFrames(spareMs) : 0;
     if (grow > 0 || (ahead * 1000) / rate >= DRIFT_PAD_MS) {
       this.padPending = ahead + grow;
       this.padGrow = grow;
@@ -420,6 +445,12 @@ export class OutputMixer {
     const giveMs = this.trimHeld ? 0 : Math.min(TRIM_STEP_MS, this.prebufferMs() - keepMs);
     this.trimPending = giveMs >= 1 ? Math.floor((giveMs * rate) / 1000) : 0;
     this.trimLag = lag;
+  }
+
+  /** The jitter grew into the margin (spareMs left): the prebuffer takes back what it used plus the margin, frames. */
+  private growFrames(spareMs: number): number {
+    const growMs = Math.min(TRIM_STEP_MS, TRIM_MARGIN_MS - spareMs, this.maxPrebufferMs - this.prebufferMs());
+    return growMs >= 1 ? Math.floor((growMs * this.o.outputRate) / 1000) : 0;
   }
 
   /**
@@ -449,6 +480,11 @@ export class OutputMixer {
     fadeOut(wet.subarray(half, n), n - half);
     this.padLeft = this.padPending;
     this.growthMs += (this.padGrow * 1000) / this.o.outputRate;
+    // A new level: the window measures it afresh (its low spare before the pad would grow it twice).
+    this.trimSpareMin = Infinity;
+    this.trimBehindMin = Infinity;
+    this.trimBehindMax = -Infinity;
+    this.trimFrames = 0;
     if (this.padGrow > 0) this.ctl.add(CTRL.PREBUFFER_GROWS, 1);
     else this.ctl.add(CTRL.DRIFT_PADS, 1);
     this.padPending = 0;
