@@ -44,14 +44,6 @@ test(`${SECONDS} s of speech through the virtual microphone: f0 ${PITCH} semiton
     console.log(`live-voice: no alignment found (lag ${f0.lagMs} ms, ${f0.cents.toFixed(1)} cents); measuring again`);
     ({ before, y, f0 } = await take());
   }
-  // More than one underrun in a take: measured once more, and the first figure is printed. With another process
-  // busy on one core the worker stalled past a 25–37 ms prebuffer once a minute (1 underrun in 4 of 5 takes, 2 in
-  // one, all "inference", blocks ≤ 1 ms): not yet root-caused (issue 14), so one more take is allowed.
-  const under = () => session.telemetry().underruns - before.underruns;
-  if (under() > 1) {
-    console.log(`live-voice: ${under()} underruns in the take; measuring again`);
-    ({ before, y, f0 } = await take());
-  }
   const tel = session.telemetry();
   const msg =
     `f0 shift ${f0.cents.toFixed(1)} cents over ${f0.paired} frames (lag ${f0.lagMs} ms); underruns ${tel.underruns - before.underruns} ` +
@@ -63,9 +55,9 @@ test(`${SECONDS} s of speech through the virtual microphone: f0 ${PITCH} semiton
   assert.ok(y.length > (SECONDS - 1) * RATE, `recorded only ${(y.length / RATE).toFixed(1)} s`);
   assert.ok(f0.paired > 1000, `too few voiced frames to judge: ${msg}`);
   assert.ok(Math.abs(f0.cents - PITCH * 100) <= 20, msg);
-  // One underrun in 60 s is tolerated: since the streaming prebuffer follows the measured jitter, one came in most
-  // takes on this 2-core machine (cause printed above; blocks take ≤ 1 ms, so not the voice's own time). The goal
-  // is none (issue 14).
+  // One underrun in 60 s is tolerated on this shared 2-core machine (the goal is none: issue 14). The one that came
+  // in most takes once the prebuffer followed the jitter was clock drift between the two null sinks (0.012 %)
+  // draining the trimmed margin, now made up in pauses (output-mixer DRIFT_PAD_MS); a take is not repeated for it.
   assert.ok(tel.underruns - before.underruns <= 1, msg);
   assert.equal(tel.droppedInput - before.droppedInput, 0, msg);
   assert.equal(tel.resyncs - before.resyncs, 0, msg);
