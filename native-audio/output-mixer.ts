@@ -95,6 +95,8 @@ export class OutputMixer {
   private trimFadeIn = false; // the buffer after a trim (or a pad) fades in
   private padPending = 0; // frames of silence to insert at the next quiet buffer (drift, and the prebuffer grown back)
   private padGrow = 0; // the part of padPending that grows the prebuffer (moves the schedule)
+  private driftBehindMax = -Infinity; // voices without the trim window: most lag behind schedule over a window
+  private driftFrames = 0;
   private padLeft = 0; // silence still to play before the ring is read again
   private recovering = false;
   /** Output frames played since the voice (re)started from scratch; underruns in its first second are 'startup'. */
@@ -164,6 +166,8 @@ export class OutputMixer {
     this.secSpareMin = Infinity;
     this.secBehindMax = -Infinity;
     this.secFrames = 0;
+    this.driftBehindMax = -Infinity;
+    this.driftFrames = 0;
     this.behindMin = Infinity;
     this.behindFrames = 0;
     this.state = Wet.Priming;
@@ -315,6 +319,9 @@ export class OutputMixer {
       // or the engine's latency dropped (a smaller block: the audio queued under the old geometry now plays
       // late). The schedule is read afresh from the newest block each time, as priming reads it.
       const behind = (ctl.stats[STATS.INPUT_FRAMES]! - this.headDue()) * rateRatio;
+      // Drift is made up for every voice: a block voice's ring drained by a fast output clock too (an underrun
+      // every few minutes). A streaming voice with the built-in f0 does it within its trim window.
+      if (ctl.get(CTRL.STREAMING) !== 1) this.followDrift(behind, n);
       if (ctl.get(CTRL.STREAMING) !== 0) {
         if (ctl.get(CTRL.STREAMING) === 1) this.trimToJitter(avail - reserve, behind, n);
         if (this.streamCatchUp(wet, n, behind, avail)) return;
@@ -447,6 +454,26 @@ export class OutputMixer {
     this.trimLag = lag;
   }
 
+  /**
+   * Voices whose prebuffer is not trimmed (block voices, a streaming voice with a pitch network): only the drift
+   * part of trimToJitter. Ahead of the schedule by DRIFT_PAD_MS or more over a whole window: that much silence in
+   * the next quiet buffer, the schedule unmoved.
+   */
+  private followDrift(behind: number, n: number): void {
+    if (behind > this.driftBehindMax) this.driftBehindMax = behind;
+    this.driftFrames += n;
+    const rate = this.o.outputRate;
+    if (this.driftFrames < TRIM_WINDOW_SEC * rate) return;
+    const ahead = Math.max(0, Math.floor(-this.driftBehindMax));
+    this.driftBehindMax = -Infinity;
+    this.driftFrames = 0;
+    if (this.sinceStart < rate || this.padPending > 0 || this.padLeft > 0) return;
+    if ((ahead * 1000) / rate >= DRIFT_PAD_MS) {
+      this.padPending = ahead;
+      this.padGrow = 0;
+    }
+  }
+
   /** The jitter grew into the margin (spareMs left): the prebuffer takes back what it used plus the margin, frames. */
   private growFrames(spareMs: number): number {
     const growMs = Math.min(TRIM_STEP_MS, TRIM_MARGIN_MS - spareMs, this.maxPrebufferMs - this.prebufferMs());
@@ -485,6 +512,8 @@ export class OutputMixer {
     this.trimBehindMin = Infinity;
     this.trimBehindMax = -Infinity;
     this.trimFrames = 0;
+    this.driftBehindMax = -Infinity;
+    this.driftFrames = 0;
     if (this.padGrow > 0) this.ctl.add(CTRL.PREBUFFER_GROWS, 1);
     else this.ctl.add(CTRL.DRIFT_PADS, 1);
     this.padPending = 0;

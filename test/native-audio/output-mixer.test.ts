@@ -401,6 +401,35 @@ test('a streaming voice whose output clock runs faster than its input’s keeps 
   assert.ok(m.ctl.stats[STATS.WET_SPARE_MS]! >= 8, `spare ${m.ctl.stats[STATS.WET_SPARE_MS]!.toFixed(1)} ms: ${tel}`);
 });
 
+test('a block voice whose output clock runs faster than its input’s keeps its schedule too: pauses lengthened, no underrun', () => {
+  const m = setup(30);
+  const out = new Float32Array(B);
+  let renders = 0;
+  let sinceBlock = 0;
+  // A 100 ms block every 100 ms of input; the output takes one buffer per input buffer and one more every 2000.
+  const run = (seconds: number, extraEvery: number) => {
+    for (let i = 0; i < Math.round((seconds * RATE) / B); i++) {
+      m.advance(B);
+      sinceBlock += B;
+      if (sinceBlock >= N) {
+        sinceBlock -= N;
+        m.advance(-sinceBlock);
+        m.block(0);
+        m.advance(sinceBlock);
+      }
+      m.mixer.render(out, B);
+      if (++renders % extraEvery === 0) m.mixer.render(out, B);
+    }
+  };
+  run(10, Infinity);
+  const before = m.ctl.get(CTRL.UNDERRUNS);
+  run(90, 2000); // 0.05 % fast: 45 ms over the 90 s, more than the 30 ms prebuffer
+  const tel = `drift pads ${m.ctl.get(CTRL.DRIFT_PADS)}, underruns ${m.ctl.get(CTRL.UNDERRUNS) - before}, prebuffer ${m.ctl.stats[STATS.PREBUFFER_IN_USE_MS]!.toFixed(1)} ms`;
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS) - before, 0, tel);
+  assert.ok(m.ctl.get(CTRL.DRIFT_PADS) >= 5, tel);
+  assert.equal(m.ctl.stats[STATS.PREBUFFER_IN_USE_MS], 30, `a block voice's prebuffer is the host's: ${tel}`);
+});
+
 test('a streaming voice gives back the prebuffer its measured jitter never used, only in quiet buffers, and never underruns for it', () => {
   const run = (value: number, streaming = 1) => {
     const m = setup(40);
