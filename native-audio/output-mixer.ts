@@ -85,9 +85,7 @@ export class OutputMixer {
   private trimPending = 0; // frames to give back at the next quiet buffer
   private trimSpareMin = Infinity; // least spare over the current trim window, frames
   private trimBehindMin = Infinity; // least lag behind schedule over it, frames
-  private trimBehindMax = -Infinity; // most lag behind schedule over it (negative: ahead all window), frames
   private trimLag = 0; // frames of lag to drop with the next trim (no schedule change)
-  private trimFrames = 0;
   private secSpareMin = Infinity; // the same, over the current second: growing back does not wait for a window
   private secBehindMax = -Infinity;
   private secFrames = 0;
@@ -95,8 +93,9 @@ export class OutputMixer {
   private trimFadeIn = false; // the buffer after a trim (or a pad) fades in
   private padPending = 0; // frames of silence to insert at the next quiet buffer (drift, and the prebuffer grown back)
   private padGrow = 0; // the part of padPending that grows the prebuffer (moves the schedule)
-  private driftBehindMax = -Infinity; // voices without the trim window: most lag behind schedule over a window
-  private driftFrames = 0;
+  /** The window (TRIM_WINDOW_SEC) that drift (every voice) and the trim (streaming voices) are judged over. */
+  private windowBehindMax = -Infinity; // most lag behind schedule over it (negative: ahead all window), frames
+  private windowFrames = 0;
   private padLeft = 0; // silence still to play before the ring is read again
   private recovering = false;
   /** Output frames played since the voice (re)started from scratch; underruns in its first second are 'startup'. */
@@ -158,16 +157,11 @@ export class OutputMixer {
     this.padLeft = 0;
     this.padPending = 0;
     this.padGrow = 0;
-    // A new schedule: the trim window measures it afresh.
-    this.trimSpareMin = Infinity;
-    this.trimBehindMin = Infinity;
-    this.trimBehindMax = -Infinity;
-    this.trimFrames = 0;
+    // A new schedule: measured afresh.
+    this.restartWindow();
     this.secSpareMin = Infinity;
     this.secBehindMax = -Infinity;
     this.secFrames = 0;
-    this.driftBehindMax = -Infinity;
-    this.driftFrames = 0;
     this.behindMin = Infinity;
     this.behindFrames = 0;
     this.state = Wet.Priming;
@@ -319,11 +313,11 @@ export class OutputMixer {
       // or the engine's latency dropped (a smaller block: the audio queued under the old geometry now plays
       // late). The schedule is read afresh from the newest block each time, as priming reads it.
       const behind = (ctl.stats[STATS.INPUT_FRAMES]! - this.headDue()) * rateRatio;
-      // Drift is made up for every voice: a block voice's ring drained by a fast output clock too (an underrun
-      // every few minutes). A streaming voice with the built-in f0 does it within its trim window.
-      if (ctl.get(CTRL.STREAMING) !== 1) this.followDrift(behind, n);
+      // Drift is made up for every voice: a block voice's ring is drained by a fast output clock too. A streaming
+      // voice with the built-in f0 plans it together with its trim, over the same window.
+      const ahead = this.followDrift(behind, n);
       if (ctl.get(CTRL.STREAMING) !== 0) {
-        if (ctl.get(CTRL.STREAMING) === 1) this.trimToJitter(avail - reserve, behind, n);
+        if (ctl.get(CTRL.STREAMING) === 1) this.trimToJitter(avail - reserve, behind, n, ahead);
         if (this.streamCatchUp(wet, n, behind, avail)) return;
       } else {
         const slack = 2 * this.o.maxFrames + this.o.outputRate / 100;
@@ -393,13 +387,11 @@ export class OutputMixer {
    * a 6 ms floor left 9 ms unused and still underran once in 45 s (CREPE and the streaming test, full CI run with
    * a busy core), because a 4 s window does not see the rarer scheduling spikes: the floor is 15 ms.
    */
-  private trimToJitter(spare: number, behind: number, n: number): void {
+  private trimToJitter(spare: number, behind: number, n: number, windowAhead: number): void {
     if (spare < this.trimSpareMin) this.trimSpareMin = spare;
     if (behind < this.trimBehindMin) this.trimBehindMin = behind;
-    if (behind > this.trimBehindMax) this.trimBehindMax = behind;
     if (spare < this.secSpareMin) this.secSpareMin = spare;
     if (behind > this.secBehindMax) this.secBehindMax = behind;
-    this.trimFrames += n;
     this.secFrames += n;
     const rate = this.o.outputRate;
     if (this.secFrames >= rate) {
@@ -420,20 +412,17 @@ export class OutputMixer {
         }
       }
     }
-    if (this.trimFrames < TRIM_WINDOW_SEC * rate) return;
+    if (windowAhead < 0) return; // the window goes on
     // Part of the spare may be lag, not prebuffer: a device stall leaves the ring fuller than the schedule, and
     // below the catch-up's threshold (two buffers + 10 ms) it stays. That part is dropped too, but it is no
     // prebuffer given back (the schedule does not move): at buffer 64 it left the click 12 ms over the model.
     const lag = Math.max(0, Math.floor(this.trimBehindMin - n));
-    // Ahead of the schedule the whole window: the output's clock runs faster than the input's (see DRIFT_PAD_MS).
-    // The ring is that much emptier than the schedule keeps it; silence of that length restores it, and the
-    // schedule does not move.
-    const ahead = Math.max(0, Math.floor(-this.trimBehindMax));
+    // Ahead of the schedule the whole window (drift, see followDrift): the ring is that much emptier than the
+    // schedule keeps it, and the silence that makes up the drift restores it.
+    const ahead = windowAhead;
     const spareMs = ((this.trimSpareMin - lag + ahead) * 1000) / rate;
     this.trimSpareMin = Infinity;
     this.trimBehindMin = Infinity;
-    this.trimBehindMax = -Infinity;
-    this.trimFrames = 0;
     this.trimPending = 0;
     this.trimLag = 0;
     this.padPending = 0;
@@ -455,23 +444,32 @@ export class OutputMixer {
   }
 
   /**
-   * Voices whose prebuffer is not trimmed (block voices, a streaming voice with a pitch network): only the drift
-   * part of trimToJitter. Ahead of the schedule by DRIFT_PAD_MS or more over a whole window: that much silence in
-   * the next quiet buffer, the schedule unmoved.
+   * Clock drift, for every voice. Ahead of the schedule by DRIFT_PAD_MS or more over a whole window: that much
+   * silence in the next quiet buffer, the schedule unmoved (a streaming voice's trimToJitter plans it again with
+   * its grow, at the same window's end). Answers how far ahead the window that just ended was, frames, or −1
+   * while the window goes on.
    */
-  private followDrift(behind: number, n: number): void {
-    if (behind > this.driftBehindMax) this.driftBehindMax = behind;
-    this.driftFrames += n;
+  private followDrift(behind: number, n: number): number {
+    if (behind > this.windowBehindMax) this.windowBehindMax = behind;
+    this.windowFrames += n;
     const rate = this.o.outputRate;
-    if (this.driftFrames < TRIM_WINDOW_SEC * rate) return;
-    const ahead = Math.max(0, Math.floor(-this.driftBehindMax));
-    this.driftBehindMax = -Infinity;
-    this.driftFrames = 0;
-    if (this.sinceStart < rate || this.padPending > 0 || this.padLeft > 0) return;
-    if ((ahead * 1000) / rate >= DRIFT_PAD_MS) {
+    if (this.windowFrames < TRIM_WINDOW_SEC * rate) return -1;
+    const ahead = Math.max(0, Math.floor(-this.windowBehindMax));
+    this.windowBehindMax = -Infinity;
+    this.windowFrames = 0;
+    if (this.sinceStart >= rate && this.padPending === 0 && this.padLeft === 0 && (ahead * 1000) / rate >= DRIFT_PAD_MS) {
       this.padPending = ahead;
       this.padGrow = 0;
     }
+    return ahead;
+  }
+
+  /** Starts the window afresh (a new schedule, or a new level after a pad). */
+  private restartWindow(): void {
+    this.trimSpareMin = Infinity;
+    this.trimBehindMin = Infinity;
+    this.windowBehindMax = -Infinity;
+    this.windowFrames = 0;
   }
 
   /** The jitter grew into the margin (spareMs left): the prebuffer takes back what it used plus the margin, frames. */
@@ -508,12 +506,7 @@ export class OutputMixer {
     this.padLeft = this.padPending;
     this.growthMs += (this.padGrow * 1000) / this.o.outputRate;
     // A new level: the window measures it afresh (its low spare before the pad would grow it twice).
-    this.trimSpareMin = Infinity;
-    this.trimBehindMin = Infinity;
-    this.trimBehindMax = -Infinity;
-    this.trimFrames = 0;
-    this.driftBehindMax = -Infinity;
-    this.driftFrames = 0;
+    this.restartWindow();
     if (this.padGrow > 0) this.ctl.add(CTRL.PREBUFFER_GROWS, 1);
     else this.ctl.add(CTRL.DRIFT_PADS, 1);
     this.padPending = 0;

@@ -79,8 +79,8 @@ export const CTRL = {
   /** [audio] times a streaming voice's prebuffer grew back because the jitter used its margin (trimToJitter). */
   PREBUFFER_GROWS: 24,
   /**
-   * [audio] times a streaming voice played a few ms of silence in a pause because its output device's clock ran
-   * ahead of the input's (the ring emptied below the schedule): drift compensation, the schedule unmoved.
+   * [audio] times the voice played a few ms of silence in a pause because the output device's clock ran ahead of
+   * the input's (the ring emptied below the schedule): drift compensation, the schedule unmoved. Every voice.
    */
   DRIFT_PADS: 25,
 } as const;

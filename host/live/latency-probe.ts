@@ -75,7 +75,7 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
       // are: a step during the run times clicks against a prebuffer the result no longer reports (a fresh CLI
       // session measured 20 ms over its parts so). Such a run is measured again; the steps end within seconds.
       const steps = () => h.ctl.get(CTRL.PREBUFFER_TRIMS) + h.ctl.get(CTRL.PREBUFFER_GROWS) + h.ctl.get(CTRL.DRIFT_PADS);
-      const trims = steps();
+      const stepsBefore = steps();
       h.setBypass(true);
       await sleep(300);
       const d1 = await h.audio.measure(clicks, intervalMs, Boolean(click));
@@ -99,9 +99,9 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
       const [m1, m2] = [median(d1.latenciesMs) - dryMs, median(d2.latenciesMs) - dryMs];
       deviceRuns = [...d1.latenciesMs, ...d2.latenciesMs];
       device = (m1 + m2) / 2;
-      const trimmed = steps() !== trims;
-      if (Math.abs(m1 - m2) <= 5 && !trimmed) break;
-      if (trimmed) h.emit('info', 'the prebuffer stepped to the measured jitter during the measurement; measuring again');
+      const stepped = steps() !== stepsBefore;
+      if (Math.abs(m1 - m2) <= 5 && !stepped) break;
+      if (stepped) h.emit('info', 'the prebuffer stepped to the measured jitter during the measurement; measuring again');
       else h.emit('warning', `device latency moved from ${m1.toFixed(1)} to ${m2.toFixed(1)} ms during the measurement; measuring again`);
     }
     h.setBypass(wasBypass);

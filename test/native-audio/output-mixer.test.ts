@@ -40,7 +40,14 @@ function setup(prebufferMs = 40, maxFrames = B) {
     inputFrames += frames;
     ctl.stats[STATS.INPUT_FRAMES] = inputFrames;
   };
-  return { ctl, mixer, wet, tick, block, advance, frames: () => inputFrames, written: () => written };
+  /** Streaming: one input buffer arrives and is converted at once (its block ends with it), then one buffer plays. */
+  const streamTick = (value: number) => {
+    advance(B);
+    block(value, B);
+    advance(-B); // tick() advances the input clock itself
+    return tick();
+  };
+  return { ctl, mixer, wet, tick, block, advance, streamTick, frames: () => inputFrames, written: () => written };
 }
 
 test('the voice starts exactly prebuffer after its block’s input ended, fading in', () => {
@@ -164,12 +171,7 @@ test('an underrun right behind late input is the input’s, not the inference wo
   const m = setup(10);
   m.ctl.stats[STATS.BLOCK_FRAMES] = 48;
   m.ctl.set(CTRL.STREAMING, 1);
-  for (let i = 0; i < 400; i++) {
-    m.advance(B);
-    m.block(0.25, B);
-    m.advance(-B);
-    m.tick();
-  }
+  for (let i = 0; i < 400; i++) m.streamTick(0.25);
   const out = new Float32Array(B);
   /** The output drains the ring with no input; then two buffers arrive together, `ageMs` before it runs dry. */
   const lateInput = (ageMs: number) => {
@@ -183,12 +185,7 @@ test('an underrun right behind late input is the input’s, not the inference wo
   assert.equal(m.ctl.get(CTRL.UNDERRUN_DEVICE), 1, 'input just arrived: the input was late');
   assert.equal(m.ctl.get(CTRL.UNDERRUN_INFERENCE), 0);
   // The same input left unconverted for 10 ms is the worker's.
-  for (let i = 0; i < 400; i++) {
-    m.advance(B);
-    m.block(0.25, B);
-    m.advance(-B);
-    m.tick();
-  }
+  for (let i = 0; i < 400; i++) m.streamTick(0.25);
   lateInput(10);
   assert.equal(m.ctl.get(CTRL.UNDERRUN_INFERENCE), 1, 'input 10 ms old and unconverted: the worker was late');
 });
@@ -307,16 +304,10 @@ test('a streaming voice (converted audio with every input buffer) plays clean an
   const m = setup(5);
   m.ctl.stats[STATS.BLOCK_FRAMES] = 48;
   m.ctl.set(CTRL.STREAMING, 1);
-  const step = () => {
-    m.advance(B);
-    m.block(0.25, B);
-    m.advance(-B); // tick() advances the input clock itself
-    return m.tick();
-  };
-  for (let i = 0; i < 400; i++) step();
+  for (let i = 0; i < 400; i++) m.streamTick(0.25);
   assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
   assert.equal(m.ctl.get(CTRL.CATCH_UPS), 0, 'on schedule: nothing to catch up');
-  const y = step();
+  const y = m.streamTick(0.25);
   assert.ok(y.every((v) => Math.abs(v - 0.25) < 1e-6), 'the voice plays at full level');
 });
 
@@ -435,12 +426,7 @@ test('a streaming voice gives back the prebuffer its measured jitter never used,
     const m = setup(40);
     m.ctl.stats[STATS.BLOCK_FRAMES] = 48;
     m.ctl.set(CTRL.STREAMING, streaming);
-    for (let i = 0; i < Math.round((30 * RATE) / B); i++) {
-      m.advance(B);
-      m.block(value, B);
-      m.advance(-B);
-      m.tick();
-    }
+    for (let i = 0; i < Math.round((30 * RATE) / B); i++) m.streamTick(value);
     return m;
   };
   // Regular buffers use only the ring's own step (one 5.3 ms buffer arrives at a time): it steps down (24 ms per
