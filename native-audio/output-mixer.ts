@@ -113,6 +113,8 @@ export class OutputMixer {
   private spareFrames = 0; // output frames played since spareMin was published
   private behindMin = Infinity; // streaming: least lag behind schedule in the current half second, frames
   private behindFrames = 0;
+  private lagSum = 0; // behind schedule, summed per output frame over the current second (SCHEDULE_LAG_MS)
+  private lagFrames = 0;
   private dryPos = 0; // fractional read position into the dry input (rate conversion)
   private dryPrev = 0;
   private peakOut = 0;
@@ -164,6 +166,9 @@ export class OutputMixer {
     this.secFrames = 0;
     this.behindMin = Infinity;
     this.behindFrames = 0;
+    this.lagSum = 0;
+    this.lagFrames = 0;
+    this.ctl.stats[STATS.SCHEDULE_LAG_MS] = 0; // a primed voice starts on its schedule
     this.state = Wet.Priming;
     this.primeEnd = -1;
     this.take(null, Infinity);
@@ -313,6 +318,7 @@ export class OutputMixer {
       // or the engine's latency dropped (a smaller block: the audio queued under the old geometry now plays
       // late). The schedule is read afresh from the newest block each time, as priming reads it.
       const behind = (ctl.stats[STATS.INPUT_FRAMES]! - this.headDue()) * rateRatio;
+      this.noteLag(behind, n);
       // Drift is made up for every voice: a block voice's ring is drained by a fast output clock too. A streaming
       // voice with the built-in f0 plans it together with its trim, over the same window.
       const ahead = this.followDrift(behind, n);
@@ -328,12 +334,14 @@ export class OutputMixer {
         }
       }
       this.take(wet, n);
+      // Held (the latency probe is timing clicks): planned steps wait, so the clicks cross the prebuffer reported.
+      const hold = ctl.get(CTRL.HOLD_STEPS) === 1;
       if (this.trimFadeIn) {
         fadeIn(wet, n >> 1);
         this.trimFadeIn = false;
-      } else if (this.padPending > 0) {
+      } else if (!hold && this.padPending > 0) {
         this.applyPad(wet, n);
-      } else if (this.trimPending + this.trimLag > 0 && avail - n - this.trimPending - this.trimLag >= reserve) {
+      } else if (!hold && this.trimPending + this.trimLag > 0 && avail - n - this.trimPending - this.trimLag >= reserve) {
         this.applyTrim(wet, n);
       }
       return;
@@ -511,6 +519,16 @@ export class OutputMixer {
     else this.ctl.add(CTRL.DRIFT_PADS, 1);
     this.padPending = 0;
     this.padGrow = 0;
+  }
+
+  /** Publishes the output's mean offset behind its schedule over each second of playing (SCHEDULE_LAG_MS). */
+  private noteLag(behind: number, n: number): void {
+    this.lagSum += behind * n;
+    this.lagFrames += n;
+    if (this.lagFrames < this.o.outputRate) return;
+    this.ctl.stats[STATS.SCHEDULE_LAG_MS] = (this.lagSum / this.lagFrames / this.o.outputRate) * 1000;
+    this.lagSum = 0;
+    this.lagFrames = 0;
   }
 
   /** Tracks the jitter margin (WET_SPARE_MS): the minimum spare over each second of playing. */

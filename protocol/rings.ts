@@ -83,8 +83,13 @@ export const CTRL = {
    * the input's (the ring emptied below the schedule): drift compensation, the schedule unmoved. Every voice.
    */
   DRIFT_PADS: 25,
+  /**
+   * [host] 1: the output mixer keeps its prebuffer as it is: no trim, grow or drift pad starts (underruns and
+   * catch-ups still act). Set while the latency probe times clicks, which must cross the prebuffer it reports.
+   */
+  HOLD_STEPS: 26,
 } as const;
-export const CTRL_SLOTS = 26;
+export const CTRL_SLOTS = 27;
 /** CTRL.STREAMING's value for a streaming voice whose f0 comes from a pitch network. */
 export const STREAMING_NETWORK_F0 = 2;
 
@@ -142,6 +147,14 @@ export const STATS = {
    */
   INPUT_ARRIVED_AT: 21,
   INPUT_FRAMES_BEFORE: 22,
+  /**
+   * [audio] how far behind its schedule the output played, on average over the last second of playing, ms
+   * (negative: ahead). Input arrives in bursts of device buffers, so the output sits anywhere from on time to a
+   * buffer or two behind, which the catch-up and the trims tolerate; converted audio waits that much beyond
+   * the prebuffer, so the latency report adds it (a click measured 5.3 ms over its parts at buffer 256 when it
+   * was one buffer, 0.0 when it was none: same session, busy core).
+   */
+  SCHEDULE_LAG_MS: 23,
   /**
    * [inference] the running voice's network stages, ms of the last block each: slots STAGE_MS … STAGE_MS +
    * MAX_VOICE_STAGES − 1, in the order of the stage names the worker's ready message carries.

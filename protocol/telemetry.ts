@@ -13,7 +13,10 @@ export type Fallback = 'silence' | 'dry';
 export interface LatencyFigures {
   /** block + crossfade + search + resampling + look-ahead (+ noise suppression), ms. */
   algorithmicMs: number;
-  /** Output prebuffer in use, ms: the time a block's voice waits after its input ends, covering inference. */
+  /**
+   * Output prebuffer in use, ms: the time a block's voice waits after its input ends, covering inference (the
+   * prebuffer the mixer keeps, plus the output's lag behind its schedule over the last second).
+   */
   prebufferMs: number;
   /** Device I/O: measured in passthrough with a click when available, else the backend's nominal figure, ms. */
   deviceMs: number;
@@ -26,6 +29,11 @@ export interface LatencyFigures {
   spareMs?: number;
   /** Last click measurement through the whole chain with the voice on, ms (absent until measured). */
   measuredMs?: number;
+  /**
+   * The prebuffer part while those clicks were timed, ms (it holds still then, and may step after): the
+   * measured click less it and deviceMs is the engine's delay as the click saw it.
+   */
+  measuredPrebufferMs?: number;
   /** What a listener waits: algorithmic + prebuffer + device, ms. The one headline figure (see latencyFigures). */
   totalMs: number;
 }

@@ -14,6 +14,7 @@ export interface LatencyMeasurement {
   /** The same in bypass: the devices alone (and the short dry queue), ms (median). */
   deviceMs: number;
   algorithmicMs: number;
+  /** What the clicks waited in the output ring: the prebuffer plus the output's lag behind its schedule, ms. */
   prebufferMs: number;
   clicks: { voice: number[]; device: number[] };
 }
@@ -57,6 +58,11 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
   const hadMonitor = h.devices.chosen.has('monitor') && !h.devices.missing.has('monitor');
   if (hadMonitor) await h.audio.close('monitor');
   const wasBypass = h.ctl.get(CTRL.BYPASS) === 1;
+  // The prebuffer holds still while it is timed. It used to follow the jitter during the runs: a trim, grow or
+  // drift pad between two clicks times them against a prebuffer the result does not report, and three such
+  // runs in a row on a busy machine (the UI's host with a browser beside it) gave a result 10 ms over its parts
+  // once and 16 under once. A measurement lasts ~20 s; a step deferred that long costs nothing.
+  h.ctl.set(CTRL.HOLD_STEPS, 1);
   const env = routingEnv(capture, 'input');
   await h.audio.open({ role: 'capture', deviceId: capture.id, label: capture.label, sampleRate: h.outputRate, bufferFrames: h.bufferFrames, ...(env ? { env } : {}) });
   if (click) {
@@ -70,11 +76,11 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
     let device = NaN;
     let voiceRun: Awaited<ReturnType<AudioIO['measure']>> | null = null;
     let deviceRuns: number[] = [];
+    let lagMs = 0;
     for (let attempt = 0; attempt < 3; attempt++) {
-      // A streaming voice's prebuffer steps to the measured jitter in quiet buffers, which the gaps between clicks
-      // are: a step during the run times clicks against a prebuffer the result no longer reports (a fresh CLI
-      // session measured 20 ms over its parts so). Such a run is measured again; the steps end within seconds.
-      const steps = () => h.ctl.get(CTRL.PREBUFFER_TRIMS) + h.ctl.get(CTRL.PREBUFFER_GROWS) + h.ctl.get(CTRL.DRIFT_PADS);
+      // What still moves the schedule while the steps are held: an underrun (it primes again, with a larger
+      // prebuffer), a catch-up or a resync. Such a run is measured again.
+      const steps = () => h.ctl.get(CTRL.UNDERRUNS) + h.ctl.get(CTRL.CATCH_UPS) + h.ctl.get(CTRL.RESYNCS);
       const stepsBefore = steps();
       h.setBypass(true);
       await sleep(300);
@@ -86,11 +92,17 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
       const shaped = { pitch: h.settings().pitch, formant: h.settings().formant };
       if (!o.keepVoice) h.update({ pitch: 0, formant: 0 });
       await sleep(Math.max(300, h.prebufferMs() + h.algorithmicMs() + 100));
+      // The output's lag behind its schedule is published once a second; sampled over the run, it is what the
+      // clicks waited beyond the prebuffer.
+      const lags: number[] = [];
+      const sampler = setInterval(() => lags.push(h.ctl.stats[STATS.SCHEDULE_LAG_MS]!), 250);
       try {
         voiceRun = await h.audio.measure(clicks, intervalMs, Boolean(click));
       } finally {
+        clearInterval(sampler);
         if (!o.keepVoice) h.update(shaped);
       }
+      lagMs = lags.length > 0 ? lags.reduce((a, b) => a + b, 0) / lags.length : h.ctl.stats[STATS.SCHEDULE_LAG_MS]!;
       h.setBypass(true);
       await sleep(300);
       const d2 = await h.audio.measure(Math.max(3, clicks >> 1), intervalMs, Boolean(click));
@@ -101,7 +113,7 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
       device = (m1 + m2) / 2;
       const stepped = steps() !== stepsBefore;
       if (Math.abs(m1 - m2) <= 5 && !stepped) break;
-      if (stepped) h.emit('info', 'the prebuffer stepped to the measured jitter during the measurement; measuring again');
+      if (stepped) h.emit('info', 'the voice underran or skipped ahead during the measurement; measuring again');
       else h.emit('warning', `device latency moved from ${m1.toFixed(1)} to ${m2.toFixed(1)} ms during the measurement; measuring again`);
     }
     h.setBypass(wasBypass);
@@ -113,8 +125,10 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
         `the latency clicks were not heard (input found ${voice.foundInInput}, capture ${voice.foundInCapture}): the capture device must hear the output and the input must hear the clicks`,
       );
     }
-    return { voiceMs, deviceMs, algorithmicMs: h.algorithmicMs(), prebufferMs: h.ctl.stats[STATS.PREBUFFER_IN_USE_MS]!, clicks: { voice: voice.latenciesMs, device: deviceRuns } };
+    const prebufferMs = h.ctl.stats[STATS.PREBUFFER_IN_USE_MS]! + lagMs;
+    return { voiceMs, deviceMs, algorithmicMs: h.algorithmicMs(), prebufferMs, clicks: { voice: voice.latenciesMs, device: deviceRuns } };
   } finally {
+    h.ctl.set(CTRL.HOLD_STEPS, 0);
     h.setBypass(wasBypass);
     await h.audio.close('capture').catch(() => undefined);
     if (click) await h.audio.close('click').catch(() => undefined);

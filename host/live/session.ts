@@ -106,6 +106,7 @@ export class LiveSession {
   private prebufferMs = 0;
   private measuredDeviceMs: number | null = null;
   private measuredVoiceMs: number | null = null;
+  private measuredPrebufferMs: number | null = null;
   private nominalDeviceMs = 0;
   private stopped = false;
   private events: LiveEvent[] = [];
@@ -410,6 +411,7 @@ export class LiveSession {
     );
     this.measuredDeviceMs = m.deviceMs;
     this.measuredVoiceMs = m.voiceMs;
+    this.measuredPrebufferMs = m.prebufferMs;
     return m;
   }
 
@@ -462,11 +464,13 @@ export class LiveSession {
       deviceStalls: this.devices.stalls,
       latency: latencyFigures({
         algorithmicMs: this.algorithmicMs,
-        prebufferMs: s[STATS.PREBUFFER_IN_USE_MS]! || this.prebufferMs,
+        // What converted audio waits in the output ring: the prebuffer, plus how far the output plays behind
+        // its schedule (input bursts; see SCHEDULE_LAG_MS), which a click measures too.
+        prebufferMs: Math.max(0, (s[STATS.PREBUFFER_IN_USE_MS]! || this.prebufferMs) + s[STATS.SCHEDULE_LAG_MS]!),
         deviceMs: this.measuredDeviceMs ?? this.nominalDeviceMs,
         deviceSource: this.measuredDeviceMs === null ? 'nominal' : 'measured',
         ...(s[STATS.WET_SPARE_MS]! >= 0 ? { spareMs: s[STATS.WET_SPARE_MS]! } : {}),
-        ...(this.measuredVoiceMs !== null ? { measuredMs: this.measuredVoiceMs } : {}),
+        ...(this.measuredVoiceMs !== null ? { measuredMs: this.measuredVoiceMs, measuredPrebufferMs: this.measuredPrebufferMs! } : {}),
       }),
     };
   }

@@ -5,12 +5,14 @@ import { existsSync } from 'node:fs';
 import type { F0Estimator } from '../../engine/f0/estimator.js';
 import { YinEstimator } from '../../engine/f0/yin.js';
 import { PYIN_VOICING } from '../../engine/f0/yin-pyin.js';
+import { F0_METHODS as F0_METHOD_IDS, type F0Method } from '../../protocol/control.js';
 import { loadSession, type LoadedSession, type ProviderChoice } from '../runtime.js';
 import { CrepeEstimator, isCrepeSession } from './crepe.js';
 import { RMVPE_FORMS, RmvpeEstimator, describeSessionIo, detectRmvpeIo } from './rmvpe.js';
 import { SwiftF0Estimator, isSwiftF0Session } from './swiftf0.js';
 
-export type F0MethodId = 'yin' | 'pyin' | 'swiftf0' | 'crepe' | 'rmvpe';
+/** The method ids are the protocol's (the UI offers the same list); what each one is lives here. */
+export type F0MethodId = F0Method;
 
 export interface F0MethodInfo {
   id: F0MethodId;
@@ -21,13 +23,16 @@ export interface F0MethodInfo {
   file?: string;
 }
 
-export const F0_METHODS: readonly F0MethodInfo[] = [
-  { id: 'yin', description: 'built-in YIN in TypeScript: no model file, cheapest, 23 ms of f0 look-ahead', needsFile: false },
-  { id: 'pyin', description: "built-in YIN with pYIN's probabilistic voicing: voices 95 % of speech CREPE voices (yin: 84 %), more false voicing, 33 ms of f0 look-ahead", needsFile: false },
-  { id: 'swiftf0', description: 'SwiftF0 network (0.4 MB): robust on speech, ~4 ms per block, but 186 ms of f0 look-ahead', needsFile: true, file: 'swiftf0.onnx' },
-  { id: 'crepe', description: 'CREPE network (tiny, 2 MB): one 64 ms window per 10 ms frame, 32 ms of f0 look-ahead', needsFile: true, file: 'crepe_tiny.onnx' },
-  { id: 'rmvpe', description: "RMVPE network (RVC's default; 181 MB .pt, 361 MB .onnx): the costliest per block, 72 ms of f0 look-ahead", needsFile: true, file: 'rmvpe.onnx' },
-];
+// A Record, so a method added to the protocol's list fails to compile until it is described here.
+const INFO: Record<F0MethodId, Omit<F0MethodInfo, 'id'>> = {
+  yin: { description: 'built-in YIN in TypeScript: no model file, cheapest, 23 ms of f0 look-ahead', needsFile: false },
+  pyin: { description: "built-in YIN with pYIN's probabilistic voicing: voices 95 % of speech CREPE voices (yin: 84 %), more false voicing, 33 ms of f0 look-ahead", needsFile: false },
+  swiftf0: { description: 'SwiftF0 network (0.4 MB): robust on speech, ~4 ms per block, but 186 ms of f0 look-ahead', needsFile: true, file: 'swiftf0.onnx' },
+  crepe: { description: 'CREPE network (tiny, 2 MB): one 64 ms window per 10 ms frame, 32 ms of f0 look-ahead', needsFile: true, file: 'crepe_tiny.onnx' },
+  rmvpe: { description: "RMVPE network (RVC's default; 181 MB .pt, 361 MB .onnx): the costliest per block, 72 ms of f0 look-ahead", needsFile: true, file: 'rmvpe.onnx' },
+};
+
+export const F0_METHODS: readonly F0MethodInfo[] = F0_METHOD_IDS.map((id) => ({ id, ...INFO[id] }));
 
 export interface F0MethodOptions {
   /** The method's network file (.onnx); required for every method but yin. */

@@ -13,21 +13,17 @@ export class SovitsGraphError extends UserError {
   }
 }
 
+/** The VITS shapes so-vits-svc's config.json names as RVC's config does (one declaration: RvcNetConfig's). */
+type SharedVitsShapes = Pick<
+  RvcNetConfig,
+  | 'inter_channels' | 'hidden_channels' | 'filter_channels' | 'n_heads' | 'n_layers' | 'kernel_size'
+  | 'resblock_kernel_sizes' | 'resblock_dilation_sizes' | 'upsample_rates' | 'upsample_initial_channel'
+  | 'upsample_kernel_sizes' | 'gin_channels'
+>;
+
 /** config.json's "model" fields the inference network reads (plus data.sampling_rate / hop_length). */
-export interface SovitsNetConfig {
-  inter_channels: number;
-  hidden_channels: number;
-  filter_channels: number;
-  n_heads: number;
-  n_layers: number;
-  kernel_size: number;
+export interface SovitsNetConfig extends SharedVitsShapes {
   resblock: '1' | '2';
-  resblock_kernel_sizes: number[];
-  resblock_dilation_sizes: number[][];
-  upsample_rates: number[];
-  upsample_initial_channel: number;
-  upsample_kernel_sizes: number[];
-  gin_channels: number;
   ssl_dim: number;
   n_speakers: number;
   sampling_rate: number;
@@ -69,13 +65,8 @@ export const SOVITS_DECODER_CONTEXT_KEY = 'resona.decoderContext';
 
 /** RVC's decoder / encoder listing reads these fields; so-vits-svc's config names them the same. */
 function asRvcShapes(c: SovitsNetConfig): RvcNetConfig {
-  return {
-    spec_channels: 0, segment_size: 0, inter_channels: c.inter_channels, hidden_channels: c.hidden_channels,
-    filter_channels: c.filter_channels, n_heads: c.n_heads, n_layers: c.n_layers, kernel_size: c.kernel_size, p_dropout: 0,
-    resblock: c.resblock, resblock_kernel_sizes: c.resblock_kernel_sizes, resblock_dilation_sizes: c.resblock_dilation_sizes,
-    upsample_rates: c.upsample_rates, upsample_initial_channel: c.upsample_initial_channel, upsample_kernel_sizes: c.upsample_kernel_sizes,
-    spk_embed_dim: c.n_speakers, gin_channels: c.gin_channels, sr: c.sampling_rate,
-  };
+  const { ssl_dim: _ssl, n_speakers, sampling_rate, ...shared } = c;
+  return { ...shared, spec_channels: 0, segment_size: 0, p_dropout: 0, spk_embed_dim: n_speakers, sr: sampling_rate };
 }
 
 /** Where coupling f's WN lives. */

@@ -1,6 +1,6 @@
 // The latency probe's bookkeeping, without devices: what it reports must be what its clicks went through. A
-// fake audio layer answers each timed run; the fake mixer trims the prebuffer during the first voice run, as a
-// fresh streaming session does in the probe's quiet gaps.
+// fake audio layer answers each timed run, with the voice's clicks as late as the prebuffer in use plus the
+// output's lag behind its schedule; the fake mixer can underrun during the first voice run (the prebuffer grows).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { measureLatency, type ProbeHost } from '../../host/live/latency-probe.js';
@@ -11,26 +11,29 @@ import { DEFAULT_SETTINGS, type EngineSettings } from '../../protocol/settings.j
 
 const DEVICE = { id: 1, name: 'loop', hostApi: 'test', maxInputChannels: 1, maxOutputChannels: 1, defaultSampleRate: 48000, sampleRates: [48000] } as unknown as AudioDeviceInfo;
 
-function fakeHost(trimDuringVoiceRuns: number) {
+function fakeHost(o: { underrunDuringVoiceRuns?: number; lagMs?: number } = {}) {
   const ctl = new Control(createSharedBuffers(48000, 48000, 4800));
   ctl.stats[STATS.PREBUFFER_IN_USE_MS] = 40;
+  ctl.stats[STATS.SCHEDULE_LAG_MS] = o.lagMs ?? 0;
   let bypass = false;
   let voiceRuns = 0;
+  const heldInRuns: number[] = [];
   const events: string[] = [];
   const h: ProbeHost = {
     audio: {
       open: async () => undefined,
       close: async () => undefined,
-      // Bypass: the devices alone, 30 ms. Voice: 11 ms of engine + the prebuffer in use when the clicks went
-      // through; a trim in the run's quiet gaps lowers the prebuffer after the clicks were timed.
+      // Bypass: the devices alone, 30 ms. Voice: 11 ms of engine + what the clicks waited in the output ring.
+      // An underrun in the run primes the voice again with a larger prebuffer, after some clicks were timed.
       measure: async (clicks: number) => {
+        heldInRuns.push(ctl.get(CTRL.HOLD_STEPS));
         if (bypass) return { latenciesMs: Array(clicks).fill(30), clicksEmitted: clicks, foundInInput: clicks, foundInCapture: clicks };
-        const at = ctl.stats[STATS.PREBUFFER_IN_USE_MS]!;
-        if (voiceRuns++ < trimDuringVoiceRuns) {
-          ctl.stats[STATS.PREBUFFER_IN_USE_MS] = at - 20;
-          ctl.set(CTRL.PREBUFFER_TRIMS, ctl.get(CTRL.PREBUFFER_TRIMS) + 1);
+        const waited = ctl.stats[STATS.PREBUFFER_IN_USE_MS]! + ctl.stats[STATS.SCHEDULE_LAG_MS]!;
+        if (voiceRuns++ < (o.underrunDuringVoiceRuns ?? 0)) {
+          ctl.stats[STATS.PREBUFFER_IN_USE_MS] = ctl.stats[STATS.PREBUFFER_IN_USE_MS]! + 10;
+          ctl.add(CTRL.UNDERRUNS, 1);
         }
-        return { latenciesMs: Array(clicks).fill(30 + 11 + at), clicksEmitted: clicks, foundInInput: clicks, foundInCapture: clicks };
+        return { latenciesMs: Array(clicks).fill(30 + 11 + waited), clicksEmitted: clicks, foundInInput: clicks, foundInCapture: clicks };
       },
     } as unknown as ProbeHost['audio'],
     ctl,
@@ -47,21 +50,30 @@ function fakeHost(trimDuringVoiceRuns: number) {
     },
     emit: (_kind, message) => events.push(message),
   };
-  return { h, events, runs: () => voiceRuns };
+  return { h, ctl, events, heldInRuns, runs: () => voiceRuns };
 }
 
-test('a prebuffer trimmed while the clicks are timed: measured again, and the result adds up to its parts', { timeout: 60_000 }, async () => {
-  const { h, events, runs } = fakeHost(1);
+test('an underrun while the clicks are timed: measured again, and the result adds up to its parts', { timeout: 60_000 }, async () => {
+  const { h, events, runs } = fakeHost({ underrunDuringVoiceRuns: 1 });
   const m = await measureLatency(h, { capture: '1', click: '1', clicks: 3, intervalMs: 1 });
-  assert.equal(runs(), 2, 'the run with a trim in it was measured again');
-  assert.ok(events.some((e) => /stepped/.test(e)), events.join('; '));
-  assert.equal(m.prebufferMs, 20);
+  assert.equal(runs(), 2, 'the run with an underrun in it was measured again');
+  assert.ok(events.some((e) => /underran/.test(e)), events.join('; '));
+  assert.equal(m.prebufferMs, 50);
   assert.equal(m.voiceMs, m.deviceMs + m.algorithmicMs + m.prebufferMs);
 });
 
-test('no trim: one run, as before', { timeout: 60_000 }, async () => {
-  const { h, runs } = fakeHost(0);
+test('no underrun: one run; the prebuffer holds still while it is timed, and is released after', { timeout: 60_000 }, async () => {
+  const { h, ctl, heldInRuns, runs } = fakeHost();
   const m = await measureLatency(h, { capture: '1', click: '1', clicks: 3, intervalMs: 1 });
   assert.equal(runs(), 1);
+  assert.deepEqual(heldInRuns, [1, 1, 1], 'every run (bypass, voice, bypass) is timed with the steps held');
+  assert.equal(ctl.get(CTRL.HOLD_STEPS), 0);
   assert.equal(m.voiceMs, m.deviceMs + m.algorithmicMs + m.prebufferMs);
+});
+
+test("the output's lag behind its schedule is part of what the clicks waited: the prebuffer part includes it", { timeout: 60_000 }, async () => {
+  const { h } = fakeHost({ lagMs: 5.3 });
+  const m = await measureLatency(h, { capture: '1', click: '1', clicks: 3, intervalMs: 1 });
+  assert.ok(Math.abs(m.prebufferMs - 45.3) < 1e-9, `prebuffer ${m.prebufferMs}`);
+  assert.ok(Math.abs(m.voiceMs - (m.deviceMs + m.algorithmicMs + m.prebufferMs)) < 1e-9);
 });

@@ -449,3 +449,39 @@ test('a streaming voice gives back the prebuffer its measured jitter never used,
   assert.equal(network.ctl.stats[STATS.PREBUFFER_IN_USE_MS], 40);
   assert.equal(network.ctl.get(CTRL.UNDERRUNS), 0);
 });
+
+test('while the latency probe times clicks the prebuffer holds still; released, it follows the jitter again', () => {
+  const m = setup(40);
+  m.ctl.stats[STATS.BLOCK_FRAMES] = 48;
+  m.ctl.set(CTRL.STREAMING, 1);
+  m.ctl.set(CTRL.HOLD_STEPS, 1);
+  for (let i = 0; i < Math.round((20 * RATE) / B); i++) m.streamTick(0);
+  assert.equal(m.ctl.get(CTRL.PREBUFFER_TRIMS) + m.ctl.get(CTRL.PREBUFFER_GROWS) + m.ctl.get(CTRL.DRIFT_PADS), 0, 'a step while held');
+  assert.equal(m.ctl.stats[STATS.PREBUFFER_IN_USE_MS], 40);
+  m.ctl.set(CTRL.HOLD_STEPS, 0);
+  for (let i = 0; i < Math.round((10 * RATE) / B); i++) m.streamTick(0);
+  assert.ok(m.ctl.get(CTRL.PREBUFFER_TRIMS) >= 1, 'released, the unused prebuffer is given back');
+  assert.ok(m.ctl.stats[STATS.PREBUFFER_IN_USE_MS]! < 40);
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
+});
+
+test('how far the output plays behind its schedule is published (converted audio waits that much beyond the prebuffer)', () => {
+  const m = setup(40);
+  m.ctl.stats[STATS.BLOCK_FRAMES] = 48;
+  m.ctl.set(CTRL.STREAMING, 1);
+  // Loud, so that no trim drops the lag: this is the lag a click measures.
+  for (let i = 0; i < Math.round((5 * RATE) / B); i++) m.streamTick(0.25);
+  const before = m.ctl.stats[STATS.SCHEDULE_LAG_MS]!;
+  // The device skips two requests (10.7 ms) while input and conversion go on: under the catch-up's threshold
+  // (two buffers and 10 ms), so the output stays that much behind.
+  for (let k = 0; k < 2; k++) {
+    m.advance(B);
+    m.block(0.25, B);
+  }
+  for (let i = 0; i < Math.round((3 * RATE) / B); i++) m.streamTick(0.25);
+  const after = m.ctl.stats[STATS.SCHEDULE_LAG_MS]!;
+  const stall = (2 * B * 1000) / RATE;
+  assert.ok(Math.abs(after - before - stall) < 0.5, `lag ${before.toFixed(2)} → ${after.toFixed(2)} ms after a ${stall.toFixed(1)} ms stall`);
+  assert.equal(m.ctl.get(CTRL.CATCH_UPS), 0);
+  assert.equal(m.ctl.get(CTRL.UNDERRUNS), 0);
+});
