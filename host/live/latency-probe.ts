@@ -58,18 +58,20 @@ export async function measureLatency(h: ProbeHost, o: ProbeOptions): Promise<Lat
   const hadMonitor = h.devices.chosen.has('monitor') && !h.devices.missing.has('monitor');
   if (hadMonitor) await h.audio.close('monitor');
   const wasBypass = h.ctl.get(CTRL.BYPASS) === 1;
-  // The prebuffer holds still while it is timed. It used to follow the jitter during the runs: a trim, grow or
-  // drift pad between two clicks times them against a prebuffer the result does not report, and three such
-  // runs in a row on a busy machine (the UI's host with a browser beside it) gave a result 10 ms over its parts
-  // once and 16 under once. A measurement lasts ~20 s; a step deferred that long costs nothing.
-  h.ctl.set(CTRL.HOLD_STEPS, 1);
-  const env = routingEnv(capture, 'input');
-  await h.audio.open({ role: 'capture', deviceId: capture.id, label: capture.label, sampleRate: h.outputRate, bufferFrames: h.bufferFrames, ...(env ? { env } : {}) });
-  if (click) {
-    const cenv = routingEnv(click, 'output');
-    await h.audio.open({ role: 'click', deviceId: click.id, label: click.label, sampleRate: h.streamRate, bufferFrames: h.bufferFrames, ...(cenv ? { env: cenv } : {}) });
-  }
   try {
+    // Inside the try: a stream that fails to open leaves none of the others open, and the monitor comes back.
+    const env = routingEnv(capture, 'input');
+    await h.audio.open({ role: 'capture', deviceId: capture.id, label: capture.label, sampleRate: h.outputRate, bufferFrames: h.bufferFrames, ...(env ? { env } : {}) });
+    if (click) {
+      const cenv = routingEnv(click, 'output');
+      await h.audio.open({ role: 'click', deviceId: click.id, label: click.label, sampleRate: h.streamRate, bufferFrames: h.bufferFrames, ...(cenv ? { env: cenv } : {}) });
+    }
+    // The prebuffer holds still while it is timed (released in finally). It used to follow the jitter during the
+    // runs: a trim, grow or drift pad between two clicks times them against a prebuffer the result does not
+    // report, and three such runs in a row on a busy machine (the UI's host with a browser beside it) gave a
+    // result 10 ms over its parts once and 16 under once. A measurement lasts ~20 s; a step deferred that long
+    // costs nothing.
+    h.ctl.set(CTRL.HOLD_STEPS, 1);
     await sleep(1000); // let the new streams start and their clocks settle
     // Devices, voice, devices again: a device hiccup between them (an underflow makes PulseAudio re-buffer)
     // changes the device latency, and then the pair is measured again.

@@ -11,7 +11,7 @@ import { DEFAULT_SETTINGS, type EngineSettings } from '../../protocol/settings.j
 
 const DEVICE = { id: 1, name: 'loop', hostApi: 'test', maxInputChannels: 1, maxOutputChannels: 1, defaultSampleRate: 48000, sampleRates: [48000] } as unknown as AudioDeviceInfo;
 
-function fakeHost(o: { underrunDuringVoiceRuns?: number; lagMs?: number } = {}) {
+function fakeHost(o: { underrunDuringVoiceRuns?: number; lagMs?: number; clickFails?: boolean } = {}) {
   const ctl = new Control(createSharedBuffers(48000, 48000, 4800));
   ctl.stats[STATS.PREBUFFER_IN_USE_MS] = 40;
   ctl.stats[STATS.SCHEDULE_LAG_MS] = o.lagMs ?? 0;
@@ -19,10 +19,14 @@ function fakeHost(o: { underrunDuringVoiceRuns?: number; lagMs?: number } = {}) 
   let voiceRuns = 0;
   const heldInRuns: number[] = [];
   const events: string[] = [];
+  const open = new Set<string>();
   const h: ProbeHost = {
     audio: {
-      open: async () => undefined,
-      close: async () => undefined,
+      open: async (r: { role: string }) => {
+        if (o.clickFails && r.role === 'click') throw new Error('the click device is gone');
+        open.add(r.role);
+      },
+      close: async (role: string) => void open.delete(role),
       // Bypass: the devices alone, 30 ms. Voice: 11 ms of engine + what the clicks waited in the output ring.
       // An underrun in the run primes the voice again with a larger prebuffer, after some clicks were timed.
       measure: async (clicks: number) => {
@@ -50,7 +54,7 @@ function fakeHost(o: { underrunDuringVoiceRuns?: number; lagMs?: number } = {}) 
     },
     emit: (_kind, message) => events.push(message),
   };
-  return { h, ctl, events, heldInRuns, runs: () => voiceRuns };
+  return { h, ctl, events, heldInRuns, open, runs: () => voiceRuns };
 }
 
 test('an underrun while the clicks are timed: measured again, and the result adds up to its parts', { timeout: 60_000 }, async () => {
@@ -76,4 +80,11 @@ test("the output's lag behind its schedule is part of what the clicks waited: th
   const m = await measureLatency(h, { capture: '1', click: '1', clicks: 3, intervalMs: 1 });
   assert.ok(Math.abs(m.prebufferMs - 45.3) < 1e-9, `prebuffer ${m.prebufferMs}`);
   assert.ok(Math.abs(m.voiceMs - (m.deviceMs + m.algorithmicMs + m.prebufferMs)) < 1e-9);
+});
+
+test('a probe stream that fails to open leaves nothing behind: no stream open, the prebuffer not held', { timeout: 60_000 }, async () => {
+  const { h, ctl, open } = fakeHost({ clickFails: true });
+  await assert.rejects(measureLatency(h, { capture: '1', click: '1', clicks: 3, intervalMs: 1 }), /click device is gone/);
+  assert.deepEqual([...open], [], 'the capture stream was closed again');
+  assert.equal(ctl.get(CTRL.HOLD_STEPS), 0);
 });
