@@ -104,9 +104,8 @@ export class LiveSession {
   private voiceOn = true;
   /** 0 until the first voice's warm-up has sized it. */
   private prebufferMs = 0;
-  private measuredDeviceMs: number | null = null;
-  private measuredVoiceMs: number | null = null;
-  private measuredPrebufferMs: number | null = null;
+  /** The last click measurement: its device part replaces the nominal one, and the report keeps its figures. */
+  private measured: LatencyMeasurement | null = null;
   private nominalDeviceMs = 0;
   private stopped = false;
   private events: LiveEvent[] = [];
@@ -409,9 +408,7 @@ export class LiveSession {
       },
       o,
     );
-    this.measuredDeviceMs = m.deviceMs;
-    this.measuredVoiceMs = m.voiceMs;
-    this.measuredPrebufferMs = m.prebufferMs;
+    this.measured = m;
     return m;
   }
 
@@ -467,10 +464,10 @@ export class LiveSession {
         // What converted audio waits in the output ring: the prebuffer, plus how far the output plays behind
         // its schedule (input bursts; see SCHEDULE_LAG_MS), which a click measures too.
         prebufferMs: Math.max(0, (s[STATS.PREBUFFER_IN_USE_MS]! || this.prebufferMs) + s[STATS.SCHEDULE_LAG_MS]!),
-        deviceMs: this.measuredDeviceMs ?? this.nominalDeviceMs,
-        deviceSource: this.measuredDeviceMs === null ? 'nominal' : 'measured',
+        deviceMs: this.measured?.deviceMs ?? this.nominalDeviceMs,
+        deviceSource: this.measured === null ? 'nominal' : 'measured',
         ...(s[STATS.WET_SPARE_MS]! >= 0 ? { spareMs: s[STATS.WET_SPARE_MS]! } : {}),
-        ...(this.measuredVoiceMs !== null ? { measuredMs: this.measuredVoiceMs, measuredPrebufferMs: this.measuredPrebufferMs! } : {}),
+        ...(this.measured !== null ? { measuredMs: this.measured.voiceMs, measuredPrebufferMs: this.measured.prebufferMs } : {}),
       }),
     };
   }
