@@ -59,6 +59,13 @@ const QUIET = 0.03;
 /** Input younger than this at an underrun is not yet the inference worker's to have converted (see underrunCause). */
 const INFERENCE_GRACE_MS = 2;
 
+/**
+ * The shortest fade a voice that runs dry gets, ms. What the ring still holds is faded out, and where that is
+ * shorter than this, the fade runs on into the mirror image of what played just before (see concealDry): a
+ * voice that ran dry with 1 ms left used to fade over 1 ms, a cut (0.16 step at the virtual microphone).
+ */
+const DRY_FADE_MS = 4;
+
 /** Mute fade, ms: raised cosine, click-free, and over well within one device buffer's worth of reaction. */
 export const MUTE_FADE_MS = 5;
 
@@ -103,6 +110,8 @@ export class OutputMixer {
   private readonly fadeStep: number;
   private readonly smooth: number;
   private readonly wetBuf: Float32Array;
+  /** The last DRY_FADE_MS of wet audio rendered (the fade-out of a voice that runs dry mirrors it). */
+  private readonly wetTail: Float32Array;
   private readonly dryBuf: Float32Array;
   private readonly dryIn: Float32Array;
   private readonly monBuf: Float32Array;
@@ -134,6 +143,7 @@ export class OutputMixer {
     this.fadeStep = 1 / Math.max(1, fade);
     this.smooth = 1 - Math.exp(-1 / (0.01 * o.outputRate)); // 10 ms gain smoothing
     this.wetBuf = new Float32Array(o.maxFrames);
+    this.wetTail = new Float32Array(Math.round((o.outputRate * DRY_FADE_MS) / 1000));
     this.dryBuf = new Float32Array(o.maxFrames);
     this.monBuf = new Float32Array(o.maxFrames);
     this.dryIn = new Float32Array(Math.ceil((o.maxFrames * o.inputRate) / o.outputRate) + 4);
@@ -205,6 +215,7 @@ export class OutputMixer {
       this.recovering = workerDown;
     }
     this.fillWet(n, passthrough);
+    this.keepTail(wet, n);
     const wetOn = !bypass && !passthrough && this.state === Wet.Playing;
     // With the dry fallback, the dry input plays from a crash until the voice is back, then they cross-fade.
     if (wetOn) this.recovering = false;
@@ -290,10 +301,15 @@ export class OutputMixer {
     const avail = this.wet.availableRead();
     const blockOut = ctl.stats[STATS.BLOCK_FRAMES]! * rateRatio;
     const tooMuch = blockOut + ((this.prebufferMs() + 250) * this.o.outputRate) / 1000;
-    // The reserve: a block voice keeps two device buffers (the next block may come late); a streaming voice's
-    // audio arrives with every input buffer, so one is enough, plus 2 ms so that a late one still leaves
-    // something to fade out (with one buffer only, a few samples were left and the "fade" was a cut: 0.16 step).
+    // The reserve, what the spare is measured above: a block voice keeps two device buffers (the next block may
+    // come late); a streaming voice's audio arrives with every input buffer, so one is enough, plus 2 ms.
     const reserve = ctl.get(CTRL.STREAMING) !== 0 ? n + Math.round(this.o.outputRate * 0.002) : 2 * n;
+    // A streaming voice under its reserve but with this buffer's worth still plays it: its worker is a little
+    // late (input came in a burst after a 15 ms system stall, traced with a busy core: 304 frames left for a
+    // 256-frame buffer), and the next buffer gives it 5 ms more. Priming afresh there cost a prebuffer of
+    // silence for 48 frames short. If it does run dry, concealDry fades it out smoothly however little is left,
+    // and the spare below zero grows the prebuffer back (trimToJitter).
+    const playable = ctl.get(CTRL.STREAMING) !== 0 ? n : reserve;
     // A block voice took over: its prebuffer is the host's, untrimmed (its blocks are not a streaming voice's jitter).
     if (ctl.get(CTRL.STREAMING) !== 1 && this.trimMs > 0) {
       this.trimMs = 0;
@@ -302,7 +318,7 @@ export class OutputMixer {
     }
     // Growing back: silence goes out in place of ring audio (after a quiet buffer that faded out), so the ring
     // keeps what the device did not take; the schedule moved with growthMs already.
-    if (this.padLeft > 0 && avail >= reserve && avail <= tooMuch) {
+    if (this.padLeft > 0 && avail >= playable && avail <= tooMuch) {
       const k = Math.min(n, this.padLeft);
       this.padLeft -= k;
       wet.fill(0, 0, k);
@@ -312,7 +328,7 @@ export class OutputMixer {
       }
       return;
     }
-    if (avail >= reserve && avail <= tooMuch) {
+    if (avail >= playable && avail <= tooMuch) {
       this.noteSpare(avail - reserve, n);
       // Behind schedule by more than input-arrival jitter (two device buffers and 10 ms): the device stalled,
       // or the engine's latency dropped (a smaller block: the audio queued under the old geometry now plays
@@ -348,8 +364,7 @@ export class OutputMixer {
     }
     // Late block (or a stale backlog): fade what there is, then prime again.
     const got = this.take(wet, Math.min(n, avail));
-    fadeOut(wet, got);
-    wet.fill(0, got, n);
+    this.concealDry(wet, got, n);
     ctl.stats[STATS.CONCEALED_FRAMES] = ctl.stats[STATS.CONCEALED_FRAMES]! + (n - got);
     if (avail > tooMuch) {
       ctl.add(CTRL.RESYNCS, 1);
@@ -572,6 +587,34 @@ export class OutputMixer {
     // A streaming voice's block is a quantum shorter than a device buffer: input a buffer long is normal there.
     const late = Math.max(s[STATS.BLOCK_FRAMES]!, (this.lastN * this.o.inputRate) / this.o.outputRate + 1);
     return waiting >= late ? CTRL.UNDERRUN_INFERENCE : CTRL.UNDERRUN_DEVICE;
+  }
+
+  /**
+   * Fades out a voice that ran dry with `got` frames of this buffer left. Where they are fewer than DRY_FADE_MS,
+   * the fade continues into their mirror image (and then the previous buffers' tail, mirrored): a reflection
+   * joins the audio without a jump, so the fade is as smooth with nothing left as with a buffer left.
+   */
+  private concealDry(wet: Float32Array, got: number, n: number): void {
+    const tail = this.wetTail;
+    const len = Math.min(n, Math.max(got, tail.length));
+    for (let i = got; i < len; i++) {
+      const j = 2 * got - 1 - i; // the sample as far before the join as i is after it
+      wet[i] = j >= 0 ? wet[j]! : tail[tail.length + j]!;
+    }
+    fadeOut(wet, len);
+    wet.fill(0, len, n);
+  }
+
+  /** Keeps the last DRY_FADE_MS of wet audio rendered, for concealDry. Allocation-free. */
+  private keepTail(wet: Float32Array, n: number): void {
+    const tail = this.wetTail;
+    const k = tail.length;
+    if (n >= k) {
+      tail.set(wet.subarray(n - k, n));
+    } else {
+      tail.copyWithin(0, n);
+      tail.set(wet.subarray(0, n), k - n);
+    }
   }
 
   /** Plays half a buffer fading out, drops `skip` ring frames, and fades the rest of the buffer back in. */

@@ -484,6 +484,9 @@ export class LiveSession {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // The output fades to silence before the inference worker goes: otherwise the voice runs dry while the
+    // devices are still open, and the session's last act is an underrun in its counts (and a cut, not a fade).
+    this.ctl.set(CTRL.VOICE_OFF, 1);
     this.devices.stop();
     await this.stopRecording().catch(() => undefined);
     await this.supervisor?.stop().catch(() => undefined);
