@@ -4,6 +4,7 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { AudioDeviceInfo } from '../protocol/devices.js';
 import type { SharedBuffers } from '../protocol/rings.js';
 import type { AudioReply, AudioRequest, MeasureResult, OpenRequest, StreamErrorEvent, StreamRole } from './messages.js';
+import type { PriorityResult } from './thread-priority.js';
 import { UserError } from '../protocol/errors.js';
 
 export class AudioWorkerError extends UserError {
@@ -68,8 +69,10 @@ export class AudioIO {
     });
   }
 
-  async init(buffers: SharedBuffers, inputRate: number, outputRate: number, maxBufferFrames: number): Promise<void> {
-    await this.request({ kind: 'init', buffers, inputRate, outputRate, maxBufferFrames });
+  /** Sets the worker up for a session and raises its thread (see thread-priority.ts): says what it got. */
+  async init(buffers: SharedBuffers, inputRate: number, outputRate: number, maxBufferFrames: number): Promise<PriorityResult> {
+    const r = await this.request({ kind: 'init', buffers, inputRate, outputRate, maxBufferFrames });
+    return r.priority ?? { level: 'normal', warning: null };
   }
   async listDevices(): Promise<AudioDeviceInfo[]> {
     return (await this.request({ kind: 'list' })).devices ?? [];

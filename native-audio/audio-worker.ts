@@ -11,6 +11,7 @@ import type { AudioReply, AudioRequest, MeasureResult, OpenRequest, StreamErrorE
 import { NaudiodonBackend } from './naudiodon-backend.js';
 import { OutputMixer } from './output-mixer.js';
 import { AudioRing, Control } from './rings.js';
+import { raiseThisThread } from './thread-priority.js';
 
 const port = parentPort!;
 const backend: AudioBackend = new NaudiodonBackend();
@@ -293,7 +294,8 @@ async function handle(id: number, req: AudioRequest): Promise<void> {
           inputRate: req.inputRate,
           outputRate: req.outputRate,
         };
-        post({ id, ok: true });
+        // Before any stream opens: the PortAudio and naudiodon threads it creates inherit this thread's priority.
+        post({ id, ok: true, priority: raiseThisThread('audio') });
         return;
       }
       case 'list':

@@ -10,7 +10,6 @@
 //   mic ─▶ audio worker ─▶ [input ring] ─▶ inference worker (engine) ─▶ [output ring] ─▶ audio worker ─▶ output
 //                      └─▶ dry FIFO (bypass, passthrough) ─────────────────────────────────────┘   └─▶ monitor
 import { outputQueueBuffers } from '../../native-audio/audio-device.js';
-import { raiseAudioPriority } from './priority.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
 import { checkLive, LIVE_RANGES } from '../../protocol/live-settings.js';
 import { CTRL, STATS, type SharedBuffers } from '../../protocol/rings.js';
@@ -203,7 +202,7 @@ export class LiveSession {
     const chosen = [this.devices.choose('input', 'input', input), this.devices.choose('output', 'output', output)];
     if (monitor) chosen.push(this.devices.choose('monitor', 'output', monitor));
 
-    await this.audio.init(this.buffers, this.streamRate, this.outputRate, Math.max(4096, this.bufferFrames));
+    const priority = await this.audio.init(this.buffers, this.streamRate, this.outputRate, Math.max(4096, this.bufferFrames));
 
     this.supervisor = new InferenceSupervisor(
       {
@@ -247,9 +246,7 @@ export class LiveSession {
     this.nominalDeviceMs = ((outputQueueBuffers(this.bufferFrames, this.streamRate) + 1) * this.bufferFrames * 1000) / this.streamRate;
     if (o.recordInput || o.recordOutput) await this.startRecording(o.recordInput, o.recordOutput);
     await this.devices.watch();
-    // The devices' threads exist now: raise the whole audio path above ordinary work (see priority.ts).
-    const pr = raiseAudioPriority();
-    if (pr.warning) this.emit('warning', pr.warning);
+    if (priority.warning) this.emit('warning', priority.warning);
     this.state = 'running';
   }
 
