@@ -11,7 +11,7 @@ import type { AudioReply, AudioRequest, MeasureResult, OpenRequest, StreamErrorE
 import { NaudiodonBackend } from './naudiodon-backend.js';
 import { OutputMixer } from './output-mixer.js';
 import { AudioRing, Control } from './rings.js';
-import { raiseThisThread } from './thread-priority.js';
+import { raiseAudioThread } from './thread-priority.js';
 
 const port = parentPort!;
 const backend: AudioBackend = new NaudiodonBackend();
@@ -295,7 +295,7 @@ async function handle(id: number, req: AudioRequest): Promise<void> {
           outputRate: req.outputRate,
         };
         // Before any stream opens: the PortAudio and naudiodon threads it creates inherit this thread's priority.
-        post({ id, ok: true, priority: raiseThisThread('audio') });
+        post({ id, ok: true, priority: raiseAudioThread() });
         return;
       }
       case 'list':

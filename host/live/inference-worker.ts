@@ -7,7 +7,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { StreamResampler } from '../../engine/resampler.js';
 import { crossfadeInto, fadeIn, fadeOut } from '../../native-audio/fades.js';
 import { AudioRing, Control, wallMs } from '../../native-audio/rings.js';
-import { raiseThisThread } from '../../native-audio/thread-priority.js';
 import { toWire } from '../../protocol/errors.js';
 import { MAX_INPUT_BACKLOG_SEC, MAX_VOICE_STAGES, CTRL, STATS, STREAMING_NETWORK_F0 } from '../../protocol/rings.js';
 import type { EngineSettings } from '../../protocol/settings.js';
@@ -42,9 +41,6 @@ function chunkCapacity(e: LoadedVoice['engine'], rate: number): number {
 }
 
 async function main(): Promise<void> {
-  // Before the voice loads, so onnxruntime's threads inherit it; nice −11, never real time (thread-priority.ts).
-  // What the audio worker got is what the user is told; this one follows it silently.
-  raiseThisThread('inference');
   const ctl = new Control(init.buffers);
   const inRing = new AudioRing(init.buffers.inputRing);
   const outRing = new AudioRing(init.buffers.outputRing);

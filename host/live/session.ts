@@ -26,6 +26,7 @@ import { InferenceSupervisor } from './inference-supervisor.js';
 import { DeviceFollower } from './device-follower.js';
 import type { VoiceChoice } from './loaded-voice.js';
 import { Recorder } from './recorder.js';
+import { raiseAllThreads } from '../../native-audio/thread-priority.js';
 import { type LatencyMeasurement, measureLatency, type ProbeOptions } from './latency-probe.js';
 import { type NetworkPlacement, type RuntimeOptions, stageReports } from '../../protocol/runtime.js';
 
@@ -246,7 +247,10 @@ export class LiveSession {
     this.nominalDeviceMs = ((outputQueueBuffers(this.bufferFrames, this.streamRate) + 1) * this.bufferFrames * 1000) / this.streamRate;
     if (o.recordInput || o.recordOutput) await this.startRecording(o.recordInput, o.recordOutput);
     await this.devices.watch();
-    if (priority.warning) this.emit('warning', priority.warning);
+    // The devices' threads exist now: the rest of the host goes to nice −11, the audio path stays real time.
+    const all = raiseAllThreads();
+    const warning = priority.warning ?? all.warning;
+    if (warning) this.emit('warning', warning);
     this.state = 'running';
   }
 

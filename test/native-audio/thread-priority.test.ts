@@ -1,11 +1,11 @@
-// Each live thread raises itself, and only itself: the audio worker to round-robin real time (or nice −11
-// without the right), the inference worker to nice −11 and never real time, the main thread left alone.
-// Read back from the kernel (/proc/<pid>/task/<tid>/stat), not from what the function says it did.
+// The audio worker's thread raises itself, and only itself, to round-robin real time (or nice −11 without the
+// right); the rest of the host then goes to nice −11, never real time, and the audio thread stays real time.
+// Read back from the kernel (/proc/<pid>/task/<tid>/stat), not from what the functions say they did.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { AUDIO_NICE, AUDIO_RT_PRIORITY, type PriorityResult } from '../../native-audio/thread-priority.js';
+import { AUDIO_NICE, AUDIO_RT_PRIORITY, type PriorityResult, raiseAllThreads } from '../../native-audio/thread-priority.js';
 
 const SCHED_OTHER = 0;
 const SCHED_RR = 2;
@@ -16,14 +16,14 @@ function sched(tid: string): { nice: number; rtPriority: number; policy: number 
   return { nice: Number(f[16]), rtPriority: Number(f[37]), policy: Number(f[38]) };
 }
 
-/** Runs raiseThisThread(role) in a fresh worker thread; answers what it said and that thread's id. */
-async function inWorker(role: 'audio' | 'inference'): Promise<{ r: PriorityResult; tid: string; after: ReturnType<typeof sched> }> {
+/** Raises a fresh worker thread as the audio worker does; `then` runs while it is still alive. */
+async function audioWorker<T>(then: (r: PriorityResult, tid: string) => T): Promise<T> {
   const url = new URL('../../native-audio/thread-priority.js', import.meta.url).href;
   const w = new Worker(
     `const { parentPort } = require('node:worker_threads');
      const { readlinkSync } = require('node:fs');
      import(${JSON.stringify(url)}).then((m) => {
-       const r = m.raiseThisThread(${JSON.stringify(role)});
+       const r = m.raiseAudioThread();
        parentPort.postMessage({ r, tid: readlinkSync('/proc/thread-self').split('/').pop() });
        // Stay alive until the parent has read this thread's state.
        parentPort.once('message', () => process.exit(0));
@@ -34,32 +34,40 @@ async function inWorker(role: 'audio' | 'inference'): Promise<{ r: PriorityResul
     w.once('message', resolve);
     w.once('error', reject);
   });
-  const after = sched(m.tid);
-  w.postMessage('done');
-  await new Promise((r) => w.once('exit', r));
-  return { ...m, after };
+  try {
+    return then(m.r, m.tid);
+  } finally {
+    w.postMessage('done');
+    await new Promise((r) => w.once('exit', r));
+  }
 }
 
 const linux = process.platform === 'linux';
 
-test('the audio thread gets round-robin real time where allowed (else nice −11), and only that thread', { skip: !linux && 'per-thread scheduling is Linux only' }, async () => {
+test('the audio thread gets round-robin real time where allowed (else nice −11), and only that thread; the rest of the host then nice −11', { skip: !linux && 'per-thread scheduling is Linux only' }, async () => {
   const main = sched(String(process.pid));
-  const { r, after } = await inWorker('audio');
-  if (r.level === 'realtime') {
-    assert.equal(after.policy, SCHED_RR);
-    assert.equal(after.rtPriority, AUDIO_RT_PRIORITY);
-  } else if (r.level === 'raised') {
-    assert.equal(after.policy, SCHED_OTHER);
-    assert.equal(after.nice, AUDIO_NICE);
-  } else {
-    assert.ok(r.warning && /normal priority/.test(r.warning), `a thread left at normal priority says so: ${JSON.stringify(r)}`);
-  }
-  assert.deepEqual(sched(String(process.pid)), main, 'the main thread is not raised');
-});
-
-test('the inference thread gets nice −11, never real time (a neural voice can keep a core busy)', { skip: !linux && 'per-thread scheduling is Linux only' }, async () => {
-  const { r, after } = await inWorker('inference');
-  assert.notEqual(r.level, 'realtime');
-  assert.equal(after.policy, SCHED_OTHER);
-  if (r.level === 'raised') assert.equal(after.nice, AUDIO_NICE);
+  await audioWorker((r, tid) => {
+    const after = sched(tid);
+    if (r.level === 'realtime') {
+      assert.equal(after.policy, SCHED_RR);
+      assert.equal(after.rtPriority, AUDIO_RT_PRIORITY);
+    } else if (r.level === 'raised') {
+      assert.equal(after.policy, SCHED_OTHER);
+      assert.equal(after.nice, AUDIO_NICE);
+    } else {
+      assert.ok(r.warning && /normal priority/.test(r.warning), `a thread left at normal priority says so: ${JSON.stringify(r)}`);
+    }
+    assert.deepEqual(sched(String(process.pid)), main, 'the main thread is not raised with it');
+    // The host's step once its devices are open: every thread to nice −11; the audio thread keeps real time.
+    const all = raiseAllThreads();
+    if (all.level === 'raised') {
+      for (const t of readdirSync('/proc/self/task')) {
+        const s = sched(t);
+        if (t === tid && r.level === 'realtime') assert.equal(s.policy, SCHED_RR, 'the audio thread lost real time');
+        else assert.deepEqual([s.policy, s.nice], [SCHED_OTHER, AUDIO_NICE], `thread ${t}`);
+      }
+    } else {
+      assert.ok(all.warning && /normal priority/.test(all.warning));
+    }
+  });
 });
