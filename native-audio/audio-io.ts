@@ -4,7 +4,6 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { AudioDeviceInfo } from '../protocol/devices.js';
 import type { SharedBuffers } from '../protocol/rings.js';
 import type { AudioReply, AudioRequest, MeasureResult, OpenRequest, StreamErrorEvent, StreamRole } from './messages.js';
-import type { PriorityResult } from './thread-priority.js';
 import { UserError } from '../protocol/errors.js';
 
 export class AudioWorkerError extends UserError {
@@ -69,10 +68,9 @@ export class AudioIO {
     });
   }
 
-  /** Sets the worker up for a session and raises its thread (see thread-priority.ts): says what it got. */
-  async init(buffers: SharedBuffers, inputRate: number, outputRate: number, maxBufferFrames: number): Promise<PriorityResult> {
-    const r = await this.request({ kind: 'init', buffers, inputRate, outputRate, maxBufferFrames });
-    return r.priority ?? { level: 'normal', warning: null };
+  /** Sets the worker up for a session; its thread asks for real time there (see thread-priority.ts). */
+  async init(buffers: SharedBuffers, inputRate: number, outputRate: number, maxBufferFrames: number): Promise<void> {
+    await this.request({ kind: 'init', buffers, inputRate, outputRate, maxBufferFrames });
   }
   async listDevices(): Promise<AudioDeviceInfo[]> {
     return (await this.request({ kind: 'list' })).devices ?? [];

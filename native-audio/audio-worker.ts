@@ -295,7 +295,9 @@ async function handle(id: number, req: AudioRequest): Promise<void> {
           outputRate: req.outputRate,
         };
         // Before any stream opens: the PortAudio and naudiodon threads it creates inherit this thread's priority.
-        post({ id, ok: true, priority: raiseAudioThread() });
+        // Without real time it is raised to nice −11 with the rest of the host (the session's raiseAllThreads).
+        raiseAudioThread();
+        post({ id, ok: true });
         return;
       }
       case 'list':

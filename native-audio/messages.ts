@@ -1,7 +1,6 @@
 // Messages between the host and the audio worker. Requests carry an id; the worker answers each once.
 import type { AudioDeviceInfo } from '../protocol/devices.js';
 import type { SharedBuffers } from '../protocol/rings.js';
-import type { PriorityResult } from './thread-priority.js';
 
 export type StreamRole = 'input' | 'output' | 'monitor' | 'click' | 'capture';
 
@@ -31,7 +30,7 @@ export interface MeasureResult {
 }
 
 export type AudioReply =
-  | { id: number; ok: true; devices?: AudioDeviceInfo[]; latencySec?: number; measure?: MeasureResult; priority?: PriorityResult }
+  | { id: number; ok: true; devices?: AudioDeviceInfo[]; latencySec?: number; measure?: MeasureResult }
   | { id: number; ok: false; error: string };
 
 export interface StreamErrorEvent {

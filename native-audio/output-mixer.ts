@@ -303,13 +303,14 @@ export class OutputMixer {
     const tooMuch = blockOut + ((this.prebufferMs() + 250) * this.o.outputRate) / 1000;
     // The reserve, what the spare is measured above: a block voice keeps two device buffers (the next block may
     // come late); a streaming voice's audio arrives with every input buffer, so one is enough, plus 2 ms.
-    const reserve = ctl.get(CTRL.STREAMING) !== 0 ? n + Math.round(this.o.outputRate * 0.002) : 2 * n;
+    const streaming = ctl.get(CTRL.STREAMING) !== 0;
+    const reserve = streaming ? n + Math.round(this.o.outputRate * 0.002) : 2 * n;
     // A streaming voice under its reserve but with this buffer's worth still plays it: its worker is a little
     // late (input came in a burst after a 15 ms system stall, traced with a busy core: 304 frames left for a
     // 256-frame buffer), and the next buffer gives it 5 ms more. Priming afresh there cost a prebuffer of
     // silence for 48 frames short. If it does run dry, concealDry fades it out smoothly however little is left,
     // and the spare below zero grows the prebuffer back (trimToJitter).
-    const playable = ctl.get(CTRL.STREAMING) !== 0 ? n : reserve;
+    const playable = streaming ? n : reserve;
     // A block voice took over: its prebuffer is the host's, untrimmed (its blocks are not a streaming voice's jitter).
     if (ctl.get(CTRL.STREAMING) !== 1 && this.trimMs > 0) {
       this.trimMs = 0;
@@ -338,7 +339,7 @@ export class OutputMixer {
       // Drift is made up for every voice: a block voice's ring is drained by a fast output clock too. A streaming
       // voice with the built-in f0 plans it together with its trim, over the same window.
       const ahead = this.followDrift(behind, n);
-      if (ctl.get(CTRL.STREAMING) !== 0) {
+      if (streaming) {
         if (ctl.get(CTRL.STREAMING) === 1) this.trimToJitter(avail - reserve, behind, n, ahead);
         if (this.streamCatchUp(wet, n, behind, avail)) return;
       } else {

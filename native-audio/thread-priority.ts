@@ -8,7 +8,8 @@
 //   - the audio worker asks for round-robin real-time scheduling, just under PulseAudio's own (5), before it
 //     opens a stream, so the PortAudio and naudiodon threads it creates inherit it. Nothing on that path does
 //     more than copy a buffer; the kernel's real-time throttling (95 % of a period) bounds a bug. Without the
-//     right (root, CAP_SYS_NICE or an RLIMIT_RTPRIO, e.g. the `audio` group's limits.conf entry), nice −11;
+//     right (root, CAP_SYS_NICE or an RLIMIT_RTPRIO, e.g. the `audio` group's limits.conf entry) it is raised
+//     with the rest, to nice −11;
 //   - every other thread of the host goes to nice −11 once the devices are open (raiseAllThreads), never real
 //     time: a neural voice runs on libuv's pool and onnxruntime's threads (created by them, so they inherit it)
 //     and can keep a core busy for a whole block; at real-time priority it would starve the desktop.
@@ -23,19 +24,34 @@ export const AUDIO_NICE = -11;
 export const AUDIO_RT_PRIORITY = 4;
 
 export interface PriorityResult {
-  /** What was got: real-time scheduling, a raised nice value, or nothing. */
-  level: 'realtime' | 'raised' | 'normal';
-  /** Why it got less than it asked for, when that matters to the user; null otherwise. */
+  /** Whether the threads were raised to nice −11 (the process raised, elsewhere than Linux). */
+  level: 'raised' | 'normal';
+  /** Why they were not, for the user; null when they were. */
   warning: string | null;
 }
 
-/** The calling thread's id (Linux: /proc/thread-self links to <pid>/task/<tid>). */
-function threadId(): number {
-  return Number(readlinkSync('/proc/thread-self').split('/').pop());
+/**
+ * Asks round-robin real time for the calling thread, the audio worker's (see the header); answers whether it
+ * got it. Without it the thread stays as it is until raiseAllThreads raises it with the rest. Never throws.
+ */
+export function raiseAudioThread(): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    // The calling thread's id: /proc/thread-self links to <pid>/task/<tid>.
+    const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
+    // util-linux's chrt sets one thread's policy (sched_setscheduler on a thread id); it is on every Linux desktop.
+    return spawnSync('chrt', ['--rr', '--pid', String(AUDIO_RT_PRIORITY), tid], { stdio: 'ignore', timeout: 5000 }).status === 0;
+  } catch {
+    return false;
+  }
 }
 
-/** Raises the calling thread, the audio worker's, to real time, else nice −11 (see the header). Never throws. */
-export function raiseAudioThread(): PriorityResult {
+/**
+ * Every thread of this process to nice −11 (a real-time one keeps its policy; nice does not touch it). Called
+ * once the devices are open, so their threads exist; later ones inherit from the thread that creates them.
+ * Elsewhere than Linux, where priority is the process's, the process is raised.
+ */
+export function raiseAllThreads(): PriorityResult {
   if (process.platform !== 'linux') {
     try {
       os.setPriority(0, os.constants.priority.PRIORITY_HIGH);
@@ -44,29 +60,6 @@ export function raiseAudioThread(): PriorityResult {
       return { level: 'normal', warning: `could not raise the audio priority: ${(e as Error).message}` };
     }
   }
-  let tid: number;
-  try {
-    tid = threadId();
-  } catch (e) {
-    return { level: 'normal', warning: `could not find the audio thread to raise its priority: ${(e as Error).message}` };
-  }
-  // util-linux's chrt sets one thread's policy (sched_setscheduler on a thread id); it is on every Linux desktop.
-  const r = spawnSync('chrt', ['--rr', '--pid', String(AUDIO_RT_PRIORITY), String(tid)], { stdio: 'ignore', timeout: 5000 });
-  if (r.status === 0) return { level: 'realtime', warning: null };
-  try {
-    if (os.getPriority(tid) > AUDIO_NICE) os.setPriority(tid, AUDIO_NICE);
-    return { level: 'raised', warning: null };
-  } catch (e) {
-    return { level: 'normal', warning: normalWarning((e as Error).message) };
-  }
-}
-
-/**
- * Every thread of this process to nice −11 (a real-time one keeps its policy; nice does not touch it). Called
- * once the devices are open, so their threads exist; later ones inherit from the thread that creates them.
- */
-export function raiseAllThreads(): PriorityResult {
-  if (process.platform !== 'linux') return { level: 'raised', warning: null };
   let tids: string[];
   try {
     tids = readdirSync('/proc/self/task');
@@ -81,9 +74,9 @@ export function raiseAllThreads(): PriorityResult {
       failed ??= (e as Error).message;
     }
   }
-  return failed ? { level: 'normal', warning: normalWarning(failed) } : { level: 'raised', warning: null };
-}
-
-function normalWarning(why: string): string {
-  return `the audio threads run at normal priority (${why}): on a busy machine small device buffers may underrun; allow it with CAP_SYS_NICE, or an RLIMIT_RTPRIO of ${AUDIO_RT_PRIORITY} and an RLIMIT_NICE of ${-AUDIO_NICE} (limits.conf)`;
+  if (!failed) return { level: 'raised', warning: null };
+  return {
+    level: 'normal',
+    warning: `the audio threads run at normal priority (${failed}): on a busy machine small device buffers may underrun; allow it with CAP_SYS_NICE, or an RLIMIT_RTPRIO of ${AUDIO_RT_PRIORITY} and an RLIMIT_NICE of ${-AUDIO_NICE} (limits.conf)`,
+  };
 }

@@ -203,7 +203,7 @@ export class LiveSession {
     const chosen = [this.devices.choose('input', 'input', input), this.devices.choose('output', 'output', output)];
     if (monitor) chosen.push(this.devices.choose('monitor', 'output', monitor));
 
-    const priority = await this.audio.init(this.buffers, this.streamRate, this.outputRate, Math.max(4096, this.bufferFrames));
+    await this.audio.init(this.buffers, this.streamRate, this.outputRate, Math.max(4096, this.bufferFrames));
 
     this.supervisor = new InferenceSupervisor(
       {
@@ -248,8 +248,7 @@ export class LiveSession {
     if (o.recordInput || o.recordOutput) await this.startRecording(o.recordInput, o.recordOutput);
     await this.devices.watch();
     // The devices' threads exist now: the rest of the host goes to nice −11, the audio path stays real time.
-    const all = raiseAllThreads();
-    const warning = priority.warning ?? all.warning;
+    const { warning } = raiseAllThreads();
     if (warning) this.emit('warning', warning);
     this.state = 'running';
   }
