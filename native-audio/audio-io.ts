@@ -68,7 +68,6 @@ export class AudioIO {
     });
   }
 
-  /** Sets the worker up for a session; its thread asks for real time there (see thread-priority.ts). */
   async init(buffers: SharedBuffers, inputRate: number, outputRate: number, maxBufferFrames: number): Promise<void> {
     await this.request({ kind: 'init', buffers, inputRate, outputRate, maxBufferFrames });
   }

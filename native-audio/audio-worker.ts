@@ -11,7 +11,6 @@ import type { AudioReply, AudioRequest, MeasureResult, OpenRequest, StreamErrorE
 import { NaudiodonBackend } from './naudiodon-backend.js';
 import { OutputMixer } from './output-mixer.js';
 import { AudioRing, Control } from './rings.js';
-import { raiseAudioThread } from './thread-priority.js';
 
 const port = parentPort!;
 const backend: AudioBackend = new NaudiodonBackend();
@@ -294,9 +293,6 @@ async function handle(id: number, req: AudioRequest): Promise<void> {
           inputRate: req.inputRate,
           outputRate: req.outputRate,
         };
-        // Before any stream opens: the PortAudio and naudiodon threads it creates inherit this thread's priority.
-        // Without real time it is raised to nice −11 with the rest of the host (the session's raiseAllThreads).
-        raiseAudioThread();
         post({ id, ok: true });
         return;
       }

@@ -10,6 +10,7 @@
 //   mic ─▶ audio worker ─▶ [input ring] ─▶ inference worker (engine) ─▶ [output ring] ─▶ audio worker ─▶ output
 //                      └─▶ dry FIFO (bypass, passthrough) ─────────────────────────────────────┘   └─▶ monitor
 import { outputQueueBuffers } from '../../native-audio/audio-device.js';
+import { raiseAudioPriority } from './priority.js';
 import { DEFAULT_SETTINGS, type EngineSettings, mergeSettings, SETTING_RANGES } from '../../protocol/settings.js';
 import { checkLive, LIVE_RANGES } from '../../protocol/live-settings.js';
 import { CTRL, STATS, type SharedBuffers } from '../../protocol/rings.js';
@@ -26,7 +27,6 @@ import { InferenceSupervisor } from './inference-supervisor.js';
 import { DeviceFollower } from './device-follower.js';
 import type { VoiceChoice } from './loaded-voice.js';
 import { Recorder } from './recorder.js';
-import { raiseAllThreads } from '../../native-audio/thread-priority.js';
 import { type LatencyMeasurement, measureLatency, type ProbeOptions } from './latency-probe.js';
 import { type NetworkPlacement, type RuntimeOptions, stageReports } from '../../protocol/runtime.js';
 
@@ -247,9 +247,9 @@ export class LiveSession {
     this.nominalDeviceMs = ((outputQueueBuffers(this.bufferFrames, this.streamRate) + 1) * this.bufferFrames * 1000) / this.streamRate;
     if (o.recordInput || o.recordOutput) await this.startRecording(o.recordInput, o.recordOutput);
     await this.devices.watch();
-    // The devices' threads exist now: the rest of the host goes to nice −11, the audio path stays real time.
-    const { warning } = raiseAllThreads();
-    if (warning) this.emit('warning', warning);
+    // The devices' threads exist now: raise the whole audio path above ordinary work (see priority.ts).
+    const pr = raiseAudioPriority();
+    if (pr.warning) this.emit('warning', pr.warning);
     this.state = 'running';
   }
 
